@@ -1,0 +1,210 @@
+r"""Fixed points and linearisation of the committee-machine ODE (:mod:`theory.committee_ode`).
+
+* Symmetric plateau (Saad & Solla 1995, Phys. Rev. E 52, 4225, section IV; Biehl, Riegler &
+  Woehler 1996): K = M, T = I, v = v* = 1, first layer only. The subspace Q_ii = q_d, Q_ik = q_o,
+  R_in = r is invariant; its fixed point is the plateau. At eta -> 0 (and sigma = 0):
+  q_d = q_o = 1/(2K-1), r = 1/sqrt(K(2K-1)), eps_g = (K/pi)[pi/6 - K asin(1/(2K))].
+  The escape rate is the largest real eigenvalue of the full Jacobian there.
+* Largest stable learning rate for K = M (Saad & Solla 1995, section V): the largest eta for which
+  every eigenvalue of the Jacobian at the perfect-learning fixed point Q = R = T, v = v* has a
+  negative real part.
+* Asymptotic epsilon_g with output noise (Goldt et al. 2019, arXiv:1906.08632, section 3 and
+  eq. (15) for the small-eta limit): the stationary point of the full ODE, found by integrating to
+  stationarity and polishing with a least-squares root (which also handles the continuous
+  families of fixed points of linear networks).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq, least_squares, root
+
+from .committee_ode import CommitteeODE
+
+__all__ = [
+    "jacobian", "PlateauFixedPoint", "symmetric_plateau", "plateau_small_eta",
+    "max_stable_learning_rate", "StationaryPoint", "stationary_point",
+]
+
+
+def jacobian(ode: CommitteeODE, y, v_fixed=None, rel_step: float = 1e-6):
+    """Jacobian d(rhs)/dy of the packed ODE at the packed state ``y`` (central differences).
+
+    Parameters
+    ----------
+    y : array_like, shape (n_state,)
+
+    Returns
+    -------
+    ndarray, shape (n_state, n_state)
+    """
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    h = rel_step * np.maximum(1.0, np.abs(y))
+    Y = np.repeat(y[None, :], 2 * n, axis=0)
+    idx = np.arange(n)
+    Y[idx, idx] += h
+    Y[n + idx, idx] -= h
+    F = ode.rhs_packed(Y, v_fixed)   # all 2n evaluations in one batched call
+    return ((F[:n] - F[n:]) / (2.0 * h[:, None])).T
+
+
+@dataclass(frozen=True)
+class PlateauFixedPoint:
+    """The symmetric plateau of a K = M committee machine.
+
+    Attributes
+    ----------
+    q_diag, q_off, r : float
+        Q_ii, Q_ik (i != k) and R_in on the plateau.
+    eps_g : float
+        Plateau height.
+    escape_rate : float
+        Largest real part of the Jacobian's eigenvalues (per unit alpha); > 0 for a saddle.
+    eigenvalues : ndarray
+        All Jacobian eigenvalues.
+    residual : float
+        max |rhs| at the returned point.
+    """
+
+    K: int
+    eta: float
+    q_diag: float
+    q_off: float
+    r: float
+    eps_g: float
+    escape_rate: float
+    eigenvalues: np.ndarray
+    residual: float
+
+
+def plateau_small_eta(K: int):
+    """eta -> 0 plateau: (q, r, eps_g) = (1/(2K-1), 1/sqrt(K(2K-1)), (K/pi)[pi/6 - K asin(1/(2K))])."""
+    q = 1.0 / (2 * K - 1)
+    r = 1.0 / np.sqrt(K * (2 * K - 1))
+    eps = K / np.pi * (np.pi / 6 - K * np.arcsin(1.0 / (2 * K)))
+    return q, r, eps
+
+
+def _sym_state(K, qd, qo, r):
+    Q = np.full((K, K), qo)
+    np.fill_diagonal(Q, qd)
+    return Q, np.full((K, K), r)
+
+
+def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float = 0.0) -> PlateauFixedPoint:
+    """Symmetric (unspecialised) fixed point of the K = M, T = I, v = v* = 1 first-layer ODE.
+
+    Parameters
+    ----------
+    K : int
+        K = M >= 2.
+    eta : float
+        Learning rate (> 0).
+
+    Raises
+    ------
+    RuntimeError
+        If the root finder does not converge (residual > 1e-10).
+    """
+    if not isinstance(K, (int, np.integer)) or K < 2:
+        raise ValueError(f"K must be an integer >= 2 for a symmetric plateau, got {K!r}")
+    if not eta > 0:
+        raise ValueError(f"eta must be > 0, got {eta!r}")
+    ode = CommitteeODE(K=K, M=K, eta=eta, sigma=sigma, activation=activation)
+
+    def F(p):
+        Q, R = _sym_state(K, *p)
+        dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
+        return np.array([dQ[0, 0], dQ[0, 1], dR[0, 0]]) / eta
+
+    q0, r0, _ = plateau_small_eta(K)
+    sol = root(F, [q0, q0, r0], method="hybr", tol=1e-13)
+    Q, R = _sym_state(K, *sol.x)
+    dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
+    residual = float(max(np.abs(dQ).max(), np.abs(dR).max()))
+    if not sol.success or residual > 1e-10:
+        raise RuntimeError(f"plateau fixed point not found for K={K}, eta={eta}: {sol.message} (residual {residual:.2e})")
+    ev = np.linalg.eigvals(jacobian(ode, ode.pack(Q, R)))
+    return PlateauFixedPoint(K, eta, float(sol.x[0]), float(sol.x[1]), float(sol.x[2]),
+                             float(ode.eps_g(Q, R, np.ones(K))), float(ev.real.max()), ev, residual)
+
+
+def _growth_rate_perfect(K: int, eta: float, activation: str, both_layers: bool) -> float:
+    ode = CommitteeODE(K=K, M=K, eta=eta, eta_v=eta if both_layers else 0.0, activation=activation)
+    y = ode.pack(np.eye(K), np.eye(K), np.ones(K))
+    ev = np.linalg.eigvals(jacobian(ode, y))
+    # Neutral directions (e.g. w_i - w_k of a linear first-layer student is conserved) have
+    # eigenvalue 0 at every eta; they decide nothing about stability and are dropped.
+    ev = ev[np.abs(ev) > 1e-7 * max(eta, 1.0) * max(np.abs(ev).max(), 1.0)]
+    return float(ev.real.max())
+
+
+def max_stable_learning_rate(K: int, activation: str = "erf", *, both_layers: bool = False,
+                             eta_grid=None) -> float:
+    """Largest eta at which the perfect-learning fixed point (Q = R = T = I, v = v* = 1) is stable.
+
+    The growth rate lambda(eta) = max Re eig J(eta) is negative for small eta (J ~ eta J1 + eta^2 J2);
+    the first sign change of lambda(eta)/eta along ``eta_grid`` is bracketed and refined with brentq.
+
+    Raises
+    ------
+    RuntimeError
+        If no sign change lies on the grid.
+    """
+    if not isinstance(K, (int, np.integer)) or K < 1:
+        raise ValueError(f"K must be an integer >= 1, got {K!r}")
+    grid = np.geomspace(0.05, 50.0, 80) if eta_grid is None else np.asarray(eta_grid, float)
+    f = lambda e: _growth_rate_perfect(K, e, activation, both_layers) / e
+    vals = np.array([f(e) for e in grid])
+    pos = np.nonzero(vals > 0)[0]
+    if pos.size == 0 or pos[0] == 0:
+        raise RuntimeError("no stability threshold on eta_grid")
+    j = pos[0]
+    return float(brentq(f, grid[j - 1], grid[j], xtol=1e-12, rtol=1e-12))
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """A stationary point of the ODE reached from a given initial condition.
+
+    Attributes
+    ----------
+    Q, R, v : ndarray
+        Order parameters at the stationary point.
+    eps_g : float
+    residual : float
+        max |rhs| there.
+    converged : bool
+        residual <= tol.
+    """
+
+    Q: np.ndarray
+    R: np.ndarray
+    v: np.ndarray
+    eps_g: float
+    residual: float
+    converged: bool
+
+
+def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2000.0,
+                     tol: float = 1e-10) -> StationaryPoint:
+    """Long-time limit of the ODE from (Q0, R0, v0), polished to a root of the right-hand side.
+
+    The ODE is integrated to ``alpha_max`` (reaching the basin of the attractor the dynamics
+    selects), then ``scipy.optimize.least_squares`` drives |rhs| to ``tol``. Least squares rather
+    than Newton because linear networks have continuous families of fixed points (singular J).
+    Never returns a silent number: ``converged`` is False when the residual stays above ``tol``.
+    """
+    K = ode.K
+    v0 = np.ones(K) if v0 is None else np.asarray(v0, float)
+    traj = ode.integrate(Q0, R0, v0, [0.0, alpha_max], rtol=1e-10, atol=1e-13)
+    y = ode.pack(traj.Q[..., -1, :, :], traj.R[..., -1, :, :], traj.v[..., -1, :])
+    v_fixed = None if ode.trains_second_layer else v0
+    scale = max(ode.eta, 1e-300)
+    sol = least_squares(lambda z: ode.rhs_packed(z, v_fixed) / scale, y, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    z = sol.x if np.abs(ode.rhs_packed(sol.x, v_fixed)).max() <= np.abs(ode.rhs_packed(y, v_fixed)).max() else y
+    Q, R, v = ode.unpack(z, v_fixed)
+    res = float(np.abs(ode.rhs_packed(z, v_fixed)).max())
+    return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v)), res, res <= tol)

@@ -1,0 +1,324 @@
+r"""Gaussian expectations that close the committee-machine ODEs.
+
+All functions take *entries* of a covariance matrix as broadcastable arrays, so one call evaluates
+every index tuple at once. ``C_ij`` is the covariance of the i-th and j-th listed argument; the
+first argument(s) carry g' (conventions of Saad & Solla 1995, Phys. Rev. E 52, 4225; Goldt et al.
+2019, arXiv:1906.08632, Appendix on the integrals I2, I3, I4, J2):
+
+* ``I2(a, b)   = E[g(a) g(b)]``
+* ``J2(a, b)   = E[g'(a) g'(b)]``
+* ``I3(a, b, c) = E[g'(a) b g(c)]``
+* ``I4(a, b, c, d) = E[g'(a) g'(b) g(c) g(d)]``
+
+Closed forms exist for g(x) = erf(x/sqrt 2) (all four), linear g (all four) and ReLU (I2, J2 and --
+through Stein's lemma -- I3). Everything else is evaluated by tensor-product Gauss--Hermite
+quadrature in up to four dimensions after a PSD square root of the covariance, with
+:func:`monte_carlo_expectation` (with a standard error) for higher dimensions.
+
+Stein's lemma for jointly Gaussian zero-mean (a, b, c) gives, for any g,
+``I3(a,b,c) = C12 E[g''(a) g(c)] + C23 E[g'(a) g'(c)]``, which is how the ReLU I3 is closed
+(E[delta(a) relu(c)] = sqrt(C11 C33 - C13^2) / (2 pi C11)).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
+
+from .activations import Activation, get_activation
+
+__all__ = [
+    "erf_I2", "erf_J2", "erf_I3", "erf_I4",
+    "relu_I2", "relu_J2", "relu_I3",
+    "I2", "J2", "I3", "I4",
+    "psd_sqrt", "gauss_hermite_expectation", "monte_carlo_expectation",
+    "has_closed_form",
+]
+
+_2_PI = 2.0 / np.pi
+
+
+def _asin_clipped(x):
+    """arcsin with its argument clipped to [-1, 1].
+
+    Degenerate covariances (a student unit equal to a teacher unit) put the argument at +-1 up to
+    rounding; without the clip the result would be NaN.
+    """
+    return np.arcsin(np.clip(x, -1.0, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# erf(x/sqrt 2)
+# --------------------------------------------------------------------------------------------
+def erf_I2(C11, C12, C22):
+    """E[g(a)g(b)] for g = erf(./sqrt2): (2/pi) asin(C12 / sqrt((1+C11)(1+C22)))."""
+    return _2_PI * _asin_clipped(C12 / np.sqrt((1.0 + C11) * (1.0 + C22)))
+
+
+def erf_J2(C11, C12, C22):
+    """E[g'(a)g'(b)] for g = erf(./sqrt2): (2/pi) (1 + C11 + C22 + C11 C22 - C12^2)^(-1/2)."""
+    return _2_PI / np.sqrt((1.0 + C11) * (1.0 + C22) - C12 * C12)
+
+
+def erf_I3(C11, C12, C13, C23, C33):
+    """E[g'(a) b g(c)] for g = erf(./sqrt2).
+
+    (2/pi) [C23 (1+C11) - C12 C13] / [(1+C11) sqrt(Lambda3)], Lambda3 = (1+C11)(1+C33) - C13^2.
+    """
+    lam3 = (1.0 + C11) * (1.0 + C33) - C13 * C13
+    return _2_PI * (C23 * (1.0 + C11) - C12 * C13) / ((1.0 + C11) * np.sqrt(lam3))
+
+
+def erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44):
+    """E[g'(a) g'(b) g(c) g(d)] for g = erf(./sqrt2) (Saad & Solla 1995, appendix).
+
+    (4/pi^2) Lambda4^(-1/2) asin(Lambda0 / sqrt(Lambda1 Lambda2)); the asin argument is clipped.
+    """
+    lam4 = (1.0 + C11) * (1.0 + C22) - C12 * C12
+    lam0 = (lam4 * C34 - C23 * C24 * (1.0 + C11) - C13 * C14 * (1.0 + C22)
+            + C12 * C13 * C24 + C12 * C14 * C23)
+    lam1 = lam4 * (1.0 + C33) - C23 * C23 * (1.0 + C11) - C13 * C13 * (1.0 + C22) + 2.0 * C12 * C13 * C23
+    lam2 = lam4 * (1.0 + C44) - C24 * C24 * (1.0 + C11) - C14 * C14 * (1.0 + C22) + 2.0 * C12 * C14 * C24
+    return (4.0 / np.pi**2) / np.sqrt(lam4) * _asin_clipped(lam0 / np.sqrt(lam1 * lam2))
+
+
+# --------------------------------------------------------------------------------------------
+# ReLU
+# --------------------------------------------------------------------------------------------
+def _corr(C11, C12, C22):
+    return np.clip(C12 / np.sqrt(C11 * C22), -1.0, 1.0)
+
+
+def relu_I2(C11, C12, C22):
+    """E[relu(a) relu(b)] = (1/2pi)[sqrt(C11 C22 - C12^2) + C12 (pi/2 + asin rho)] (arc-cosine kernel)."""
+    det = np.maximum(C11 * C22 - C12 * C12, 0.0)
+    return (np.sqrt(det) + C12 * (0.5 * np.pi + np.arcsin(_corr(C11, C12, C22)))) / (2.0 * np.pi)
+
+
+def relu_J2(C11, C12, C22):
+    """E[step(a) step(b)] = 1/4 + asin(rho)/(2 pi) (orthant probability)."""
+    return 0.25 + np.arcsin(_corr(C11, C12, C22)) / (2.0 * np.pi)
+
+
+def relu_I3(C11, C12, C13, C23, C33):
+    """E[step(a) b relu(c)] via Stein's lemma.
+
+    C12 sqrt(C11 C33 - C13^2)/(2 pi C11) + C23 (1/4 + asin(rho_ac)/(2 pi)).
+    """
+    det = np.maximum(C11 * C33 - C13 * C13, 0.0)
+    return C12 * np.sqrt(det) / (2.0 * np.pi * C11) + C23 * relu_J2(C11, C13, C33)
+
+
+# --------------------------------------------------------------------------------------------
+# Mixed pairs for I2 (used by epsilon_g with different student/teacher activations)
+# --------------------------------------------------------------------------------------------
+def _mixed_I2(na, nb, C11, C12, C22):
+    """Closed forms of E[g_a(a) g_b(b)] for mixed pairs, or None."""
+    if {na, nb} == {"erf", "linear"}:
+        Cee = C11 if na == "erf" else C22
+        return C12 * np.sqrt(2.0 / np.pi) / np.sqrt(1.0 + Cee)   # Stein: C12 E[g'(a)]
+    if {na, nb} == {"relu", "linear"}:
+        return 0.5 * C12                                          # Stein: C12 E[step(a)]
+    if {na, nb} == {"erf", "relu"}:
+        Cee = C11 if na == "erf" else C22                         # erf odd: only the b/2 part of relu
+        return C12 / np.sqrt(2.0 * np.pi * (1.0 + Cee))
+    return None
+
+
+def has_closed_form(kind: str, *names: str) -> bool:
+    """Whether :func:`I2`/:func:`J2`/:func:`I3`/:func:`I4` (``kind``) is closed for these activations."""
+    names = tuple(get_activation(n).name for n in names)
+    same = len(set(names)) == 1
+    if kind == "I2":
+        return (same and names[0] in ("erf", "linear", "relu")) or _mixed_I2(*names, 1.0, 0.0, 1.0) is not None
+    if kind == "J2":
+        return same and names[0] in ("erf", "linear", "relu")
+    if kind == "I3":
+        return same and names[0] in ("erf", "linear", "relu")
+    if kind == "I4":
+        return same and names[0] in ("erf", "linear")
+    raise ValueError(f"kind={kind!r} must be one of 'I2', 'J2', 'I3', 'I4'")
+
+
+# --------------------------------------------------------------------------------------------
+# Generic quadrature
+# --------------------------------------------------------------------------------------------
+def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
+    """Symmetric PSD square root L (L L^T = cov) of a batch of covariance matrices.
+
+    Parameters
+    ----------
+    cov : array_like, shape (..., d, d)
+
+    Raises
+    ------
+    ValueError
+        If ``cov`` is not square, not symmetric or has an eigenvalue below ``-rtol * max|eig|``.
+    """
+    cov = np.asarray(cov, dtype=float)
+    if cov.ndim < 2 or cov.shape[-1] != cov.shape[-2]:
+        raise ValueError(f"{parameter} must have shape (..., d, d), got {cov.shape}")
+    if not np.all(np.isfinite(cov)):
+        raise ValueError(f"{parameter} contains non-finite entries")
+    scale = np.max(np.abs(cov), axis=(-1, -2), keepdims=True) + 1e-300
+    if np.max(np.abs(cov - np.swapaxes(cov, -1, -2)) / scale) > 1e-8:
+        raise ValueError(f"{parameter} is not symmetric")
+    evals, evecs = np.linalg.eigh(cov)
+    if np.any(evals < -rtol * scale[..., 0]):
+        raise ValueError(f"{parameter} is not positive semi-definite (smallest eigenvalue {evals.min():.3g})")
+    return evecs * np.sqrt(np.maximum(evals, 0.0))[..., None, :]
+
+
+@lru_cache(maxsize=32)
+def _tensor_grid(dim: int, order: int):
+    x, w = hermegauss(order)
+    w = w / np.sqrt(2.0 * np.pi)
+    grids = np.meshgrid(*([x] * dim), indexing="ij")
+    nodes = np.stack([g.ravel() for g in grids], axis=-1)
+    weights = np.ones(1)
+    for _ in range(dim):
+        weights = np.multiply.outer(weights, w).ravel()
+    return nodes, weights
+
+
+def gauss_hermite_expectation(f, cov, order: int = 20):
+    """E[f(z)], z ~ N(0, cov), by tensor-product Gauss--Hermite quadrature after a PSD square root.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(z)`` with ``z`` of shape (..., n_nodes, d) returning shape (..., n_nodes).
+    cov : array_like, shape (..., d, d), d <= 4
+    order : int
+        Nodes per dimension (``order**d`` in total). Exact for polynomials of degree <= 2*order-1;
+        spectral for smooth f, only algebraic (about order^-2) for kinks such as ReLU.
+
+    Returns
+    -------
+    ndarray, shape (...)
+    """
+    cov = np.asarray(cov, dtype=float)
+    d = cov.shape[-1]
+    if d > 4:
+        raise ValueError(f"cov has dimension {d} > 4: use monte_carlo_expectation")
+    if int(order) < 1:
+        raise ValueError(f"order must be >= 1, got {order}")
+    nodes, weights = _tensor_grid(d, int(order))
+    L = psd_sqrt(cov)
+    z = np.einsum("...ij,qj->...qi", L, nodes)
+    return np.sum(f(z) * weights, axis=-1)
+
+
+def monte_carlo_expectation(f, cov, n_samples: int, seed=0):
+    """Monte-Carlo E[f(z)], z ~ N(0, cov), with its standard error.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(z)``, z of shape (n_samples, d) -> (n_samples,).
+    cov : array_like, shape (d, d)
+    n_samples : int
+    seed : int or numpy.random.SeedSequence
+
+    Returns
+    -------
+    mean, stderr : float
+    """
+    if int(n_samples) < 2:
+        raise ValueError(f"n_samples must be >= 2, got {n_samples}")
+    rng = np.random.default_rng(seed)
+    L = psd_sqrt(cov)
+    z = rng.standard_normal((int(n_samples), L.shape[-1])) @ L.T
+    vals = f(z)
+    return float(np.mean(vals)), float(np.std(vals, ddof=1) / np.sqrt(len(vals)))
+
+
+def _stack_cov(entries, d):
+    """Build (..., d, d) covariance matrices from the upper-triangle entries (row-major)."""
+    entries = np.broadcast_arrays(*[np.asarray(e, dtype=float) for e in entries])
+    shape = entries[0].shape
+    cov = np.empty(shape + (d, d))
+    it = iter(entries)
+    for i in range(d):
+        for j in range(i, d):
+            e = next(it)
+            cov[..., i, j] = e
+            cov[..., j, i] = e
+    return cov
+
+
+# --------------------------------------------------------------------------------------------
+# Dispatching front ends
+# --------------------------------------------------------------------------------------------
+def I2(act_a, act_b, C11, C12, C22, *, order: int = 40):
+    """E[g_a(a) g_b(b)]; closed form when available, else 2-D Gauss--Hermite."""
+    a, b = get_activation(act_a), get_activation(act_b)
+    if a.name == b.name:
+        if a.name == "erf":
+            return erf_I2(C11, C12, C22)
+        if a.name == "linear":
+            return np.broadcast_arrays(C12, C11, C22)[0] * 1.0
+        if a.name == "relu":
+            return relu_I2(C11, C12, C22)
+    mixed = _mixed_I2(a.name, b.name, C11, C12, C22)
+    if mixed is not None:
+        return mixed
+    cov = _stack_cov([C11, C12, C22], 2)
+    return gauss_hermite_expectation(lambda z: a.g(z[..., 0]) * b.g(z[..., 1]), cov, order)
+
+
+def J2(act_a, act_b, C11, C12, C22, *, order: int = 40):
+    """E[g_a'(a) g_b'(b)]; closed form when available, else 2-D Gauss--Hermite."""
+    a, b = get_activation(act_a), get_activation(act_b)
+    if a.name == b.name:
+        if a.name == "erf":
+            return erf_J2(C11, C12, C22)
+        if a.name == "linear":
+            return np.ones(np.broadcast(C11, C12, C22).shape)
+        if a.name == "relu":
+            return relu_J2(C11, C12, C22)
+    cov = _stack_cov([C11, C12, C22], 2)
+    return gauss_hermite_expectation(lambda z: a.dg(z[..., 0]) * b.dg(z[..., 1]), cov, order)
+
+
+def I3(act_a, act_c, C11, C12, C13, C23, C33, *, order: int = 20):
+    """E[g_a'(a) b g_c(c)]; closed form when available, else 3-D Gauss--Hermite."""
+    a, c = get_activation(act_a), get_activation(act_c)
+    if a.name == c.name:
+        if a.name == "erf":
+            return erf_I3(C11, C12, C13, C23, C33)
+        if a.name == "linear":
+            return np.broadcast_arrays(C23, C11, C12, C13, C33)[0] * 1.0
+        if a.name == "relu":
+            return relu_I3(C11, C12, C13, C23, C33)
+    # covariance of (a, b, c); C22 only enters through b's own variance, which the integrand's
+    # linearity in b makes irrelevant -- any value keeping the matrix PSD works.
+    C22 = _conditional_safe_variance(C11, C12, C13, C23, C33)
+    cov = _stack_cov([C11, C12, C13, C22, C23, C33], 3)
+    return gauss_hermite_expectation(lambda z: a.dg(z[..., 0]) * z[..., 1] * c.g(z[..., 2]), cov, order)
+
+
+def _conditional_safe_variance(C11, C12, C13, C23, C33):
+    """A variance for b that keeps cov(a, b, c) PSD: b's regression on (a, c) plus one unit.
+
+    I3 is linear in b, so only Cov(b, a) and Cov(b, c) matter; this picks Var(b) large enough.
+    """
+    C11, C12, C13, C23, C33 = np.broadcast_arrays(*[np.asarray(x, float) for x in (C11, C12, C13, C23, C33)])
+    sub = _stack_cov([C11, C13, C33], 2) + 1e-12 * np.eye(2)
+    cb = np.stack([C12, C23], axis=-1)[..., None]
+    quad = (np.swapaxes(cb, -1, -2) @ np.linalg.pinv(sub) @ cb)[..., 0, 0]
+    return quad + 1.0
+
+
+def I4(act_a, act_c, act_d, C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, *, order: int = 10):
+    """E[g_a'(a) g_a'(b) g_c(c) g_d(d)]; closed form when available, else 4-D Gauss--Hermite."""
+    a, c, d = get_activation(act_a), get_activation(act_c), get_activation(act_d)
+    if a.name == c.name == d.name:
+        if a.name == "erf":
+            return erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)
+        if a.name == "linear":
+            return np.broadcast_arrays(C34, C11, C12, C13, C14, C22, C23, C24, C33, C44)[0] * 1.0
+    cov = _stack_cov([C11, C12, C13, C14, C22, C23, C24, C33, C34, C44], 4)
+    return gauss_hermite_expectation(
+        lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]) * c.g(z[..., 2]) * d.g(z[..., 3]), cov, order)
