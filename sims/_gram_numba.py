@@ -1,0 +1,123 @@
+"""Numba kernel of the exact order-parameter chain of online SGD (see :mod:`sims.teacher_student`).
+
+One call advances every seed through a chunk of pre-drawn noise. Sequential in steps (the chain is
+Markov), parallel over seeds; per step it costs O((K+M)^3) flops, independent of N.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+_SQ2PI = math.sqrt(2.0 / math.pi)
+_ISQ2 = 1.0 / math.sqrt(2.0)
+
+
+@njit(cache=True, inline="always")
+def _g(code, x):
+    if code == 0:
+        return math.erf(x * _ISQ2)
+    if code == 1:
+        return x if x > 0.0 else 0.0
+    if code == 2:
+        return x
+    return math.tanh(x)
+
+
+@njit(cache=True, inline="always")
+def _dg(code, x):
+    if code == 0:
+        return _SQ2PI * math.exp(-0.5 * x * x)
+    if code == 1:
+        return 1.0 if x > 0.0 else (0.0 if x < 0.0 else 0.5)
+    if code == 2:
+        return 1.0
+    t = math.tanh(x)
+    return 1.0 - t * t
+
+
+@njit(cache=True, parallel=True)
+def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, kappa, N,
+               status, bad_step, step0):
+    """Advance (Q, R, v) in place through ``z.shape[1]`` steps.
+
+    Q (S,K,K), R (S,K,M), T (S,M,M), v (S,K), vs (M,), z (S,n,P), zeta (S,n), chi2 (S,n).
+    status[s]: 0 running, 1 non-finite, 2 field covariance not positive definite; bad_step[s] is
+    the global step at which that happened.
+    """
+    S, n, P = z.shape
+    K = Q.shape[1]
+    M = T.shape[1]
+    decay = 1.0 - kappa / N
+    for s in prange(S):
+        if status[s] != 0:
+            continue
+        C = np.empty((P, P))
+        L = np.zeros((P, P))
+        f = np.empty(P)
+        c = np.empty(K)
+        glam = np.empty(K)
+        for t in range(n):
+            for i in range(K):
+                for k in range(K):
+                    C[i, k] = Q[s, i, k]
+                for m in range(M):
+                    C[i, K + m] = R[s, i, m]
+                    C[K + m, i] = R[s, i, m]
+            for m in range(M):
+                for l in range(M):
+                    C[K + m, K + l] = T[s, m, l]
+            ok = True
+            for j in range(P):
+                acc = C[j, j]
+                for q in range(j):
+                    acc -= L[j, q] * L[j, q]
+                if not (acc > 0.0):
+                    ok = False
+                    break
+                L[j, j] = math.sqrt(acc)
+                for i in range(j + 1, P):
+                    acc2 = C[i, j]
+                    for q in range(j):
+                        acc2 -= L[i, q] * L[j, q]
+                    L[i, j] = acc2 / L[j, j]
+            if not ok:
+                status[s] = 2 if math.isfinite(C[0, 0]) else 1
+                bad_step[s] = step0 + t
+                break
+            znorm2 = 0.0
+            for i in range(P):
+                acc = 0.0
+                for q in range(i + 1):
+                    acc += L[i, q] * z[s, t, q]
+                f[i] = acc
+                znorm2 += z[s, t, i] * z[s, t, i]
+            x2 = znorm2 + chi2[s, t]
+            err = sigma * zeta[s, t]
+            for m in range(M):
+                err += vs[m] * _g(act_t, f[K + m])
+            for i in range(K):
+                glam[i] = _g(act_s, f[i])
+                err -= v[s, i] * glam[i]
+            for i in range(K):
+                c[i] = eta * v[s, i] * _dg(act_s, f[i]) * err
+            for i in range(K):
+                for k in range(i, K):
+                    val = (decay * decay * Q[s, i, k] + decay * (c[i] * f[k] + c[k] * f[i]) / N
+                           + c[i] * c[k] * x2 / (N * N))
+                    Q[s, i, k] = val
+                    Q[s, k, i] = val
+                for m in range(M):
+                    R[s, i, m] = decay * R[s, i, m] + c[i] * f[K + m] / N
+            if eta_v != 0.0:
+                for i in range(K):
+                    v[s, i] = decay * v[s, i] + eta_v * glam[i] * err / N
+            finite = True
+            for i in range(K):
+                if not math.isfinite(Q[s, i, i]) or not math.isfinite(v[s, i]):
+                    finite = False
+            if not finite:
+                status[s] = 1
+                bad_step[s] = step0 + t
+                break

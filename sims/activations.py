@@ -1,0 +1,31 @@
+"""Activations g and g' on any backend (same conventions as :mod:`theory.activations`).
+
+``"erf"`` is erf(x/sqrt 2) with g' = sqrt(2/pi) exp(-x^2/2); ``"relu"`` has g'(0) = 1/2;
+``"linear"``; ``"tanh"``. Integer codes are used by the numba kernels.
+"""
+from __future__ import annotations
+
+import math
+
+from theory.activations import get_activation
+
+__all__ = ["backend_activation", "ACTIVATION_CODES"]
+
+ACTIVATION_CODES = {"erf": 0, "relu": 1, "linear": 2, "tanh": 3}
+_SQ2PI = math.sqrt(2.0 / math.pi)
+_ISQ2 = 1.0 / math.sqrt(2.0)
+
+
+def backend_activation(name: str, backend):
+    """Return ``(g, dg)`` acting on ``backend`` arrays; raises ValueError naming ``activation``."""
+    name = get_activation(name).name
+    xp = backend.xp
+    if name == "erf":
+        return (lambda x: backend.erf(x * _ISQ2)), (lambda x: _SQ2PI * xp.exp(-0.5 * x * x))
+    if name == "relu":
+        return (lambda x: xp.where(x > 0, x, 0.0 * x)), (lambda x: xp.where(x > 0, 1.0 + 0.0 * x, xp.where(x < 0, 0.0 * x, 0.5 + 0.0 * x)))
+    if name == "linear":
+        return (lambda x: x), (lambda x: 1.0 + 0.0 * x)
+    if name == "tanh":
+        return xp.tanh, (lambda x: 1.0 - xp.tanh(x) ** 2)
+    raise ValueError(f"activation={name!r} has no backend implementation")

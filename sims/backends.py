@@ -1,0 +1,217 @@
+"""One resolver from a string to an array backend (DESIGN.md section 2).
+
+``get_backend(spec, dtype)`` returns a :class:`Backend` holding the array-API namespace
+(via ``array_api_compat``), the device, the default dtype and seeded random streams. Simulation
+kernels are written once against ``backend.xp``; only what the array API lacks lives here
+(``erf``, random number generation, host transfers).
+
+Specs: ``"numpy"`` (default), ``"torch"`` (CPU), ``"torch:cuda"`` (or ``"torch:cuda:1"``),
+``"cupy"``. torch and CuPy are optional: asking for them when they are not installed (or when CUDA
+is absent) raises :class:`BackendUnavailableError`, which tests turn into a clean skip.
+
+Reproducibility: every stream comes from a ``numpy.random.SeedSequence``; the same seed on the
+same backend gives the same numbers. Streams are per seed of an ensemble (``spawn``), so member
+``i`` of an ensemble does not depend on how many members run beside it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "as_seed_sequence"]
+
+
+class BackendUnavailableError(RuntimeError):
+    """The requested backend cannot run here (package or device missing)."""
+
+
+def as_seed_sequence(seed) -> np.random.SeedSequence:
+    """``seed`` (int >= 0, SeedSequence) as a SeedSequence; anything else raises ValueError naming ``seed``."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.SeedSequence(int(seed))
+    raise ValueError(f"seed must be a non-negative int or a numpy.random.SeedSequence, got {seed!r}")
+
+
+class _NumpyStream:
+    def __init__(self, ss, dtype):
+        self._g = np.random.Generator(np.random.PCG64(ss))
+        self._dtype = dtype
+
+    def normal(self, shape):
+        return self._g.standard_normal(shape, dtype=self._dtype)
+
+    def uniform(self, shape):
+        return self._g.random(shape, dtype=self._dtype)
+
+
+class _TorchStream:
+    def __init__(self, ss, torch, device, dtype):
+        self._torch, self._device, self._dtype = torch, device, dtype
+        self._g = torch.Generator(device=device)
+        self._g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] & np.uint64(2**63 - 1)))
+
+    def normal(self, shape):
+        return self._torch.randn(tuple(shape), generator=self._g, device=self._device, dtype=self._dtype)
+
+    def uniform(self, shape):
+        return self._torch.rand(tuple(shape), generator=self._g, device=self._device, dtype=self._dtype)
+
+
+class _CupyStream:
+    def __init__(self, ss, cupy, dtype):
+        self._cp, self._dtype = cupy, dtype
+        self._g = cupy.random.default_rng(int(ss.generate_state(1, dtype=np.uint64)[0] & np.uint64(2**63 - 1)))
+
+    def normal(self, shape):
+        return self._g.standard_normal(tuple(shape), dtype=self._dtype)
+
+    def uniform(self, shape):
+        return self._g.random(tuple(shape), dtype=self._dtype)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array backend.
+
+    Attributes
+    ----------
+    name : str
+        Canonical spec (``"numpy"``, ``"torch"``, ``"torch:cuda:0"``, ``"cupy"``).
+    xp : module
+        array-API compatible namespace (``array_api_compat.array_namespace`` of this backend).
+    device : Any
+        Device on which arrays are created.
+    dtype : Any
+        Default floating dtype of this backend (float64 unless asked).
+    """
+
+    name: str
+    xp: Any
+    device: Any
+    dtype: Any
+    _native: Any = None   # numpy / torch / cupy module
+
+    @property
+    def kind(self) -> str:
+        return self.name.split(":")[0]
+
+    @property
+    def is_gpu(self) -> bool:
+        return "cuda" in self.name or self.kind == "cupy"
+
+    def asarray(self, a, dtype=None):
+        """Array on this backend's device with dtype ``dtype`` (default: the backend's)."""
+        dtype = self.dtype if dtype is None else dtype
+        if self.kind == "torch":
+            t = self._native
+            if isinstance(a, t.Tensor):
+                return a.to(device=self.device, dtype=dtype)
+            return t.as_tensor(np.asarray(a), dtype=dtype, device=self.device)
+        if self.kind == "cupy":
+            return self._native.asarray(a, dtype=dtype)
+        return np.asarray(a, dtype=dtype)
+
+    def to_numpy(self, a) -> np.ndarray:
+        """Copy ``a`` to a host NumPy array."""
+        if self.kind == "torch":
+            return a.detach().cpu().numpy()
+        if self.kind == "cupy":
+            return self._native.asnumpy(a)
+        return np.asarray(a)
+
+    def erf(self, a):
+        """Elementwise error function (not part of the array API standard)."""
+        if self.kind == "torch":
+            return self._native.special.erf(a)
+        if self.kind == "cupy":
+            import cupyx.scipy.special as cps
+            return cps.erf(a)
+        from scipy.special import erf
+        return erf(a)
+
+    def streams(self, seed, n: int):
+        """``n`` independent random streams (``normal(shape)``, ``uniform(shape)``) spawned from ``seed``."""
+        children = as_seed_sequence(seed).spawn(int(n))
+        if self.kind == "torch":
+            return [_TorchStream(c, self._native, self.device, self.dtype) for c in children]
+        if self.kind == "cupy":
+            return [_CupyStream(c, self._native, self.dtype) for c in children]
+        return [_NumpyStream(c, self.dtype) for c in children]
+
+    def synchronize(self):
+        """Wait for queued device work (for timing); no-op on CPU backends."""
+        if self.kind == "torch" and "cuda" in self.name:
+            self._native.cuda.synchronize()
+        elif self.kind == "cupy":
+            self._native.cuda.Stream.null.synchronize()
+
+
+_DTYPES = ("float64", "float32")
+
+
+def get_backend(spec: "str | Backend" = "numpy", dtype: str = "float64") -> Backend:
+    """Resolve ``spec`` to a :class:`Backend`.
+
+    Parameters
+    ----------
+    spec : {"numpy", "torch", "torch:cpu", "torch:cuda", "torch:cuda:N", "cupy"} or Backend
+    dtype : {"float64", "float32"}
+
+    Raises
+    ------
+    ValueError
+        Unknown ``spec`` or ``dtype``.
+    BackendUnavailableError
+        The package or the CUDA device is missing.
+    """
+    if isinstance(spec, Backend):
+        return spec
+    if dtype not in _DTYPES:
+        raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+    if not isinstance(spec, str):
+        raise ValueError(f"backend must be a string such as 'numpy' or 'torch:cuda', got {spec!r}")
+    import array_api_compat
+
+    parts = spec.strip().lower().split(":")
+    kind = parts[0]
+    if kind == "numpy" and len(parts) == 1:
+        return Backend("numpy", array_api_compat.array_namespace(np.empty(0)), "cpu", getattr(np, dtype), np)
+    if kind == "torch":
+        try:
+            import torch
+        except ImportError as exc:
+            raise BackendUnavailableError("backend 'torch' needs PyTorch: pip install torch") from exc
+        dev = ":".join(parts[1:]) or "cpu"
+        if dev.startswith("cuda") and not torch.cuda.is_available():
+            raise BackendUnavailableError(f"backend {spec!r}: CUDA is not available to torch")
+        if not (dev == "cpu" or dev.startswith("cuda")):
+            raise ValueError(f"backend {spec!r}: unknown torch device {dev!r}")
+        device = torch.device(dev)
+        name = "torch" if dev == "cpu" else f"torch:{device.type}:{device.index or 0}"
+        xp = array_api_compat.array_namespace(torch.empty(0))
+        return Backend(name, xp, device, getattr(torch, dtype), torch)
+    if kind == "cupy" and len(parts) == 1:
+        try:
+            import cupy
+            cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # ImportError or CUDARuntimeError
+            raise BackendUnavailableError(f"backend 'cupy' is unavailable: {exc}") from exc
+        xp = array_api_compat.array_namespace(cupy.empty(0))
+        return Backend("cupy", xp, cupy.cuda.Device(), getattr(cupy, dtype), cupy)
+    raise ValueError(f"backend={spec!r} is not known; use 'numpy', 'torch', 'torch:cuda' or 'cupy'")
+
+
+def available_backends() -> list[str]:
+    """Specs among numpy, torch, torch:cuda, cupy that can run on this machine."""
+    out = []
+    for spec in ("numpy", "torch", "torch:cuda", "cupy"):
+        try:
+            get_backend(spec)
+            out.append(spec)
+        except BackendUnavailableError:
+            pass
+    return out

@@ -1,0 +1,527 @@
+r"""Online SGD of a soft committee machine (student) learning from a teacher, batched over seeds.
+
+Model and conventions (DESIGN.md section 3; Saad & Solla 1995; Goldt et al. 2019,
+arXiv:1906.08632, section 2): x ~ N(0, I_N); lambda_k = w_k.x/sqrt(N), rho_m = w*_m.x/sqrt(N);
+phi = sum_k v_k g(lambda_k); y = sum_m v*_m g*(rho_m) + sigma zeta; one fresh sample per step:
+
+    w_k <- (1 - kappa/N) w_k + (eta/sqrt N) v_k g'(lambda_k) (y - phi) x
+    v_k <- (1 - kappa/N) v_k + (eta_v/N) g(lambda_k) (y - phi)          (if eta_v != 0)
+
+time alpha = steps/N. Order parameters Q = w w^T/N, R = w w*^T/N, T = w* w*^T/N and
+eps_g = 1/2 E(phi - phi*)^2 (exact for the current weights, from :mod:`theory`) are recorded on a
+grid of alphas (log-spaced by default).
+
+Two methods give the same process:
+
+``method="full"``
+    Explicit weights (K x N per seed), one N-dimensional input per step. The ground truth.
+``method="gram"``
+    The exact Markov chain of the order parameters. Given the weights, the fields
+    f = (lambda, rho) ~ N(0, C) with C = [[Q, R], [R^T, T]], and
+    |x|^2 = f^T C^-1 f + chi^2_{N-K-M} with the chi^2 independent of f (rotational invariance of
+    x: the part of x orthogonal to the K+M weight vectors). Drawing f = L z (L L^T = C, z ~ N(0, I))
+    gives f^T C^-1 f = |z|^2, and the update is exact:
+    Q' = s^2 Q + s (c lambda^T + lambda c^T)/N + c c^T |x|^2/N^2, R' = s R + c rho^T/N,
+    with s = 1 - kappa/N and c_i = eta v_i g'(lambda_i)(y - phi). Same law as ``full`` for every
+    finite N (checked statistically in the tests); O((K+M)^3) per step instead of O((K+M) N).
+
+Both draw initial weights identically (host NumPy, one SeedSequence child per seed), so both
+methods and every backend start from the same initial order parameters for the same seed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from theory.activations import get_activation
+from theory.committee_ode import CommitteeODE
+from theory.generalisation_error import generalisation_error
+
+from .activations import ACTIVATION_CODES, backend_activation
+from .backends import Backend, as_seed_sequence, get_backend
+
+__all__ = ["TeacherStudent", "SGDTrajectory", "SimulationDivergedError", "simulate_sgd",
+           "record_steps", "draw_initial_weights"]
+
+
+class SimulationDivergedError(FloatingPointError):
+    """A simulation produced non-finite values; the message names the step and the seed."""
+
+
+def _pos_int(name, val, minimum=1):
+    if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {val!r}")
+    return int(val)
+
+
+def _nonneg(name, val):
+    if not isinstance(val, (int, float, np.floating, np.integer)) or not math.isfinite(val) or val < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
+    return float(val)
+
+
+@dataclass(frozen=True)
+class TeacherStudent:
+    """A teacher--student problem and its online-SGD hyper-parameters.
+
+    Parameters
+    ----------
+    N : int
+        Input dimension.
+    K, M : int
+        Student and teacher hidden units.
+    eta : float
+        First-layer learning rate (the update carries eta/sqrt(N)).
+    eta_v : float
+        Second-layer learning rate (update eta_v/N); 0 trains the first layer only.
+    sigma : float
+        Output-noise standard deviation.
+    kappa : float
+        Weight decay per unit alpha.
+    activation, teacher_activation : str
+        ``"erf"`` (erf(x/sqrt 2)), ``"relu"``, ``"linear"``, ``"tanh"``.
+    v_star, v0 : array_like, optional
+        Teacher and initial student second layers (ones by default).
+    orthonormal_teacher : bool
+        Teacher rows orthogonal with norm sqrt(N), so T = I exactly; otherwise w* ~ N(0, I) and
+        T = I + O(N^-1/2).
+    init_std : float
+        Student weights w_k = init_overlap * w*_k + init_std * xi_k, xi ~ N(0, I_N)
+        (so Q ~ init_std^2 I and R ~ init_overlap T); init_overlap applies to k < min(K, M).
+    init_overlap : float
+    """
+
+    N: int
+    K: int
+    M: int
+    eta: float
+    eta_v: float = 0.0
+    sigma: float = 0.0
+    kappa: float = 0.0
+    activation: str = "erf"
+    teacher_activation: str | None = None
+    v_star: tuple | None = None
+    v0: tuple | None = None
+    orthonormal_teacher: bool = False
+    init_std: float = 1.0
+    init_overlap: float = 0.0
+
+    def __post_init__(self):
+        _pos_int("N", self.N)
+        _pos_int("K", self.K)
+        _pos_int("M", self.M)
+        for name in ("eta", "eta_v", "sigma", "kappa", "init_std"):
+            _nonneg(name, getattr(self, name))
+        if not math.isfinite(self.init_overlap):
+            raise ValueError(f"init_overlap must be finite, got {self.init_overlap!r}")
+        get_activation(self.activation, "activation")
+        get_activation(self.teacher_activation or self.activation, "teacher_activation")
+        if self.orthonormal_teacher and self.M > self.N:
+            raise ValueError(f"orthonormal_teacher needs M <= N, got M={self.M}, N={self.N}")
+        for name, size in (("v_star", self.M), ("v0", self.K)):
+            val = getattr(self, name)
+            if val is not None:
+                arr = np.asarray(val, dtype=float)
+                if arr.shape != (size,) or not np.all(np.isfinite(arr)):
+                    raise ValueError(f"{name} must be {size} finite numbers, got {val!r}")
+                object.__setattr__(self, name, tuple(float(a) for a in arr))
+
+    @property
+    def t_act(self) -> str:
+        return self.teacher_activation or self.activation
+
+    @property
+    def v_star_array(self) -> np.ndarray:
+        return np.ones(self.M) if self.v_star is None else np.asarray(self.v_star, float)
+
+    @property
+    def v0_array(self) -> np.ndarray:
+        return np.ones(self.K) if self.v0 is None else np.asarray(self.v0, float)
+
+    def ode(self, T=None) -> CommitteeODE:
+        """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default identity)."""
+        return CommitteeODE(K=self.K, M=self.M, eta=self.eta, eta_v=self.eta_v, sigma=self.sigma,
+                            kappa=self.kappa, activation=self.activation,
+                            teacher_activation=self.teacher_activation, T=T, v_star=self.v_star_array)
+
+    def with_(self, **changes) -> "TeacherStudent":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SGDTrajectory:
+    """Recorded order parameters of an ensemble of SGD runs.
+
+    Attributes
+    ----------
+    alphas : ndarray, shape (n_t,)
+    steps : ndarray of int, shape (n_t,)
+    Q : ndarray, shape (S, n_t, K, K)
+    R : ndarray, shape (S, n_t, K, M)
+    v : ndarray, shape (S, n_t, K)
+    T : ndarray, shape (S, M, M)
+    eps_g : ndarray, shape (S, n_t)
+        Exact generalisation error of the recorded weights (NaN after a flagged divergence).
+    diverged_step : ndarray of int, shape (S,)
+        First non-finite step per seed, -1 if none.
+    """
+
+    problem: TeacherStudent
+    method: str
+    backend: str
+    alphas: np.ndarray
+    steps: np.ndarray
+    Q: np.ndarray
+    R: np.ndarray
+    v: np.ndarray
+    T: np.ndarray
+    eps_g: np.ndarray
+    diverged_step: np.ndarray = field(default=None)
+
+    @property
+    def n_seeds(self) -> int:
+        return self.Q.shape[0]
+
+    def initial_order_parameters(self):
+        """(Q0, R0, v0, T): the measured initial condition of every seed, to start the ODE from."""
+        return self.Q[:, 0], self.R[:, 0], self.v[:, 0], self.T
+
+    def ode(self):
+        """The ODE with each seed's own measured T (batched over seeds)."""
+        return self.problem.ode(T=self.T)
+
+
+def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> np.ndarray:
+    """Integer steps at which to record: log-spaced in alpha from 1/N to ``alpha_max``, plus step 0.
+
+    With ``alphas`` given, the steps round(alpha * N) (made unique, 0 included).
+    """
+    if alphas is None:
+        if not (alpha_max > 0 and math.isfinite(alpha_max)):
+            raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max!r}")
+        _pos_int("n_records", n_records, 2)
+        total = int(round(alpha_max * N))
+        grid = np.geomspace(1.0, max(total, 1), n_records - 1)
+        steps = np.concatenate([[0], np.round(grid).astype(np.int64)])
+    else:
+        a = np.asarray(alphas, dtype=float)
+        if a.ndim != 1 or np.any(a < 0) or not np.all(np.isfinite(a)):
+            raise ValueError("alphas must be a 1-D array of finite values >= 0")
+        steps = np.concatenate([[0], np.round(a * N).astype(np.int64)])
+    return np.unique(steps)
+
+
+def draw_initial_weights(problem: TeacherStudent, seed_seqs):
+    """Teacher and student weights per seed (host NumPy, float64).
+
+    Returns
+    -------
+    w0 : ndarray, shape (S, K, N)
+    w_star : ndarray, shape (S, M, N)
+    """
+    p = problem
+    w0 = np.empty((len(seed_seqs), p.K, p.N))
+    ws = np.empty((len(seed_seqs), p.M, p.N))
+    for s, ss in enumerate(seed_seqs):
+        g = np.random.Generator(np.random.PCG64(ss))
+        teacher = g.standard_normal((p.M, p.N))
+        if p.orthonormal_teacher:
+            q, r = np.linalg.qr(teacher.T)
+            teacher = (q * np.sign(np.diag(r))).T * math.sqrt(p.N)
+        ws[s] = teacher
+        w0[s] = p.init_std * g.standard_normal((p.K, p.N))
+        k = min(p.K, p.M)
+        w0[s, :k] += p.init_overlap * teacher[:k]
+    return w0, ws
+
+
+# ----------------------------------------------------------------------------------------------
+# array-API kernels (any backend)
+# ----------------------------------------------------------------------------------------------
+def _full_steps(bk: Backend, st: dict, x, zeta, p: TeacherStudent, acts, check_each=False, step0=0):
+    """Advance the explicit-weight state through x (S, n, N), zeta (S, n). Returns first bad step per seed."""
+    xp = bk.xp
+    g, dg, gt = acts
+    sqN = math.sqrt(p.N)
+    decay = 1.0 - p.kappa / p.N
+    w, ws, v, vs = st["w"], st["ws"], st["v"], st["vs"]
+    n = x.shape[1]
+    bad = None
+    for t in range(n):
+        xt = x[:, t, :]
+        lam = xp.matmul(w, xt[:, :, None])[:, :, 0] / sqN
+        rho = xp.matmul(ws, xt[:, :, None])[:, :, 0] / sqN
+        gl = g(lam)
+        err = xp.sum(gt(rho) * vs, axis=1) - xp.sum(gl * v, axis=1) + p.sigma * zeta[:, t]
+        c = (p.eta / sqN) * v * dg(lam) * err[:, None]
+        w = decay * w + c[:, :, None] * xt[:, None, :]
+        if p.eta_v != 0.0:
+            v = decay * v + (p.eta_v / p.N) * gl * err[:, None]
+        if check_each:
+            fin = bk.to_numpy(xp.all(xp.isfinite(w), axis=(1, 2)) & xp.all(xp.isfinite(v), axis=1))
+            bad = _first_bad(bad, fin, step0 + t)
+    st["w"], st["v"] = w, v
+    return bad
+
+
+def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, check_each=False, step0=0):
+    """Advance (Q, R, v) through z (S, n, P), zeta (S, n), chi2 (S, n) with array-API ops."""
+    xp = bk.xp
+    g, dg, gt = acts
+    K, N = p.K, p.N
+    decay = 1.0 - p.kappa / N
+    Q, R, T, v, vs = st["Q"], st["R"], st["T"], st["v"], st["vs"]
+    RT = xp.permute_dims(R, (0, 2, 1))
+    bad = None
+    for t in range(z.shape[1]):
+        C = xp.concat([xp.concat([Q, R], axis=2), xp.concat([RT, T], axis=2)], axis=1)
+        L = xp.linalg.cholesky(C)
+        zt = z[:, t, :]
+        f = xp.matmul(L, zt[:, :, None])[:, :, 0]
+        lam, rho = f[:, :K], f[:, K:]
+        x2 = xp.sum(zt * zt, axis=1) + chi2[:, t]
+        gl = g(lam)
+        err = xp.sum(gt(rho) * vs, axis=1) - xp.sum(gl * v, axis=1) + p.sigma * zeta[:, t]
+        c = p.eta * v * dg(lam) * err[:, None]
+        cl = c[:, :, None] * lam[:, None, :]
+        Q = (decay * decay) * Q + (decay / N) * (cl + xp.permute_dims(cl, (0, 2, 1))) \
+            + (c[:, :, None] * c[:, None, :]) * (x2 / (N * N))[:, None, None]
+        R = decay * R + c[:, :, None] * rho[:, None, :] / N
+        RT = xp.permute_dims(R, (0, 2, 1))
+        if p.eta_v != 0.0:
+            v = decay * v + (p.eta_v / N) * gl * err[:, None]
+        if check_each:
+            fin = bk.to_numpy(xp.all(xp.isfinite(Q), axis=(1, 2)) & xp.all(xp.isfinite(v), axis=1))
+            bad = _first_bad(bad, fin, step0 + t)
+    st["Q"], st["R"], st["v"] = Q, R, v
+    return bad
+
+
+def _first_bad(bad, finite, step):
+    if bad is None:
+        bad = np.full(finite.shape, -1, dtype=np.int64)
+    bad[(~finite) & (bad < 0)] = step
+    return bad
+
+
+# ----------------------------------------------------------------------------------------------
+# driver
+# ----------------------------------------------------------------------------------------------
+class _Noise:
+    """Per-seed random inputs, drawn chunk by chunk (or sliced from pre-drawn arrays)."""
+
+    def __init__(self, bk, method, p, seed_seqs, predrawn):
+        self.bk, self.method, self.p = bk, method, p
+        self.pre = predrawn
+        self.pos = 0
+        P = p.K + p.M
+        if predrawn is None:
+            if method == "full":
+                self.streams = [bk.streams(ss, 1)[0] for ss in seed_seqs]
+            else:
+                self.gens = [np.random.Generator(np.random.PCG64(ss)) for ss in seed_seqs]
+                self.dof = p.N - P
+        else:
+            keys = ("x", "zeta") if method == "full" else ("z", "zeta", "chi2")
+            missing = [k for k in keys if k not in predrawn]
+            if missing:
+                raise ValueError(f"noise is missing {missing} for method={method!r}")
+
+    def draw(self, n):
+        bk, p = self.bk, self.p
+        if self.pre is not None:
+            sl = slice(self.pos, self.pos + n)
+            self.pos += n
+            keys = ("x", "zeta") if self.method == "full" else ("z", "zeta", "chi2")
+            out = []
+            for k in keys:
+                arr = self.pre[k][:, sl]
+                if arr.shape[1] != n:
+                    raise ValueError(f"noise[{k!r}] has too few steps for this run")
+                out.append(bk.asarray(arr))
+            return out
+        if self.method == "full":
+            xs, zs = [], []
+            for s in self.streams:
+                xs.append(s.normal((n, p.N)))
+                zs.append(s.normal((n,)))
+            return [bk.xp.stack(xs), bk.xp.stack(zs)]
+        P = p.K + p.M
+        z = np.empty((len(self.gens), n, P))
+        zeta = np.empty((len(self.gens), n))
+        chi2 = np.empty((len(self.gens), n))
+        for i, g in enumerate(self.gens):
+            z[i] = g.standard_normal((n, P))
+            zeta[i] = g.standard_normal(n)
+            chi2[i] = g.chisquare(self.dof, n)
+        if bk.kind == "numpy":
+            return [z, zeta, chi2]
+        return [bk.asarray(z), bk.asarray(zeta), bk.asarray(chi2)]
+
+
+def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_seeds: int = 1, seed=0,
+                 backend: "str | Backend" = "numpy", dtype: str = "float64", method: str = "full",
+                 n_records: int = 50, alphas=None, on_divergence: str = "raise",
+                 progress: bool = False, chunk_steps: int | None = None, noise: dict | None = None,
+                 initial_weights=None, use_numba: bool = True) -> SGDTrajectory:
+    """Run online SGD for an ensemble of ``n_seeds`` independent seeds as one batched computation.
+
+    Parameters
+    ----------
+    problem : TeacherStudent
+    alpha_max : float
+        Final time alpha = steps/N (or give ``alphas``).
+    n_seeds : int
+    seed : int or SeedSequence
+        Root seed; seed ``i`` of the ensemble uses child ``i`` (independent of ``n_seeds``).
+    backend : str or Backend
+        ``"numpy"``, ``"torch"``, ``"torch:cuda"``, ``"cupy"``.
+    dtype : {"float64", "float32"}
+    method : {"full", "gram"}
+        Explicit weights, or the exact order-parameter chain (module docstring).
+    n_records, alphas :
+        Recording grid: ``n_records`` log-spaced points, or explicit ``alphas``.
+    on_divergence : {"raise", "flag"}
+        Raise :class:`SimulationDivergedError` naming step and seed, or record the step in
+        ``diverged_step`` and carry NaNs for that seed.
+    progress : bool
+        tqdm progress bar over chunks.
+    chunk_steps : int, optional
+        Steps per drawn noise chunk (default: a memory budget of about 32 MB of noise).
+    noise : dict, optional
+        Pre-drawn inputs covering every step (parity tests): ``{"x": (S, n, N), "zeta": (S, n)}``
+        for ``full``; ``{"z": (S, n, K+M), "zeta": (S, n), "chi2": (S, n)}`` for ``gram``.
+    initial_weights : (w0, w_star), optional
+        Arrays of shape (S, K, N) and (S, M, N) instead of drawing them.
+    use_numba : bool
+        Use the compiled kernel for ``gram`` on the NumPy backend (default).
+
+    Returns
+    -------
+    SGDTrajectory
+    """
+    p = problem
+    if not isinstance(p, TeacherStudent):
+        raise ValueError(f"problem must be a TeacherStudent, got {type(p).__name__}")
+    n_seeds = _pos_int("n_seeds", n_seeds)
+    if method not in ("full", "gram"):
+        raise ValueError(f"method must be 'full' or 'gram', got {method!r}")
+    if on_divergence not in ("raise", "flag"):
+        raise ValueError(f"on_divergence must be 'raise' or 'flag', got {on_divergence!r}")
+    if method == "gram" and p.N <= p.K + p.M:
+        raise ValueError(f"method='gram' needs N > K + M, got N={p.N}, K+M={p.K + p.M}")
+    bk = get_backend(backend, dtype)
+    if alphas is None and alpha_max is None:
+        raise ValueError("give alpha_max or alphas")
+    rec = record_steps(p.N, alpha_max if alpha_max is not None else 1.0, n_records, alphas)
+    root = as_seed_sequence(seed)
+    per_seed = root.spawn(n_seeds)
+    init_ss, noise_ss = zip(*[ss.spawn(2) for ss in per_seed])
+
+    if initial_weights is None:
+        w0, ws = draw_initial_weights(p, init_ss)
+    else:
+        w0, ws = (np.asarray(a, dtype=float) for a in initial_weights)
+        if w0.shape != (n_seeds, p.K, p.N):
+            raise ValueError(f"initial_weights[0] must have shape {(n_seeds, p.K, p.N)}, got {w0.shape}")
+        if ws.shape != (n_seeds, p.M, p.N):
+            raise ValueError(f"initial_weights[1] must have shape {(n_seeds, p.M, p.N)}, got {ws.shape}")
+    T = ws @ np.swapaxes(ws, 1, 2) / p.N
+    v0 = np.broadcast_to(p.v0_array, (n_seeds, p.K)).copy()
+    vs = p.v_star_array
+
+    noise_src = _Noise(bk, method, p, noise_ss, noise)
+    g, dg = backend_activation(p.activation, bk)
+    gt, _ = backend_activation(p.t_act, bk)
+    acts = (g, dg, gt)
+    numba_path = method == "gram" and bk.kind == "numpy" and use_numba and bk.dtype == np.float64
+
+    if method == "full":
+        st = {"w": bk.asarray(w0), "ws": bk.asarray(ws), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
+    else:
+        Q0 = w0 @ np.swapaxes(w0, 1, 2) / p.N
+        R0 = w0 @ np.swapaxes(ws, 1, 2) / p.N
+        if numba_path:
+            st = {"Q": Q0.copy(), "R": R0.copy(), "T": T.copy(), "v": v0.copy(), "vs": vs.copy()}
+        else:
+            st = {"Q": bk.asarray(Q0), "R": bk.asarray(R0), "T": bk.asarray(T), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
+
+    nt = rec.size
+    Qr = np.empty((n_seeds, nt, p.K, p.K))
+    Rr = np.empty((n_seeds, nt, p.K, p.M))
+    vr = np.empty((n_seeds, nt, p.K))
+    bad_step = np.full(n_seeds, -1, dtype=np.int64)
+    status = np.zeros(n_seeds, dtype=np.int64)
+    if chunk_steps is None:
+        per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
+        chunk_steps = max(1, min(100_000, (4 << 20) // max(per_step, 1)))
+    chunk_steps = _pos_int("chunk_steps", chunk_steps)
+
+    def snapshot(j):
+        if method == "full":
+            w, wst, v = st["w"], st["ws"], st["v"]
+            xp = bk.xp
+            Qr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(w, (0, 2, 1)))) / p.N
+            Rr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(wst, (0, 2, 1)))) / p.N
+            vr[:, j] = bk.to_numpy(v)
+        else:
+            Qr[:, j] = bk.to_numpy(st["Q"]) if not numba_path else st["Q"]
+            Rr[:, j] = bk.to_numpy(st["R"]) if not numba_path else st["R"]
+            vr[:, j] = bk.to_numpy(st["v"]) if not numba_path else st["v"]
+
+    snapshot(0)
+    total = int(rec[-1])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=total, unit="step", desc=f"SGD {method} N={p.N} S={n_seeds}")
+    step = 0
+    codes = (ACTIVATION_CODES[get_activation(p.activation).name], ACTIVATION_CODES[get_activation(p.t_act).name])
+    for j in range(1, nt):
+        while step < rec[j]:
+            n = int(min(chunk_steps, rec[j] - step))
+            chunk = noise_src.draw(n)
+            if numba_path:
+                from ._gram_numba import gram_chunk
+                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], *[np.ascontiguousarray(c) for c in chunk],
+                           codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
+                new_bad = (status != 0) & (bad_step >= step)
+            else:
+                saved = dict(st)
+                kernel = _full_steps if method == "full" else _gram_steps
+                kernel(bk, st, *chunk, p, acts)
+                key = "w" if method == "full" else "Q"
+                xp = bk.xp
+                fin = bk.to_numpy(xp.all(xp.isfinite(xp.reshape(st[key], (n_seeds, -1))), axis=1)
+                                  & xp.all(xp.isfinite(st["v"]), axis=1))
+                new_bad = (~fin) & (bad_step < 0)
+                if np.any(new_bad):   # replay the chunk step by step to name the exact step
+                    st.update(saved)
+                    b = kernel(bk, st, *chunk, p, acts, check_each=True, step0=step)
+                    hit = (b >= 0) & (bad_step < 0)
+                    bad_step[hit] = b[hit]
+                    status[hit] = 1
+            if np.any(new_bad) and on_divergence == "raise":
+                s = int(np.nonzero(new_bad)[0][0])
+                what = "non-finite order parameters" if status[s] == 1 else "a field covariance that is not positive definite"
+                raise SimulationDivergedError(
+                    f"SGD diverged at step {int(bad_step[s])} (alpha={bad_step[s] / p.N:.6g}) for seed index {s} "
+                    f"of {n_seeds} (root seed {root.entropy}): {what}; eta={p.eta}, eta_v={p.eta_v}, "
+                    f"activation={p.activation!r}")
+            step += n
+            if bar is not None:
+                bar.update(n)
+        snapshot(j)
+    if bar is not None:
+        bar.close()
+    for s in np.nonzero(bad_step >= 0)[0]:
+        after = rec > bad_step[s]
+        Qr[s, after] = np.nan
+        Rr[s, after] = np.nan
+        vr[s, after] = np.nan
+    with np.errstate(invalid="ignore"):
+        eps = generalisation_error(Qr, Rr, T[:, None], vr, vs, p.activation, p.t_act)
+    return SGDTrajectory(p, method, bk.name, rec / p.N, rec, Qr, Rr, vr, T, eps, bad_step)
