@@ -303,7 +303,9 @@ class CommitteeODE:
             raise ODEDivergedError(f"ODE solution became non-finite by alpha={bad:.6g}")
         Y = np.moveaxis(ys.reshape((alphas.size,) + batch + (n,)), 0, -2)
         Q, R, v = self.unpack(Y, None if v_fixed is None else v_fixed[..., None, :])
-        eps = self.eps_g(Q, R, v)
+        # the time axis sits before the matrix axes: give T and v* a matching singleton axis
+        eps = generalisation_error(Q, R, self._T[..., None, :, :], v, self._vs[..., None, :],
+                                   self.activation, self.t_act)
         return ODETrajectory(alphas, Q, R, np.array(v), eps, count[0])
 
 

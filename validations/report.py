@@ -1,0 +1,127 @@
+"""Claim records and the report directory (DESIGN.md section 5).
+
+Each validation test is one claim, marked ``@pytest.mark.claim(paper=..., arxiv=..., ref=...)``.
+The ``claim`` fixture hands it a :class:`ClaimRecord`; ``claim.check(verdict)`` records the
+verdict and fails the test at once if the verdict failed; ``claim.figure(fn)`` registers a
+function that draws the theory-vs-simulation figure (called only when a report is written).
+
+With ``--report DIR`` (or ``TWOLAYER_REPORT=DIR``) the session writes
+``DIR/<claim>.json`` (metadata, every verdict, outcome), ``DIR/<claim>.png`` and
+``DIR/index.html`` + ``DIR/claims.md`` (the claim table).
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from .stats import Verdict, require
+
+__all__ = ["ClaimRecord", "write_report", "claim_table"]
+
+
+@dataclass
+class ClaimRecord:
+    """Everything one claim produced during its test."""
+
+    nodeid: str
+    paper: str = ""
+    arxiv: str = ""
+    ref: str = ""
+    statement: str = ""
+    seed: int = 0
+    verdicts: list = field(default_factory=list)
+    figure_fn: object = None
+    outcome: str = "not run"
+    duration_s: float = 0.0
+    error: str = ""
+
+    def check(self, verdict: Verdict) -> Verdict:
+        """Record ``verdict`` and raise AssertionError if it failed."""
+        self.verdicts.append(verdict)
+        return require(verdict)
+
+    def figure(self, fn) -> None:
+        """Register ``fn() -> matplotlib.figure.Figure`` drawing this claim's figure."""
+        self.figure_fn = fn
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.nodeid.split("::", 1)[-1]).strip("_")
+
+    def to_dict(self) -> dict:
+        return {"test": self.nodeid, "paper": self.paper, "arxiv": self.arxiv, "ref": self.ref,
+                "claim": self.statement, "seed": self.seed, "outcome": self.outcome,
+                "duration_s": round(self.duration_s, 3), "error": self.error,
+                "verdicts": [v.to_dict() for v in self.verdicts]}
+
+
+def claim_table(records) -> str:
+    """Markdown table: claim, paper, statistic vs prediction, tolerance, MDD, outcome."""
+    rows = ["| claim | paper | statistic | prediction | tolerance | MDD | outcome |",
+            "|---|---|---|---|---|---|---|"]
+    for r in records:
+        first = True
+        for v in r.verdicts or [None]:
+            name = r.slug if first else ""
+            paper = f"{r.paper} (arXiv:{r.arxiv})" if first and r.arxiv else (r.paper if first else "")
+            if v is None:
+                rows.append(f"| {name} | {paper} | | | | | {r.outcome} |")
+            else:
+                rows.append(f"| {name} | {paper} | {v.name}: {v.statistic:.4g} | {v.prediction:.4g} | "
+                            f"{v.tolerance:.3g} | {v.mdd:.3g} | {'pass' if v.passed else 'FAIL'} |")
+            first = False
+    return "\n".join(rows)
+
+
+def write_report(records, directory: str) -> str:
+    """Write JSON + PNG per claim and an index (html and markdown); returns the index path."""
+    os.makedirs(directory, exist_ok=True)
+    entries = []
+    for r in records:
+        png = None
+        if r.figure_fn is not None:
+            try:
+                import matplotlib
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+                fig = r.figure_fn()
+                png = f"{r.slug}.png"
+                fig.savefig(os.path.join(directory, png), dpi=110, bbox_inches="tight")
+                plt.close(fig)
+            except Exception as exc:  # a broken figure must not hide the verdicts
+                r.error = (r.error + f"; figure failed: {exc!r}").strip("; ")
+        d = r.to_dict()
+        d["figure"] = png
+        with open(os.path.join(directory, f"{r.slug}.json"), "w") as fh:
+            json.dump(d, fh, indent=2)
+        entries.append((r, png))
+    md = claim_table(records)
+    with open(os.path.join(directory, "claims.md"), "w") as fh:
+        fh.write(f"# twolayer claim table ({time.strftime('%Y-%m-%d %H:%M')})\n\n{md}\n")
+    parts = ["<html><head><meta charset='utf-8'><title>twolayer validation report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border:1px solid #ccc;"
+             "padding:3px 6px}table{border-collapse:collapse}.FAIL{color:#b00}.pass{color:#070}</style></head><body>",
+             "<h1>twolayer validation report</h1>"]
+    for r, png in entries:
+        parts.append(f"<h2 class='{'pass' if r.outcome == 'passed' else 'FAIL'}'>{html.escape(r.slug)} — {r.outcome}</h2>")
+        parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
+                     f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
+        parts.append("<table><tr><th>assertion</th><th>statistic</th><th>prediction</th><th>tolerance</th>"
+                     "<th>MDD</th><th>result</th></tr>")
+        for v in r.verdicts:
+            parts.append(f"<tr><td>{html.escape(v.name)}</td><td>{v.statistic:.5g}</td><td>{v.prediction:.5g}</td>"
+                         f"<td>{v.tolerance:.3g}</td><td>{v.mdd:.3g}</td><td>{'pass' if v.passed else 'FAIL'}</td></tr>")
+        parts.append("</table>")
+        if r.error:
+            parts.append(f"<pre>{html.escape(r.error[:2000])}</pre>")
+        if png:
+            parts.append(f"<img src='{png}' style='max-width:100%'>")
+    parts.append("</body></html>")
+    path = os.path.join(directory, "index.html")
+    with open(path, "w") as fh:
+        fh.write("\n".join(parts))
+    return path
