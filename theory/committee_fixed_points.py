@@ -106,7 +106,7 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
     Raises
     ------
     RuntimeError
-        If the root finder does not converge (residual > 1e-10).
+        If the root finder does not converge (max |rhs| > 1e-10 eta).
     """
     if not isinstance(K, (int, np.integer)) or K < 2:
         raise ValueError(f"K must be an integer >= 2 for a symmetric plateau, got {K!r}")
@@ -124,7 +124,9 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
     Q, R = _sym_state(K, *sol.x)
     dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
     residual = float(max(np.abs(dQ).max(), np.abs(dR).max()))
-    if not sol.success or residual > 1e-10:
+    # judged by the residual itself (relative to eta, the scale of the flow): hybr reports
+    # "no progress" when it starts at (or reaches) the root to machine precision
+    if not residual <= 1e-10 * eta:
         raise RuntimeError(f"plateau fixed point not found for K={K}, eta={eta}: {sol.message} (residual {residual:.2e})")
     ev = np.linalg.eigvals(jacobian(ode, ode.pack(Q, R)))
     return PlateauFixedPoint(K, eta, float(sol.x[0]), float(sol.x[1]), float(sol.x[2]),

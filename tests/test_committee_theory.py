@@ -1,0 +1,157 @@
+"""ODE right-hand side, integration, eps_g and fixed points against closed-form results."""
+import numpy as np
+import pytest
+
+from theory.committee_fixed_points import (jacobian, max_stable_learning_rate, plateau_small_eta,
+                                           stationary_point, symmetric_plateau)
+from theory.committee_ode import CommitteeODE
+from theory.generalisation_error import generalisation_error
+
+
+def _random_state(K, M, rng):
+    A = rng.normal(size=(K + M, K + M + 2))
+    C = A @ A.T / (K + M + 2)
+    return C[:K, :K], C[:K, K:], C[K:, K:]
+
+
+def test_eps_g_erf_matches_the_explicit_asin_formula():
+    rng = np.random.default_rng(0)
+    Q, R, T = _random_state(3, 2, rng)
+    v, vs = rng.normal(size=3), rng.normal(size=2)
+    d, dt = np.diag(Q), np.diag(T)
+    ref = (np.sum(np.outer(v, v) * np.arcsin(Q / np.sqrt(np.outer(1 + d, 1 + d))))
+           + np.sum(np.outer(vs, vs) * np.arcsin(T / np.sqrt(np.outer(1 + dt, 1 + dt))))
+           - 2 * np.sum(np.outer(v, vs) * np.arcsin(R / np.sqrt(np.outer(1 + d, 1 + dt))))) / np.pi
+    assert generalisation_error(Q, R, T, v, vs) == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("acts", [("relu", "relu"), ("erf", "relu"), ("linear", "erf"), ("tanh", "erf")])
+def test_eps_g_matches_monte_carlo_of_a_network(acts):
+    """eps_g from order parameters equals 1/2 E(phi - phi*)^2 sampled from explicit weights."""
+    from theory.activations import get_activation
+    rng = np.random.default_rng(1)
+    N, K, M = 60, 3, 2
+    w, ws = rng.normal(size=(K, N)), rng.normal(size=(M, N))
+    v, vs = rng.normal(size=K), rng.normal(size=M)
+    x = rng.normal(size=(400_000, N))
+    gs, gt = get_activation(acts[0]).g, get_activation(acts[1]).g
+    diff = gs(x @ w.T / np.sqrt(N)) @ v - gt(x @ ws.T / np.sqrt(N)) @ vs
+    samples = 0.5 * diff**2
+    m, se = samples.mean(), samples.std() / np.sqrt(samples.size)
+    th = generalisation_error(w @ w.T / N, w @ ws.T / N, ws @ ws.T / N, v, vs, *acts)
+    assert abs(th - m) < 5 * se
+
+
+def test_rhs_vanishes_at_perfect_learning_without_noise():
+    ode = CommitteeODE(K=3, M=3, eta=0.7, eta_v=0.3)
+    dQ, dR, dv = ode.rhs(np.eye(3), np.eye(3), np.ones(3))
+    assert np.abs(dQ).max() < 1e-14 and np.abs(dR).max() < 1e-14 and np.abs(dv).max() < 1e-14
+
+
+def test_linear_perceptron_ode_is_the_closed_linear_system():
+    """K = M = 1 linear: D = Q - 2R + T obeys dD/da = -2 eta D + eta^2 (D + sigma^2) exactly."""
+    eta, sig = 0.3, 0.4
+    ode = CommitteeODE(K=1, M=1, eta=eta, sigma=sig, activation="linear")
+    Q, R = np.array([[0.5]]), np.array([[0.2]])
+    dQ, dR, _ = ode.rhs(Q, R, np.ones(1))
+    D = 0.5 - 0.4 + 1.0
+    assert dQ[0, 0] - 2 * dR[0, 0] == pytest.approx(-2 * eta * D + eta**2 * (D + sig**2), rel=1e-12)
+
+
+def test_rk4_and_adaptive_integration_agree():
+    ode = CommitteeODE(K=2, M=2, eta=0.8, sigma=0.1)
+    Q0, R0 = np.eye(2) * 0.3, np.array([[0.1, 0.02], [0.0, 0.05]])
+    al = np.linspace(0, 20, 11)
+    a = ode.integrate(Q0, R0, None, al, rtol=1e-11, atol=1e-13)
+    b = ode.integrate(Q0, R0, None, al, method="RK4", dt=0.01)
+    assert np.abs(a.eps_g - b.eps_g).max() < 1e-9
+
+
+def test_batched_integration_equals_individual_runs():
+    ode_b = CommitteeODE(K=2, M=1, eta=0.5, eta_v=0.5, T=np.array([[[1.0]], [[1.2]]]), v_star=np.array([[1.0], [0.8]]))
+    Q0 = np.array([np.eye(2) * 0.2, np.eye(2) * 0.4])
+    R0 = np.array([[[0.1], [0.0]], [[0.0], [0.2]]])
+    al = np.linspace(0, 5, 6)
+    tb = ode_b.integrate(Q0, R0, np.ones(2), al, rtol=1e-11, atol=1e-13)
+    for i in range(2):
+        o = CommitteeODE(K=2, M=1, eta=0.5, eta_v=0.5, T=ode_b.T[i], v_star=ode_b.v_star[i])
+        t = o.integrate(Q0[i], R0[i], np.ones(2), al, rtol=1e-11, atol=1e-13)
+        assert np.abs(t.eps_g - tb.eps_g[i]).max() < 1e-9
+
+
+def test_pack_unpack_round_trip():
+    ode = CommitteeODE(K=3, M=2, eta=0.1, eta_v=0.1)
+    rng = np.random.default_rng(2)
+    Q, R, _ = _random_state(3, 2, rng)
+    v = rng.normal(size=3)
+    Q2, R2, v2 = ode.unpack(ode.pack(Q, R, v))
+    assert np.allclose(Q, Q2) and np.allclose(R, R2) and np.allclose(v, v2)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(K=0, M=1, eta=0.1), "K"), (dict(K=1, M=-1, eta=0.1), "M"), (dict(K=1, M=1, eta=-0.1), "eta"),
+    (dict(K=1, M=1, eta=0.1, sigma=-1.0), "sigma"), (dict(K=1, M=1, eta=np.nan), "eta"),
+    (dict(K=1, M=1, eta=0.1, activation="foo"), "activation"), (dict(K=2, M=2, eta=0.1, T=np.eye(3)), "T"),
+    (dict(K=2, M=2, eta=0.1, v_star=np.ones(3)), "v_star"),
+])
+def test_bad_ode_parameters_are_named(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        CommitteeODE(**kwargs)
+
+
+def test_bad_integration_inputs():
+    ode = CommitteeODE(K=2, M=2, eta=0.1)
+    with pytest.raises(ValueError, match="Q"):
+        ode.integrate(np.eye(3), np.eye(2), None, [0, 1])
+    with pytest.raises(ValueError, match="alphas"):
+        ode.integrate(np.eye(2), np.eye(2), None, [1, 0])
+    with pytest.raises(ValueError, match="method"):
+        ode.integrate(np.eye(2), np.eye(2), None, [0, 1], method="euler-ish")
+
+
+def test_plateau_tends_to_the_small_eta_closed_form():
+    for K in (2, 3, 4):
+        q, r, eps = plateau_small_eta(K)
+        fp = symmetric_plateau(K, 1e-4)
+        assert fp.q_diag == pytest.approx(q, rel=1e-3) and fp.r == pytest.approx(r, rel=1e-3)
+        assert fp.eps_g == pytest.approx(eps, rel=1e-3)
+        assert fp.escape_rate > 0   # a saddle: SGD eventually leaves it
+
+
+def test_max_stable_learning_rate_of_linear_networks_is_two_over_K():
+    for K in (1, 2, 3):
+        assert max_stable_learning_rate(K, "linear") == pytest.approx(2.0 / K, rel=1e-6)
+
+
+def test_erf_max_stable_learning_rate_is_a_sign_change_of_the_jacobian():
+    eta = max_stable_learning_rate(2)
+    for f, sign in ((0.98, -1), (1.02, 1)):
+        ode = CommitteeODE(K=2, M=2, eta=f * eta)
+        ev = np.linalg.eigvals(jacobian(ode, ode.pack(np.eye(2), np.eye(2))))
+        assert np.sign(ev.real.max()) == sign
+
+
+@pytest.mark.parametrize("L", [0, 1, 3])
+def test_linear_first_layer_stationary_error_is_exact(L):
+    M, eta, sig = 2, 0.1, 0.5
+    K = M + L
+    ode = CommitteeODE(K=K, M=M, eta=eta, sigma=sig, activation="linear")
+    Q0 = np.eye(K) * 0.01
+    Q0[:M, :M] += np.eye(M)
+    R0 = np.zeros((K, M))
+    R0[:M, :M] = np.eye(M)
+    sp = stationary_point(ode, Q0, R0, alpha_max=500)
+    assert sp.converged
+    assert sp.eps_g == pytest.approx(K * eta * sig**2 / (2 * (2 - K * eta)), rel=1e-8)
+
+
+def test_erf_stationary_error_approaches_the_small_eta_formula_linearly_in_eta():
+    """Goldt et al. eq. (15): eps* = eta sigma^2 M/(sqrt3 2 pi) + O(eta^2) for L = 0."""
+    M, sig = 2, 0.5
+    rel = []
+    for eta in (0.02, 0.04):
+        ode = CommitteeODE(K=M, M=M, eta=eta, sigma=sig)
+        sp = stationary_point(ode, np.eye(M) * 1.01, np.eye(M), alpha_max=3000)
+        assert sp.converged
+        rel.append(sp.eps_g / (eta * sig**2 * M / np.sqrt(3) / (2 * np.pi)) - 1)
+    assert abs(rel[1]) < 0.05 and rel[1] / rel[0] == pytest.approx(2.0, rel=0.1)

@@ -1,0 +1,112 @@
+"""Closed-form Gaussian integrals against quadrature and Monte Carlo (hypothesis over covariances)."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from theory import gaussian_integrals as gi
+from theory.activations import get_activation
+
+
+def cov_strategy(d):
+    """Random valid covariance matrices A A^T + eps I with entries of A in [-1.2, 1.2]."""
+    return st.lists(st.floats(-1.2, 1.2), min_size=d * d, max_size=d * d).map(
+        lambda v: (np.reshape(v, (d, d)) @ np.reshape(v, (d, d)).T) + 0.05 * np.eye(d))
+
+
+def gh_reference(f, C, order):
+    """Gauss--Hermite value at ``order`` and an error estimate: 10x its change from 2/3 of the order.
+
+    Near-singular covariances (hypothesis finds them) converge slowly; the tolerance follows the
+    reference's own convergence, never a fixed number picked to pass.
+    """
+    hi = gi.gauss_hermite_expectation(f, C, order)
+    lo = gi.gauss_hermite_expectation(f, C, max(2, (2 * order) // 3))
+    return hi, 10 * abs(hi - lo) + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(cov_strategy(2))
+def test_erf_I2_J2_match_quadrature(C):
+    a = get_activation("erf")
+    q2, e2 = gh_reference(lambda z: a.g(z[..., 0]) * a.g(z[..., 1]), C, 90)
+    qj, ej = gh_reference(lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]), C, 90)
+    assert gi.erf_I2(C[0, 0], C[0, 1], C[1, 1]) == pytest.approx(q2, abs=e2)
+    assert gi.erf_J2(C[0, 0], C[0, 1], C[1, 1]) == pytest.approx(qj, abs=ej)
+
+
+@settings(max_examples=30, deadline=None)
+@given(cov_strategy(3))
+def test_erf_I3_matches_quadrature(C):
+    a = get_activation("erf")
+    q, err = gh_reference(lambda z: a.dg(z[..., 0]) * z[..., 1] * a.g(z[..., 2]), C, 60)
+    val = gi.erf_I3(C[0, 0], C[0, 1], C[0, 2], C[1, 2], C[2, 2])
+    assert val == pytest.approx(q, abs=err)
+
+
+@settings(max_examples=12, deadline=None)
+@given(cov_strategy(4))
+def test_erf_I4_matches_quadrature(C):
+    # near-singular covariances (hypothesis finds them) need a high order: 36^4 nodes
+    a = get_activation("erf")
+    q, err = gh_reference(
+        lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]) * a.g(z[..., 2]) * a.g(z[..., 3]), C, 36)
+    val = gi.erf_I4(C[0, 0], C[0, 1], C[0, 2], C[0, 3], C[1, 1], C[1, 2], C[1, 3], C[2, 2], C[2, 3], C[3, 3])
+    assert err < 1e-3, "quadrature reference did not converge"
+    assert val == pytest.approx(q, abs=err)
+
+
+@settings(max_examples=15, deadline=None)
+@given(cov_strategy(3), st.integers(0, 2**31 - 1))
+def test_relu_closed_forms_match_monte_carlo(C, seed):
+    """ReLU I2, J2, I3 (Stein) agree with MC within 5 standard errors (false-failure ~ 6e-7 each)."""
+    r = get_activation("relu")
+    n = 200_000
+    m, se = gi.monte_carlo_expectation(lambda z: r.g(z[:, 0]) * r.g(z[:, 2]), C, n, seed)
+    assert abs(gi.relu_I2(C[0, 0], C[0, 2], C[2, 2]) - m) < 5 * se + 1e-12
+    m, se = gi.monte_carlo_expectation(lambda z: r.dg(z[:, 0]) * r.dg(z[:, 2]), C, n, seed + 1)
+    assert abs(gi.relu_J2(C[0, 0], C[0, 2], C[2, 2]) - m) < 5 * se + 1e-12
+    m, se = gi.monte_carlo_expectation(lambda z: r.dg(z[:, 0]) * z[:, 1] * r.g(z[:, 2]), C, n, seed + 2)
+    assert abs(gi.relu_I3(C[0, 0], C[0, 1], C[0, 2], C[1, 2], C[2, 2]) - m) < 5 * se + 1e-12
+
+
+@pytest.mark.parametrize("pair", [("erf", "linear"), ("relu", "linear"), ("erf", "relu"), ("linear", "erf")])
+def test_mixed_I2_closed_forms_match_quadrature(pair):
+    a, b = (get_activation(n) for n in pair)
+    C = np.array([[1.3, 0.4], [0.4, 0.7]])
+    q = gi.gauss_hermite_expectation(lambda z: a.g(z[..., 0]) * b.g(z[..., 1]), C, 200)
+    assert gi.I2(*pair, 1.3, 0.4, 0.7) == pytest.approx(q, rel=1e-4)
+
+
+def test_generic_quadrature_path_for_tanh_is_consistent_with_monte_carlo():
+    t = get_activation("tanh")
+    C = np.array([[1.0, 0.3, 0.2, 0.1], [0.3, 0.8, 0.1, 0.2], [0.2, 0.1, 1.2, 0.4], [0.1, 0.2, 0.4, 0.9]])
+    val = gi.I4("tanh", "tanh", "tanh", C[0, 0], C[0, 1], C[0, 2], C[0, 3], C[1, 1], C[1, 2], C[1, 3], C[2, 2],
+                C[2, 3], C[3, 3], order=12)
+    m, se = gi.monte_carlo_expectation(lambda z: t.dg(z[:, 0]) * t.dg(z[:, 1]) * t.g(z[:, 2]) * t.g(z[:, 3]),
+                                       C, 400_000, 3)
+    assert abs(val - m) < 5 * se
+
+
+def test_degenerate_covariance_stays_finite():
+    """A student unit equal to a teacher unit puts the asin argument at 1 +- rounding; the clip keeps it finite."""
+    q = 1.0 + 1e-16
+    vals = [gi.erf_I2(1.0, q, 1.0), gi.erf_I4(1.0, 1.0, 1.0, q, 1.0, 1.0, q, 1.0, q, 1.0),
+            gi.relu_I2(1.0, q, 1.0), gi.relu_J2(1.0, q, 1.0)]
+    assert np.all(np.isfinite(vals))
+    assert gi.erf_I2(1.0, 1.0, 1.0) == pytest.approx(1.0 / 3.0)   # (2/pi) asin(1/2)
+
+
+def test_psd_sqrt_rejects_bad_covariances():
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        gi.psd_sqrt(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="symmetric"):
+        gi.psd_sqrt(np.array([[1.0, 0.5], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="non-finite"):
+        gi.psd_sqrt(np.array([[np.nan, 0.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="shape"):
+        gi.psd_sqrt(np.ones(3))
+
+
+def test_unknown_activation_is_named():
+    with pytest.raises(ValueError, match="activation='softsign'"):
+        gi.I2("softsign", "erf", 1.0, 0.0, 1.0)
