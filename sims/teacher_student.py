@@ -275,10 +275,12 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, c
     decay = 1.0 - p.kappa / N
     Q, R, T, v, vs = st["Q"], st["R"], st["T"], st["v"], st["vs"]
     RT = xp.permute_dims(R, (0, 2, 1))
+    S, P = Q.shape[0], K + p.M
+    eye = xp.eye(P, dtype=Q.dtype, device=getattr(Q, "device", None))
     bad = None
     for t in range(z.shape[1]):
         C = xp.concat([xp.concat([Q, R], axis=2), xp.concat([RT, T], axis=2)], axis=1)
-        L = xp.linalg.cholesky(C)
+        L = _batched_cholesky(bk, C, eye)
         zt = z[:, t, :]
         f = xp.matmul(L, zt[:, :, None])[:, :, 0]
         lam, rho = f[:, :K], f[:, K:]
@@ -298,6 +300,28 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, c
             bad = _first_bad(bad, fin, step0 + t)
     st["Q"], st["R"], st["v"] = Q, R, v
     return bad
+
+
+def _batched_cholesky(bk: Backend, C, eye):
+    """Cholesky factors of a batch; a seed whose C is non-finite or not positive definite gets NaN.
+
+    One seed's failure must not stop the others (it is reported as a divergence of that seed).
+    """
+    xp = bk.xp
+    S = C.shape[0]
+    finite = xp.all(xp.isfinite(xp.reshape(C, (S, -1))), axis=1)
+    Cs = xp.where(finite[:, None, None], C, eye)
+    try:
+        L = xp.linalg.cholesky(Cs)
+    except Exception:  # numpy/cupy raise for the whole batch; factor seed by seed
+        rows = []
+        for s in range(S):
+            try:
+                rows.append(xp.linalg.cholesky(Cs[s]))
+            except Exception:
+                rows.append(eye * float("nan"))
+        L = xp.stack(rows)
+    return xp.where(finite[:, None, None], L, eye * float("nan"))
 
 
 def _first_bad(bad, finite, step):
