@@ -48,10 +48,14 @@ def test_erf_I3_matches_quadrature(C):
 def test_erf_I4_matches_quadrature(C):
     # near-singular covariances (hypothesis finds them) need a high order: 36^4 nodes
     a = get_activation("erf")
-    q, err = gh_reference(
-        lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]) * a.g(z[..., 2]) * a.g(z[..., 3]), C, 36)
+    f = lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]) * a.g(z[..., 2]) * a.g(z[..., 3])
+    q, err = gh_reference(f, C, 36)
     val = gi.erf_I4(C[0, 0], C[0, 1], C[0, 2], C[0, 3], C[1, 1], C[1, 2], C[1, 3], C[2, 2], C[2, 3], C[3, 3])
-    assert err < 1e-3, "quadrature reference did not converge"
+    if err > 1e-5:
+        # large, nearly rank-one covariances make erf(a xi) almost a step: tensor quadrature converges
+        # slowly there, so the reference becomes Monte Carlo (5 SE: false failure ~6e-7)
+        q, se = gi.monte_carlo_expectation(f, C, 1_000_000, 0)
+        err = 5 * se
     assert val == pytest.approx(q, abs=err)
 
 
