@@ -421,7 +421,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     initial_weights : (w0, w_star), optional
         Arrays of shape (S, K, N) and (S, M, N) instead of drawing them.
     use_numba : bool
-        Use the compiled kernel for ``gram`` on the NumPy backend (default).
+        Use the compiled kernels on the NumPy backend in float64 (default); False runs the
+        array-API kernels there too (the parity tests compare both).
 
     Returns
     -------
@@ -461,10 +462,11 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     g, dg = backend_activation(p.activation, bk)
     gt, _ = backend_activation(p.t_act, bk)
     acts = (g, dg, gt)
-    numba_path = method == "gram" and bk.kind == "numpy" and use_numba and bk.dtype == np.float64
+    numba_path = bk.kind == "numpy" and use_numba and bk.dtype == np.float64
 
     if method == "full":
-        st = {"w": bk.asarray(w0), "ws": bk.asarray(ws), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
+        st = {"w": bk.asarray(w0).copy() if numba_path else bk.asarray(w0), "ws": bk.asarray(ws),
+              "v": bk.asarray(v0).copy() if numba_path else bk.asarray(v0), "vs": bk.asarray(vs)}
     else:
         Q0 = w0 @ np.swapaxes(w0, 1, 2) / p.N
         R0 = w0 @ np.swapaxes(ws, 1, 2) / p.N
@@ -508,10 +510,15 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         while step < rec[j]:
             n = int(min(chunk_steps, rec[j] - step))
             chunk = noise_src.draw(n)
-            if numba_path:
+            if numba_path and method == "gram":
                 from ._gram_numba import gram_chunk
                 gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], *[np.ascontiguousarray(c) for c in chunk],
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
+                new_bad = (status != 0) & (bad_step >= step)
+            elif numba_path:
+                from ._full_numba import full_chunk
+                full_chunk(st["w"], st["ws"], st["v"], st["vs"], *[np.ascontiguousarray(c) for c in chunk],
+                           codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, status, bad_step, step)
                 new_bad = (status != 0) & (bad_step >= step)
             else:
                 saved = dict(st)

@@ -1,0 +1,1 @@
+"""asv benchmarks of the hot kernels (DESIGN.md section 6); reference implementations live here too."""

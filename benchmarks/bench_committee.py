@@ -1,0 +1,157 @@
+"""asv benchmarks: online SGD (both methods, all backends) and the committee ODE.
+
+Parameters never depend on the environment; unavailable backends raise NotImplementedError in
+setup (asv then skips them). ``track_*`` benchmarks return speed ratios measured in one run
+against the reference implementations in :mod:`benchmarks.references`.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from sims.backends import BackendUnavailableError, get_backend
+from sims.teacher_student import TeacherStudent, simulate_sgd
+from theory.committee_ode import CommitteeODE
+
+from .references import euler_solution, reference_euler_time, reference_sgd_loop
+
+BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
+
+
+def _backend_or_skip(spec):
+    try:
+        return get_backend(spec)
+    except BackendUnavailableError as exc:
+        raise NotImplementedError(str(exc)) from exc
+
+
+def _warm_numba():
+    simulate_sgd(TeacherStudent(N=20, K=2, M=2, eta=0.5), 1.0, method="gram", n_records=3)
+
+
+class SGDStep:
+    """Online SGD, erf, K = M = 2, first layer, 20 000 steps (alpha = 40 at N = 500)."""
+
+    params = (BACKENDS, ["full", "gram"], [1, 64], [500, 5000])
+    param_names = ["backend", "method", "n_seeds", "N"]
+    timeout = 300
+
+    def setup(self, backend, method, n_seeds, N):
+        bk = _backend_or_skip(backend)
+        if method == "full" and n_seeds * N > 64 * 500:
+            raise NotImplementedError("full method: keep the benchmark under a minute on CPU")
+        self.bk = bk
+        self.p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2)
+        self.steps = 20_000 if method == "gram" else 2_000
+        _warm_numba()
+
+    def time_sgd(self, backend, method, n_seeds, N):
+        simulate_sgd(self.p, self.steps / self.p.N, n_seeds=n_seeds, backend=self.bk, method=method, n_records=3)
+        self.bk.synchronize()
+
+    def peakmem_sgd(self, backend, method, n_seeds, N):
+        simulate_sgd(self.p, self.steps / self.p.N, n_seeds=n_seeds, backend=self.bk, method=method, n_records=3)
+
+
+class ODE:
+    """Committee ODE, erf: right-hand side and full integration to alpha = 100."""
+
+    params = ([(2, 2), (6, 3)],)
+    param_names = ["K_M"]
+
+    def setup(self, K_M):
+        K, M = K_M
+        self.ode = CommitteeODE(K=K, M=M, eta=0.5, sigma=0.1)
+        rng = np.random.default_rng(0)
+        self.Q0 = np.eye(K) * 0.5
+        self.R0 = rng.normal(0, 0.1, (K, M))
+        self.y = self.ode.pack(self.Q0, self.R0)
+
+    def time_rhs(self, K_M):
+        self.ode.rhs_packed(self.y)
+
+    def time_integrate_to_100(self, K_M):
+        self.ode.integrate(self.Q0, self.R0, None, [0.0, 100.0], rtol=1e-6, atol=1e-9)
+
+    def peakmem_integrate_to_100(self, K_M):
+        self.ode.integrate(self.Q0, self.R0, None, [0.0, 100.0], rtol=1e-6, atol=1e-9)
+
+
+def _best_time(fn, repeat=3):
+    best = np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def sgd_speed_ratio(n_seeds: int, method: str = "gram", n_steps: int = 20_000, ref_steps: int = 2_000) -> float:
+    """(seed-)steps/s of :func:`simulate_sgd` over steps/s of :func:`reference_sgd_loop` (N = 500, K = M = 2)."""
+    p = TeacherStudent(N=500, K=2, M=2, eta=1.0, init_overlap=0.2)
+    _warm_numba()
+    t_ref = _best_time(lambda: reference_sgd_loop(500, 2, 2, 1.0, ref_steps))
+    t_ours = _best_time(lambda: simulate_sgd(p, n_steps / 500, n_seeds=n_seeds, method=method, n_records=3))
+    return (n_steps * n_seeds / t_ours) / (ref_steps / t_ref)
+
+
+def ode_speed_and_errors(alpha_max: float = 100.0):
+    """K = 6, M = 3 erf ODE to alpha_max: (speed-up over Euler dt = 0.01 with per-tuple calls,
+    our max |eps error|, Euler's max |eps error|), errors against a rtol = 1e-12 solution on 21 times."""
+    K, M = 6, 3
+    ode = CommitteeODE(K=K, M=M, eta=0.5, sigma=0.1)
+    rng = np.random.default_rng(0)
+    Q0 = np.eye(K) * 0.5
+    R0 = rng.normal(0, 0.1, (K, M))
+    al = np.linspace(0, alpha_max, 21)
+    exact = ode.integrate(Q0, R0, None, al, rtol=1e-12, atol=1e-14).eps_g
+    ours = ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9)
+    t_ours = _best_time(lambda: ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9))
+    err_ours = float(np.abs(ours.eps_g - exact).max())
+    err_euler = float(np.abs(euler_solution(ode, Q0, R0, al) - exact).max())
+    t_ref = reference_euler_time(Q0, R0, np.eye(M), np.ones(K), np.ones(M), 0.5, 0.1, alpha_max)
+    return t_ref / t_ours, err_ours, err_euler
+
+
+class SpeedRatios:
+    """Ratios against the references, measured in one run (see benchmarks/references.py)."""
+
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def track_sgd_single_seed_vs_reference_loop(self):
+        return sgd_speed_ratio(1)
+
+    track_sgd_single_seed_vs_reference_loop.unit = "x"
+
+    def track_sgd_64_seeds_vs_reference_loop(self):
+        return sgd_speed_ratio(64)
+
+    track_sgd_64_seeds_vs_reference_loop.unit = "x"
+
+    def track_sgd_full_method_64_seeds_vs_reference_loop(self):
+        return sgd_speed_ratio(64, method="full", n_steps=1000)
+
+    track_sgd_full_method_64_seeds_vs_reference_loop.unit = "x"
+
+
+class ODERatio:
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def setup_cache(self):
+        return ode_speed_and_errors()
+
+    def track_ode_speedup_vs_euler_per_tuple(self, res):
+        return res[0]
+
+    track_ode_speedup_vs_euler_per_tuple.unit = "x"
+
+    def track_ode_error(self, res):
+        return res[1]
+
+    def track_euler_error(self, res):
+        return res[2]
