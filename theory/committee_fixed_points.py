@@ -205,7 +205,15 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
     y = ode.pack(traj.Q[..., -1, :, :], traj.R[..., -1, :, :], traj.v[..., -1, :])
     v_fixed = None if ode.trains_second_layer else v0
     scale = max(ode.eta, 1e-300)
-    sol = least_squares(lambda z: ode.rhs_packed(z, v_fixed) / scale, y, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+
+    def residual(z):
+        # least squares may probe states whose field covariance is not PSD: report those as far
+        # from stationary instead of letting NaN leak into the solver
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = ode.rhs_packed(z, v_fixed) / scale
+        return np.where(np.isfinite(r), r, 1e6)
+
+    sol = least_squares(residual, y, xtol=1e-15, ftol=1e-15, gtol=1e-15)
     z = sol.x if np.abs(ode.rhs_packed(sol.x, v_fixed)).max() <= np.abs(ode.rhs_packed(y, v_fixed)).max() else y
     Q, R, v = ode.unpack(z, v_fixed)
     res = float(np.abs(ode.rhs_packed(z, v_fixed)).max())

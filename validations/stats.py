@@ -42,7 +42,7 @@ class Verdict:
     statistic : float
         Observed value (e.g. an ensemble mean, a slope).
     prediction : float
-        The theory's value (or the centre of the accepted interval).
+        The theory's value; for one-sided assertions (a CI above ``lower`` / below ``upper``) the bound.
     tolerance : float
         Accepted |statistic - prediction| (for interval tests: the half-width used).
     mdd : float
@@ -214,7 +214,8 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
     bs = fit(boots)
     lo, hi = (float(v) for v in np.quantile(bs, [alpha / 2, 1 - alpha / 2]))
     ok = True
-    centre = point if expected is None else float(expected)
+    centre = float(expected) if expected is not None else float(upper if upper is not None else
+                                                                (lower if lower is not None else point))
     if expected is not None:
         ok &= lo <= expected <= hi
     if lower is not None:
@@ -254,6 +255,6 @@ def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: st
     phat = k / n
     se = np.sqrt(max(phat * (1 - phat), 1.0 / n) / n)
     mdd = (sps.norm.isf(alpha / 2) + sps.norm.ppf(POWER)) * se
-    centre = phat if p0 is None else p0
+    centre = p0 if p0 is not None else (upper if upper is not None else (lower if lower is not None else phat))
     return Verdict(name, "exact binomial (Clopper-Pearson)", phat, float(centre), 0.5 * (hi - lo), float(mdd),
                    bool(ok), alpha, {"k": k, "n": n, "ci": (lo, hi), "lower": lower, "upper": upper})

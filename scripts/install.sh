@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create ./.venv (fresh with --fresh) and install twolayer with its test and benchmark extras.
+# torch is optional: it is installed only from a local wheel (pip's configured find-links) with
+# --no-index, so a CPU machine is never made to download CUDA wheels; without a local wheel the
+# torch backend is simply absent and its tests skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ "${1:-}" = "--fresh" ]; then rm -rf .venv; fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${TWOLAYER_NO_TORCH:-0}" != "1" ]; then
+  .venv/bin/python -m pip install -q --no-index torch==2.13.0 2>/dev/null \
+    && echo "torch 2.13.0 (local wheel) installed" \
+    || echo "torch: no local wheel found; the torch backend stays optional (pip install torch)"
+fi
+.venv/bin/python -m pip install -q -e ".[test,bench,plot]"
+.venv/bin/python -c "import theory, sims; from sims import available_backends; print('backends:', available_backends())"
