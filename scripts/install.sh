@@ -10,9 +10,15 @@ if [ "${1:-}" = "--fresh" ]; then rm -rf .venv; fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 if [ "${TWOLAYER_NO_TORCH:-0}" != "1" ]; then
-  .venv/bin/python -m pip install -q --no-index torch==2.13.0 2>/dev/null \
-    && echo "torch 2.13.0 (local wheel) installed" \
-    || echo "torch: no local wheel found; the torch backend stays optional (pip install torch)"
+  probe=$(mktemp -d)
+  if .venv/bin/python -m pip download -q --no-index --no-deps -d "$probe" torch==2.13.0 >/dev/null 2>&1; then
+    # a local wheel (pip's find-links) exists: `pip install torch==2.13.0` takes it (the +cpu build),
+    # its small pure-Python dependencies come from the index
+    .venv/bin/python -m pip install -q torch==2.13.0 && echo "torch 2.13.0 installed from the local wheel"
+  else
+    echo "torch: no local wheel; the torch backend stays optional (install the torch build you want)"
+  fi
+  rm -rf "$probe"
 fi
 .venv/bin/python -m pip install -q -e ".[test,bench,plot]"
 .venv/bin/python -c "import theory, sims; from sims import available_backends; print('backends:', available_backends())"

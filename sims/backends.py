@@ -181,15 +181,15 @@ def get_backend(spec: "str | Backend" = "numpy", dtype: str = "float64") -> Back
     if kind == "numpy" and len(parts) == 1:
         return Backend("numpy", array_api_compat.array_namespace(np.empty(0)), "cpu", getattr(np, dtype), np)
     if kind == "torch":
+        dev = ":".join(parts[1:]) or "cpu"
+        if not (dev == "cpu" or dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit())):
+            raise ValueError(f"backend={spec!r}: unknown torch device {dev!r} (use 'torch', 'torch:cuda', 'torch:cuda:N')")
         try:
             import torch
         except ImportError as exc:
             raise BackendUnavailableError("backend 'torch' needs PyTorch: pip install torch") from exc
-        dev = ":".join(parts[1:]) or "cpu"
         if dev.startswith("cuda") and not torch.cuda.is_available():
             raise BackendUnavailableError(f"backend {spec!r}: CUDA is not available to torch")
-        if not (dev == "cpu" or dev.startswith("cuda")):
-            raise ValueError(f"backend {spec!r}: unknown torch device {dev!r}")
         device = torch.device(dev)
         name = "torch" if dev == "cpu" else f"torch:{device.type}:{device.index or 0}"
         xp = array_api_compat.array_namespace(torch.empty(0))

@@ -174,6 +174,21 @@ def paired_trajectory(sim, theory, *, name: str = "trajectory", alpha: float = A
                    float((q + qp) * se[j] + sysv[j]), bool(np.all(np.abs(mean) <= tol)), alpha, det)
 
 
+def _interval_check(lo, hi, expected, lower, upper, point):
+    """Whether a CI [lo, hi] contains ``expected`` and lies above ``lower`` / below ``upper``
+    (each only if given); also the value to report as the prediction (the bound for one-sided checks)."""
+    ok = True
+    if expected is not None:
+        ok &= lo <= expected <= hi
+    if lower is not None:
+        ok &= lo > lower
+    if upper is not None:
+        ok &= hi < upper
+    centre = expected if expected is not None else (upper if upper is not None else
+                                                    (lower if lower is not None else point))
+    return bool(ok), float(centre)
+
+
 def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool = True,
                name: str = "slope", alpha: float = ALPHA, n_boot: int = 20000, seed: int = 0,
                statistic=np.mean) -> Verdict:
@@ -213,15 +228,7 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
         raise ValueError("log-log slope needs positive group statistics")
     bs = fit(boots)
     lo, hi = (float(v) for v in np.quantile(bs, [alpha / 2, 1 - alpha / 2]))
-    ok = True
-    centre = float(expected) if expected is not None else float(upper if upper is not None else
-                                                                (lower if lower is not None else point))
-    if expected is not None:
-        ok &= lo <= expected <= hi
-    if lower is not None:
-        ok &= lo > lower
-    if upper is not None:
-        ok &= hi < upper
+    ok, centre = _interval_check(lo, hi, expected, lower, upper, point)
     half = 0.5 * (hi - lo)
     zq = sps.norm.isf(alpha / 2)
     mdd = half * (zq + sps.norm.ppf(POWER)) / zq
@@ -245,16 +252,9 @@ def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: st
                     alpha: float = ALPHA) -> Verdict:
     """Binomial proportion: ``p0`` inside the exact CI, and/or CI above ``lower`` / below ``upper``."""
     lo, hi = proportion_ci(k, n, alpha)
-    ok = True
-    if p0 is not None:
-        ok &= lo <= p0 <= hi
-    if lower is not None:
-        ok &= lo > lower
-    if upper is not None:
-        ok &= hi < upper
     phat = k / n
+    ok, centre = _interval_check(lo, hi, p0, lower, upper, phat)
     se = np.sqrt(max(phat * (1 - phat), 1.0 / n) / n)
     mdd = (sps.norm.isf(alpha / 2) + sps.norm.ppf(POWER)) * se
-    centre = p0 if p0 is not None else (upper if upper is not None else (lower if lower is not None else phat))
     return Verdict(name, "exact binomial (Clopper-Pearson)", phat, float(centre), 0.5 * (hi - lo), float(mdd),
                    bool(ok), alpha, {"k": k, "n": n, "ci": (lo, hi), "lower": lower, "upper": upper})

@@ -26,6 +26,20 @@ def _ode_window(p: TeacherStudent, a_lo, a_hi, n=41):
     return p.ode().integrate(Q0, R0, v0, al, rtol=1e-9, atol=1e-12).eps_g[1:].mean()
 
 
+def _extrapolated_vs_ode(claim, problems, windows, names, *, n_seeds, seed, alpha):
+    """For each problem: Richardson-extrapolated SGD window averages (samples over seeds) and the
+    ODE window average; with a name, a t-test of the one against the other is recorded."""
+    samples, theory = [], []
+    for j, (p, w, name) in enumerate(zip(problems, windows, names)):
+        ext, _ = richardson_window_average(p, *w, n_seeds=n_seeds, seed=seed + 17 * j)
+        th = _ode_window(p, *w)
+        samples.append(ext)
+        theory.append(th)
+        if name is not None:
+            claim.check(mean_vs_prediction(ext, th, alpha=alpha, name=name))
+    return samples, theory
+
+
 # ------------------------------------------------------------------------------------------------
 # 1. concentration: SGD follows the ODE with deviations O(N^-1/2)
 # ------------------------------------------------------------------------------------------------
@@ -100,15 +114,11 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
     above 0. MDDs are reported (about 1-2 % of eps_g per L).
     """
     M = 2
-    samples, theory = [], []
-    for L in LS:
-        p = TeacherStudent(N=1000, K=M + L, M=M, eta=0.1, sigma=0.5, activation=activation, orthonormal_teacher=True,
-                           init_overlap=1.0, init_std=0.05)
-        ext, _ = richardson_window_average(p, *window, n_seeds=14, seed=seed + 17 * L)
-        th = _ode_window(p, *window)
-        samples.append(ext)
-        theory.append(th)
-        claim.check(mean_vs_prediction(ext, th, alpha=ALPHA / 5, name=f"{activation} L={L}: eps_g (N->inf extrapolated)"))
+    probs = [TeacherStudent(N=1000, K=M + L, M=M, eta=0.1, sigma=0.5, activation=activation, orthonormal_teacher=True,
+                            init_overlap=1.0, init_std=0.05) for L in LS]
+    samples, theory = _extrapolated_vs_ode(claim, probs, [window] * len(LS),
+                                           [f"{activation} L={L}: eps_g (N->inf extrapolated)" for L in LS],
+                                           n_seeds=14, seed=seed, alpha=ALPHA / 5)
     th_slope = np.polyfit(LS, theory, 1)[0]
     claim.check(slope_test(LS, samples, expected=th_slope, lower=0.0, log=False, alpha=ALPHA / 5, seed=seed,
                            name=f"{activation}: d eps_g / d L"))
@@ -145,15 +155,11 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
     """
     M = 2
     window = (1000.0, 2000.0)
-    samples, theory = [], []
-    for L in LS:
-        p = TeacherStudent(N=250, K=M + L, M=M, eta=0.5, eta_v=0.5, sigma=0.3, orthonormal_teacher=True,
-                           init_overlap=1.0, init_std=0.2)
-        ext, _ = richardson_window_average(p, *window, n_seeds=12, seed=seed + 31 * L)
-        th = _ode_window(p, *window)
-        samples.append(ext)
-        theory.append(th)
-        claim.check(mean_vs_prediction(ext, th, alpha=ALPHA / 5, name=f"both layers L={L}: eps_g"))
+    probs = [TeacherStudent(N=250, K=M + L, M=M, eta=0.5, eta_v=0.5, sigma=0.3, orthonormal_teacher=True,
+                            init_overlap=1.0, init_std=0.2) for L in LS]
+    samples, theory = _extrapolated_vs_ode(claim, probs, [window] * len(LS),
+                                           [f"both layers L={L}: eps_g" for L in LS],
+                                           n_seeds=12, seed=seed + 1, alpha=ALPHA / 5)
     claim.check(slope_test(LS, samples, upper=0.0, log=False, alpha=ALPHA / 5, seed=seed,
                            name="both layers: d eps_g / d L"))
 
@@ -191,12 +197,8 @@ def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
         xs, ideal = (0.05, 0.1, 0.2), 1.0
         probs = [TeacherStudent(N=1000, K=2, M=2, eta=e, sigma=0.5, orthonormal_teacher=True, init_overlap=1.0,
                                 init_std=0.05) for e in xs]
-    samples, theory = [], []
-    for j, p in enumerate(probs):
-        w = (40.0 / p.eta, 80.0 / p.eta)
-        ext, _ = richardson_window_average(p, *w, n_seeds=12, seed=seed + 7 * j)
-        samples.append(ext)
-        theory.append(_ode_window(p, *w))
+    samples, theory = _extrapolated_vs_ode(claim, probs, [(40.0 / p.eta, 80.0 / p.eta) for p in probs],
+                                           [None] * len(probs), n_seeds=12, seed=seed + 2, alpha=ALPHA)
     th_slope = float(np.polyfit(np.log(xs), np.log(theory), 1)[0])
     v = claim.check(slope_test(xs, samples, expected=th_slope, alpha=ALPHA / 2, seed=seed,
                                name=f"d log eps_g / d log {scan} (SGD) vs ODE exponent"))
