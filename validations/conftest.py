@@ -1,4 +1,4 @@
-"""pytest plumbing for claims: seed option, claim fixture, report writing, GPU backends."""
+"""pytest plumbing for claims: seed option, claim fixture, report writing."""
 from __future__ import annotations
 
 import os
@@ -71,20 +71,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if d:
         path = write_report(_RECORDS, d)
         terminalreporter.write_line(f"report written to {path}")
-
-
-def gpu_backend_params():
-    """pytest params for the CUDA backends, each skipping cleanly when unavailable."""
-    return [pytest.param("torch:cuda", id="torch-cuda"), pytest.param("cupy", id="cupy")]
-
-
-@pytest.fixture
-def gpu_backend(request):
-    """A CUDA backend spec, or a skip naming why it is unavailable."""
-    from sims.backends import BackendUnavailableError, get_backend
-    spec = request.param
-    try:
-        get_backend(spec)
-    except BackendUnavailableError as exc:
-        pytest.skip(f"{spec} unavailable: {exc}")
-    return spec

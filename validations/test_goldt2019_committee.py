@@ -43,13 +43,15 @@ def _extrapolated_vs_ode(claim, problems, windows, names, *, n_seeds, seed, alph
 # ------------------------------------------------------------------------------------------------
 # 1. concentration: SGD follows the ODE with deviations O(N^-1/2)
 # ------------------------------------------------------------------------------------------------
-CONC = [pytest.param((250, 500, 1000, 2000), 20, id="fast"),
-        pytest.param((500, 1000, 2000, 4000, 8000), 32, marks=pytest.mark.slow, id="slow")]
+CONC = [pytest.param((250, 500, 1000, 2000), 20, "numpy", id="fast"),
+        pytest.param((500, 1000, 2000, 4000, 8000), 32, "numpy", marks=pytest.mark.slow, id="slow"),
+        pytest.param((1000, 2000, 4000, 8000, 16000), 64, "torch:cuda", marks=pytest.mark.gpu, id="gpu-torch"),
+        pytest.param((1000, 2000, 4000, 8000, 16000), 64, "cupy", marks=pytest.mark.gpu, id="gpu-cupy")]
 
 
 @pytest.mark.claim(ref="Theorem 1 (concentration); Fig. 1", **PAPER)
-@pytest.mark.parametrize("Ns,n_seeds", CONC)
-def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds):
+@pytest.mark.parametrize("Ns,n_seeds,backend", CONC)
+def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds, backend):
     """Explicit-weight SGD follows the ODE from its own initial condition; the maximal deviation shrinks like N^-1/2.
 
     K = M = 2, erf, first layer, eta = 1, sigma = 0, random teacher (the ODE uses each seed's
@@ -57,12 +59,20 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds)
     alpha <= 10 of |eps_SGD - eps_ODE| and of max_ij |(Q, R)_SGD - (Q, R)_ODE|. Log-log slope of
     the ensemble means against N with a bootstrap percentile CI at 1 - alpha/2 (two assertions):
     the CI must contain -1/2 and lie below 0. MDD of the slope (reported) is about 0.15, so a
-    deviation scaling like N^-1/4 or N^-1 would be rejected.
+    deviation scaling like N^-1/4 or N^-1 would be rejected. The ``gpu`` versions run the same
+    explicit-weight SGD on CUDA (torch or CuPy) up to N = 16000 with 64 seeds.
     """
+    if backend != "numpy":
+        from sims.backends import BackendUnavailableError, get_backend
+        try:
+            get_backend(backend)
+        except BackendUnavailableError as exc:
+            pytest.skip(f"{backend} unavailable: {exc}")
     devs_eps, devs_op, keep = [], [], {}
     for j, N in enumerate(Ns):
         p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2, init_std=0.5)
-        tr = simulate_sgd(p, 10.0, n_seeds=n_seeds, seed=np.random.SeedSequence([seed, j]), n_records=40)
+        tr = simulate_sgd(p, 10.0, n_seeds=n_seeds, seed=np.random.SeedSequence([seed, j]), n_records=40,
+                          backend=backend)
         Q0, R0, v0, T = tr.initial_order_parameters()
         ode = tr.ode().integrate(Q0, R0, v0, tr.alphas)
         devs_eps.append(np.abs(tr.eps_g - ode.eps_g).max(axis=1))
