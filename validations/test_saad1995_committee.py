@@ -15,7 +15,7 @@ from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import max_stable_learning_rate, plateau_small_eta, symmetric_plateau
 from theory.committee_ode import CommitteeODE
 from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, mean_vs_prediction, proportion_test
+from validations.stats import ALPHA, Verdict, mean_vs_prediction, proportion_test
 
 PAPER = dict(paper="Saad & Solla 1995", arxiv="cond-mat/9507079")
 
@@ -39,7 +39,8 @@ def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, al
     Tolerance: t_{1-alpha/2} SE over seeds + the largest |eps_ODE - eps_p| inside the windows used
     (<= 0.5 % of eps_p; computed, not chosen). The O(1/N) finite-size bias (~1e-4 relative at
     N = 5000) is far below the SE. MDD (power 0.8) is reported; it is below 1 % of eps_p, so the test
-    rejects e.g. the eta -> 0 plateau height (13 % lower at eta = 0.25) or a 1 % error in I4.
+    rejects e.g. the eta -> 0 plateau height (13 % lower at eta = 0.25) or a 1 % error in I4; the
+    first of these is asserted as a negative control on the same samples.
     """
     fp = symmetric_plateau(K, eta)
     p = TeacherStudent(N=N, K=K, M=K, eta=eta, orthonormal_teacher=True, init_std=0.1)
@@ -59,6 +60,11 @@ def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, al
     claim.check(mean_vs_prediction(dev + fp.eps_g, fp.eps_g, name=f"plateau eps_g K={K} eta={eta}",
                                    systematic=sys_dev,
                                    systematic_reason="largest |ODE - fixed point| inside the plateau windows"))
+    # negative control on the same samples: the eta -> 0 plateau height must be rejected
+    wrong = mean_vs_prediction(dev + fp.eps_g, plateau_small_eta(K)[2], systematic=sys_dev)
+    claim.check(Verdict(f"negative control: eta->0 height {plateau_small_eta(K)[2]:.5g} rejected",
+                        "same t-test, wrong prediction", wrong.statistic, wrong.prediction, wrong.tolerance,
+                        wrong.mdd, not wrong.passed, wrong.alpha, {"control_passed": wrong.passed}))
 
     def fig():
         f, ax = new_figure(1)
