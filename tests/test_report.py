@@ -19,8 +19,10 @@ def test_report_writes_json_png_and_index(tmp_path):
         return f
     rec.figure(fig)
     path = write_report([rec], str(tmp_path))
-    data = json.load(open(os.path.join(tmp_path, f"{rec.slug}.json")))
+    with open(os.path.join(tmp_path, f"{rec.slug}.json")) as fh:
+        data = json.load(fh)
     assert data["verdicts"][0]["passed"] and data["seed"] == 3 and data["figure"].endswith(".png")
     assert os.path.getsize(os.path.join(tmp_path, data["figure"])) > 1000
-    assert "test_claim_a" in open(path).read()
+    with open(path) as fh:
+        assert "test_claim_a" in fh.read()
     assert "| m: 1 |" in claim_table([rec])
