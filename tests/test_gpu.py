@@ -34,3 +34,13 @@ def test_cuda_large_ensemble_runs(cuda_backend):
     p = TeacherStudent(N=1000, K=2, M=2, eta=1.0, init_overlap=0.2)
     tr = simulate_sgd(p, 2.0, n_seeds=256, backend=cuda_backend, n_records=5)
     assert np.all(np.isfinite(tr.eps_g))
+
+
+def test_cuda_init_ensemble_statistics(cuda_backend):
+    from sims.mlp_init import sample_init_ensemble
+    X = np.array([[1.0, 0.5, -0.3], [0.2, 1.0, 0.4]])
+    a = sample_init_ensemble(X, (64, 64), C_b=0.1, C_W=1.0, activation="tanh", n_members=4000, seed=1,
+                             backend=cuda_backend, ntk=True)
+    b = sample_init_ensemble(X, (64, 64), C_b=0.1, C_W=1.0, activation="tanh", n_members=4000, seed=2)
+    se = np.sqrt(a.G[:, 2, 0, 1].var() / 4000 + b.G[:, 2, 0, 1].var() / 4000)
+    assert abs(a.G[:, 2, 0, 1].mean() - b.G[:, 2, 0, 1].mean()) < 5 * se

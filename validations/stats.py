@@ -23,7 +23,8 @@ import numpy as np
 from scipy import stats as sps
 
 __all__ = ["Verdict", "require", "mean_vs_prediction", "paired_trajectory", "slope_test",
-           "proportion_ci", "proportion_test", "ALPHA", "POWER"]
+           "proportion_ci", "proportion_test", "variance_with_se", "covariance_with_se",
+           "fit_coefficient_test", "ALPHA", "POWER"]
 
 ALPHA = 1e-3
 POWER = 0.8
@@ -258,3 +259,58 @@ def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: st
     mdd = (sps.norm.isf(alpha / 2) + sps.norm.ppf(POWER)) * se
     return Verdict(name, "exact binomial (Clopper-Pearson)", phat, float(centre), 0.5 * (hi - lo), float(mdd),
                    bool(ok), alpha, {"k": k, "n": n, "ci": (lo, hi), "lower": lower, "upper": upper})
+
+
+def variance_with_se(samples, axis: int = 0):
+    """Unbiased variance of ``samples`` along ``axis`` and its standard error (delta method).
+
+    SE^2 = (m4 - s^4 (B - 3)/(B - 1)) / B with m4 the fourth central moment (exact for the
+    sampling variance of s^2 up to O(1/B^2)).
+    """
+    x = np.asarray(samples, float)
+    B = x.shape[axis]
+    if B < 4:
+        raise ValueError("need at least four samples for the variance's standard error")
+    d = x - x.mean(axis=axis, keepdims=True)
+    s2 = (d**2).sum(axis=axis) / (B - 1)
+    m4 = (d**4).mean(axis=axis)
+    return s2, np.sqrt(np.maximum(m4 - s2**2 * (B - 3) / (B - 1), 0.0) / B)
+
+
+def covariance_with_se(a, b):
+    """Sample covariance of paired samples a, b (shape (B,)) and its standard error (delta method)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    B = a.size
+    da, db = a - a.mean(), b - b.mean()
+    prod = da * db
+    c = prod.sum() / (B - 1)
+    return float(c), float(prod.std(ddof=1) / np.sqrt(B))
+
+
+def fit_coefficient_test(x, y, se, *, degree: int, coef: int, expected: float, name: str = "coefficient",
+                         alpha: float = ALPHA) -> Verdict:
+    """Weighted polynomial fit y = sum_k c_k x^k (k <= degree) with known SEs; z-test of c_coef.
+
+    Used for finite-size scaling in x = 1/n: the intercept (coef=0) is the infinite-width value,
+    the slope (coef=1) the 1/n correction. The coefficient's covariance (A^T W A)^-1 is inflated by
+    the reduced chi^2 when that exceeds 1 (the fit then says its model is incomplete).
+    """
+    x, y, se = (np.asarray(a, float) for a in (x, y, se))
+    if not (x.shape == y.shape == se.shape) or x.ndim != 1 or x.size < degree + 2:
+        raise ValueError("x, y, se must be 1-D of equal length > degree + 1")
+    if np.any(se <= 0):
+        raise ValueError("standard errors must be > 0")
+    A = np.vander(x, degree + 1, increasing=True)
+    Wt = 1.0 / se**2
+    cov = np.linalg.inv(A.T @ (A * Wt[:, None]))
+    c = cov @ (A.T @ (Wt * y))
+    resid = (y - A @ c) / se
+    dof = x.size - degree - 1
+    chi2_red = float(resid @ resid / dof)
+    cov = cov * max(1.0, chi2_red)
+    sd = float(np.sqrt(cov[coef, coef]))
+    q = float(sps.norm.isf(alpha / 2))
+    tol = q * sd
+    return Verdict(name, f"weighted degree-{degree} fit, z-test of coefficient {coef}", float(c[coef]),
+                   float(expected), tol, (q + float(sps.norm.ppf(POWER))) * sd, abs(c[coef] - expected) <= tol, alpha,
+                   {"coefficients": c, "se": sd, "chi2_red": chi2_red, "dof": dof})

@@ -1,0 +1,236 @@
+r"""Ensembles of MLPs at initialisation: empirical kernels and NTKs, batched over members.
+
+Conventions: :mod:`theory.effective_theory` (Roberts, Yaida & Hanin, arXiv:2106.10165):
+z^(1) = b + W x, z^(l+1) = b + W sigma(z^(l)), b ~ N(0, C_b), W ~ N(0, C_W / fan_in);
+hidden widths n_1..n_{L-1}, output width n_L = ``n_out``.
+
+Estimators use every neuron of every member (Rao--Blackwellised, RYH section 4.1): given layer l,
+the n_{l+1} neurons of layer l+1 are i.i.d. Gaussian with covariance
+G^(l+1) = C_b + (C_W / n_l) sum_j sigma(z_j^(l)) sigma(z_j^(l))^T, so the ensemble mean and
+covariance of G^(l+1) estimate K + G1/n and V/n with far smaller errors than one neuron's moments.
+
+NTK (learning-rate tensor lambda_b, lambda_W / fan_in), layerwise, without per-parameter Jacobians:
+Theta_i(x, x') = sum_l <delta_l;i(x), delta_l;i(x')> (lambda_b + lambda_W <h_{l-1}(x), h_{l-1}(x')> / n_{l-1}),
+delta_l;i = d z_i^(L) / d z^(l), h_0 = x. Averaged over the n_out output neurons (and reported for
+neuron 0 alone, for fluctuation studies).
+
+Two exact methods: ``method="weights"`` draws every weight (needed for the NTK);
+``method="marginal"`` draws each layer's pre-activations from their exact conditional law given
+the layer below, z^(l+1)_j ~ N(0, G^(l+1)) i.i.d. over neurons j (the weights only enter through
+G), costing O(n_in^2 n_l) instead of O(n_l n_{l-1}) per layer -- the same joint law of
+(z^(1), ..., z^(L)), hence of every forward statistic.
+
+Reproducibility: members are drawn in blocks of ``block`` members, block k from child k of the
+root SeedSequence; ``block`` defaults to a value set by the memory budget, so pass it explicitly
+when numbers must not depend on the budget.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.activations import get_activation
+
+from .activations import backend_activation
+from .backends import Backend, as_seed_sequence, get_backend
+
+__all__ = ["InitEnsemble", "sample_init_ensemble", "reduced_kernel_sampler"]
+
+
+@dataclass(frozen=True)
+class InitEnsemble:
+    """Per-member statistics of an ensemble at initialisation (B members, n inputs, L layers).
+
+    Attributes
+    ----------
+    G : ndarray, shape (B, L, n, n)
+        Empirical kernel G^(l) of layer l = 1..L (G^(1) is the same for every member).
+    z0 : ndarray, shape (B, L, n)
+        Pre-activation of neuron 0 of every layer (the single-neuron estimator's data).
+    ntk : ndarray, shape (B, n, n) or None
+        NTK of the output layer averaged over its n_out neurons.
+    ntk0 : ndarray, shape (B, n, n) or None
+        NTK of output neuron 0.
+    widths : tuple
+        (n_0, n_1, ..., n_{L-1}, n_L).
+    """
+
+    G: np.ndarray
+    z0: np.ndarray
+    ntk: np.ndarray | None
+    ntk0: np.ndarray | None
+    widths: tuple
+
+
+def _validate(X, hidden_widths, n_out, C_b, C_W, n_members):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or min(X.shape) < 1 or not np.all(np.isfinite(X)):
+        raise ValueError(f"X must be a finite array of shape (n_inputs, n_0), got shape {X.shape}")
+    hw = tuple(hidden_widths)
+    for i, n in enumerate(hw + (n_out,)):
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            name = f"hidden_widths[{i}]" if i < len(hw) else "n_out"
+            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    if not (np.isfinite(C_b) and C_b >= 0):
+        raise ValueError(f"C_b must be a finite number >= 0, got {C_b!r}")
+    if not (np.isfinite(C_W) and C_W > 0):
+        raise ValueError(f"C_W must be a finite number > 0, got {C_W!r}")
+    if not isinstance(n_members, (int, np.integer)) or n_members < 1:
+        raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}")
+    return X, hw
+
+
+def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation: str = "relu",
+                         n_members: int = 1000, seed=0, n_out: int = 1, ntk: bool = False,
+                         lambda_b: float = 1.0, lambda_W: float = 1.0, backend="numpy", dtype="float64",
+                         memory_budget_mb: float = 256.0, block: int | None = None,
+                         method: str = "weights", progress: bool = False) -> InitEnsemble:
+    """Draw ``n_members`` MLPs and record their empirical kernels (and NTKs) on the inputs ``X``.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_inputs, n_0)
+    hidden_widths : sequence of int
+        (n_1, ..., n_{L-1}); the depth is L = len(hidden_widths) + 1.
+    C_b, C_W : float
+    activation : str
+    n_members : int
+    seed : int or SeedSequence
+    n_out : int
+        Output width n_L (only the NTK and z0 of the last layer use it).
+    ntk : bool
+        Also compute the layerwise NTK of the output layer.
+    backend, dtype :
+        See :func:`sims.backends.get_backend`.
+    memory_budget_mb : float
+        Members per batched call are chosen so that weights and activations stay within this.
+    block : int, optional
+        Members per batched call (overrides the budget; fixes the random stream layout).
+    method : {"weights", "marginal"}
+        Draw the weights, or the pre-activations from their exact conditional law (no NTK).
+    """
+    X, hw = _validate(X, hidden_widths, n_out, C_b, C_W, n_members)
+    if method not in ("weights", "marginal"):
+        raise ValueError(f"method must be 'weights' or 'marginal', got {method!r}")
+    if method == "marginal" and ntk:
+        raise ValueError("ntk=True needs method='weights' (the NTK depends on the weights themselves)")
+    get_activation(activation)
+    bk = get_backend(backend, dtype)
+    xp = bk.xp
+    g, dg = backend_activation(activation, bk)
+    n_in, n0 = X.shape
+    widths = (n0,) + hw + (int(n_out),)
+    L = len(widths) - 1
+    if method == "weights":
+        per_member = sum(widths[l] * widths[l + 1] for l in range(L)) + 4 * n_in * sum(widths)
+    else:
+        per_member = 6 * n_in * sum(widths)
+    if ntk:
+        per_member += 3 * n_in * n_out * max(widths)
+    if block is None:
+        block = max(1, min(n_members, int(memory_budget_mb * 2**20 / (8 * per_member))))
+    block = int(block)
+    n_blocks = math.ceil(n_members / block)
+    streams = bk.streams(as_seed_sequence(seed), n_blocks)
+    Xb = bk.asarray(X)
+    G_out = np.empty((n_members, L, n_in, n_in))
+    z_out = np.empty((n_members, L, n_in))
+    ntk_out = np.empty((n_members, n_in, n_in)) if ntk else None
+    ntk0_out = np.empty((n_members, n_in, n_in)) if ntk else None
+    G_out[:, 0] = C_b + C_W * X @ X.T / n0
+    it = range(n_blocks)
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(it, desc=f"init ensemble ({n_members} members)")
+    for k in it:
+        lo, hi = k * block, min(n_members, (k + 1) * block)
+        B = hi - lo
+        rng = streams[k]
+        if method == "marginal":
+            _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, G_out[lo:hi], z_out[lo:hi])
+            continue
+        h = xp.broadcast_to(Xb[None], (B, n_in, n0))
+        hs, zs, Ws = [h], [], []
+        for l in range(L):
+            fan_in, width = widths[l], widths[l + 1]
+            W = rng.normal((B, width, fan_in)) * math.sqrt(C_W / fan_in)
+            b = rng.normal((B, 1, width)) * math.sqrt(C_b)
+            z = xp.matmul(h, xp.permute_dims(W, (0, 2, 1))) + b          # (B, n_in, width)
+            z_out[lo:hi, l] = bk.to_numpy(z[:, :, 0])
+            zs.append(z)
+            Ws.append(W)
+            if l < L - 1:
+                a = g(z)
+                G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
+                G_out[lo:hi, l + 1] = bk.to_numpy(G)
+                h = a
+                hs.append(h)
+        if ntk:
+            # delta for every output neuron i at once: (B, n_in, n_out, n_l)
+            eye = xp.eye(n_out, dtype=bk.dtype, device=getattr(Xb, "device", None))
+            delta = xp.broadcast_to(eye[None, None], (B, n_in, n_out, n_out))
+            theta = 0.0
+            for l in range(L - 1, -1, -1):
+                hh = hs[l]
+                gram = lambda_b + lambda_W * xp.matmul(hh, xp.permute_dims(hh, (0, 2, 1))) / widths[l]
+                dd = xp.sum(delta[:, :, None, :, :] * delta[:, None, :, :, :], axis=-1)   # (B, n_in, n_in, n_out)
+                theta = theta + dd * gram[:, :, :, None]
+                if l > 0:
+                    delta = xp.matmul(delta, Ws[l][:, None, :, :]) * dg(zs[l - 1])[:, :, None, :]
+            ntk_out[lo:hi] = bk.to_numpy(xp.mean(theta, axis=-1))
+            ntk0_out[lo:hi] = bk.to_numpy(theta[..., 0])
+    return InitEnsemble(G_out, z_out, ntk_out, ntk0_out, widths)
+
+
+def _psd_factor(bk, G):
+    """A batch of factors F with F F^T = G (symmetric square root; PSD-safe for dead layers)."""
+    xp = bk.xp
+    ev, U = xp.linalg.eigh(G)
+    return U * xp.sqrt(xp.clip(ev, 0.0, None))[:, None, :]
+
+
+def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, G_out, z_out):
+    """Exact layer-by-layer sampler of pre-activations (no weights); fills G_out, z_out in place."""
+    xp = bk.xp
+    B, L, n_in = z_out.shape
+    G = C_b + C_W * xp.matmul(Xb, xp.permute_dims(Xb, (1, 0))) / widths[0]
+    G = xp.broadcast_to(G[None], (B, n_in, n_in))
+    for l in range(L):
+        width = widths[l + 1]
+        z = xp.matmul(_psd_factor(bk, G), rng.normal((B, n_in, width)))       # (B, n_in, width)
+        z_out[:, l] = bk.to_numpy(z[:, :, 0])
+        if l < L - 1:
+            a = g(z)
+            G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
+            G_out[:, l + 1] = bk.to_numpy(G)
+
+
+def reduced_kernel_sampler(x_norm2: float, n0: int, hidden_widths, *, C_b: float, C_W: float, activation: str,
+                           n_members: int, seed=0) -> np.ndarray:
+    """Exact single-input sampler of the empirical kernels G^(1..L) for ReLU and linear MLPs.
+
+    Given layer l, z_j ~ N(0, G^(l)) i.i.d., so for linear sigma G^(l+1) = C_b + C_W G^(l) chi2_n / n,
+    and for ReLU only the k ~ Binomial(n, 1/2) positive units contribute:
+    G^(l+1) = C_b + C_W G^(l) chi2_k / n. Cost O(depth) per member, independent of the widths.
+
+    Returns
+    -------
+    ndarray, shape (n_members, L)
+    """
+    name = get_activation(activation).name
+    if name not in ("relu", "linear"):
+        raise ValueError(f"activation={activation!r}: the exact reduced sampler exists for 'relu' and 'linear' only")
+    if not (np.isfinite(x_norm2) and x_norm2 >= 0):
+        raise ValueError(f"x_norm2 must be >= 0, got {x_norm2!r}")
+    _validate(np.ones((1, max(int(n0), 1))), hidden_widths, 1, C_b, C_W, n_members)
+    rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
+    hw = tuple(hidden_widths)
+    G = np.empty((n_members, len(hw) + 1))
+    G[:, 0] = C_b + C_W * x_norm2 / n0
+    for l, n in enumerate(hw):
+        dof = rng.binomial(n, 0.5, n_members) if name == "relu" else np.full(n_members, n)
+        chi = np.where(dof > 0, rng.chisquare(np.maximum(dof, 1)), 0.0)
+        G[:, l + 1] = C_b + C_W * G[:, l] * chi / n
+    return G
