@@ -15,5 +15,29 @@ def main():
           f"Euler {e2:.2e}")
 
 
+
+
+def main_init():
+    from .bench_init import kv_speed_and_se_ratio, ntk_speed_ratio
+    import resource
+    s, se = kv_speed_and_se_ratio()
+    print(f"K, V: depth 4, width 100, 40000 members (marginal sampler) vs per-network loop: {s:.0f}x members/s")
+    print(f"SE of single-neuron V/n estimate / SE of Rao-Blackwellised estimate (same members): {se:.1f}x")
+    for w, n, r in ((100, 64, 8), (1000, 16, 4)):
+        print(f"NTK two inputs depth 3 width {w}: weights drawn {ntk_speed_ratio(w, n, r):.0f}x, weight-free "
+              f"(marginal) {ntk_speed_ratio(w, 2000, r, method='marginal'):.0f}x per member vs per-sample autograd")
+    from sims.mlp_init import sample_init_ensemble
+    from .bench_init import X2
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sample_init_ensemble(X2, (1000, 1000), C_b=0.1, C_W=2.0, activation="relu", n_members=32, ntk=True,
+                         memory_budget_mb=256)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"NTK width 1000, 32 members, budget 256 MB: peak RSS {after / 1024:.0f} MB (before {before / 1024:.0f} MB)")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) < 2 or sys.argv[1] in ("all", "committee"):
+        main()
+    if len(sys.argv) < 2 or sys.argv[1] in ("all", "init"):
+        main_init()

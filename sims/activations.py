@@ -23,7 +23,8 @@ def backend_activation(name: str, backend):
     if name == "erf":
         return (lambda x: backend.erf(x * _ISQ2)), (lambda x: _SQ2PI * xp.exp(-0.5 * x * x))
     if name == "relu":
-        return (lambda x: xp.where(x > 0, x, 0.0 * x)), (lambda x: xp.where(x > 0, 1.0 + 0.0 * x, xp.where(x < 0, 0.0 * x, 0.5 + 0.0 * x)))
+        return ((lambda x: xp.maximum(x, xp.zeros_like(x))),
+                (lambda x: xp.astype(x > 0, x.dtype) + 0.5 * xp.astype(x == 0, x.dtype)))
     if name == "linear":
         return (lambda x: x), (lambda x: 1.0 + 0.0 * x)
     if name == "tanh":

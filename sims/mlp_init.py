@@ -109,13 +109,13 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
     block : int, optional
         Members per batched call (overrides the budget; fixes the random stream layout).
     method : {"weights", "marginal"}
-        Draw the weights, or the pre-activations from their exact conditional law (no NTK).
+        Draw the weights, or draw pre-activations (and, for the NTK, backpropagated products)
+        from their exact conditional laws without forming weight matrices.
     """
     X, hw = _validate(X, hidden_widths, n_out, C_b, C_W, n_members)
     if method not in ("weights", "marginal"):
         raise ValueError(f"method must be 'weights' or 'marginal', got {method!r}")
-    if method == "marginal" and ntk:
-        raise ValueError("ntk=True needs method='weights' (the NTK depends on the weights themselves)")
+
     get_activation(activation)
     bk = get_backend(backend, dtype)
     xp = bk.xp
@@ -126,7 +126,7 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
     if method == "weights":
         per_member = sum(widths[l] * widths[l + 1] for l in range(L)) + 4 * n_in * sum(widths)
     else:
-        per_member = 6 * n_in * sum(widths)
+        per_member = 6 * n_in * sum(widths) + (4 * (n_in * n_out) * sum(widths) if ntk else 0)
     if ntk:
         per_member += 3 * n_in * n_out * max(widths)
     if block is None:
@@ -149,7 +149,11 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         B = hi - lo
         rng = streams[k]
         if method == "marginal":
-            _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, G_out[lo:hi], z_out[lo:hi])
+            th = _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out[lo:hi], z_out[lo:hi], ntk,
+                                 n_out, lambda_b, lambda_W)
+            if ntk:
+                ntk_out[lo:hi] = bk.to_numpy(xp.mean(th, axis=-1))
+                ntk0_out[lo:hi] = bk.to_numpy(th[..., 0])
             continue
         h = xp.broadcast_to(Xb[None], (B, n_in, n0))
         hs, zs, Ws = [h], [], []
@@ -191,20 +195,72 @@ def _psd_factor(bk, G):
     return U * xp.sqrt(xp.clip(ev, 0.0, None))[:, None, :]
 
 
-def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, G_out, z_out):
-    """Exact layer-by-layer sampler of pre-activations (no weights); fills G_out, z_out in place."""
+def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False, n_out=1,
+                    lambda_b=1.0, lambda_W=1.0):
+    """Exact layer-by-layer sampler without weight matrices; fills G_out, z_out in place.
+
+    Forward: the weight part A_l = W_l h_{l-1} of every neuron is N(0, (C_W/n_{l-1}) H H^T) given
+    the layer below (H: rows = inputs), i.i.d. over neurons; z_l = A_l + b_l.
+
+    Backward (NTK): the backpropagated products W_{l+1}^T D (D: n_{l+1} x C, one column per
+    (output neuron, input)) are drawn from their law conditional on the forward products
+    A_{l+1} = W_{l+1} H: W = A (H^T H)^-1 H^T + W~ (I - P_H) with W~ independent of everything else,
+    so W^T D = H (H^T H)^-1 A^T D + (I - P_H) Y, the rows of Y i.i.d. N(0, (C_W/n_l) D^T D).
+    Cost O(n_l C^2) per layer instead of O(n_l n_{l+1}). Returns the NTK (B, n_in, n_in, n_out)
+    when ``ntk``.
+    """
     xp = bk.xp
     B, L, n_in = z_out.shape
-    G = C_b + C_W * xp.matmul(Xb, xp.permute_dims(Xb, (1, 0))) / widths[0]
-    G = xp.broadcast_to(G[None], (B, n_in, n_in))
+    T = lambda a: xp.permute_dims(a, (0, 2, 1))
+    H = xp.broadcast_to(Xb[None], (B, n_in, widths[0]))
+    Hs, As, Zs = [H], [], []
     for l in range(L):
         width = widths[l + 1]
-        z = xp.matmul(_psd_factor(bk, G), rng.normal((B, n_in, width)))       # (B, n_in, width)
+        cov = (C_W / widths[l]) * xp.matmul(H, T(H))
+        if ntk:   # the backward pass needs the weight part A separately from the bias
+            A = xp.matmul(_psd_factor(bk, cov), rng.normal((B, n_in, width)))     # (B, n_in, width)
+            z = A + rng.normal((B, 1, width)) * math.sqrt(C_b)
+        else:     # one draw from N(0, C_b + cov) per neuron
+            A = None
+            z = xp.matmul(_psd_factor(bk, cov + C_b), rng.normal((B, n_in, width)))
         z_out[:, l] = bk.to_numpy(z[:, :, 0])
+        As.append(A)
+        Zs.append(z)
         if l < L - 1:
-            a = g(z)
-            G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
-            G_out[:, l + 1] = bk.to_numpy(G)
+            H = g(z)
+            Hs.append(H)
+            G_out[:, l + 1] = bk.to_numpy(C_b + (C_W / width) * xp.matmul(H, T(H)))
+    if not ntk:
+        return None
+    C = n_out * n_in
+    dtype, dev = Zs[-1].dtype, getattr(Zs[-1], "device", None)
+    # D_L: column (i, a) is e_i (output neuron i, input a)
+    eye = xp.eye(n_out, dtype=dtype, device=dev)
+    D = xp.reshape(xp.broadcast_to(eye[:, :, None], (n_out, n_out, n_in)), (n_out, C))
+    D = xp.broadcast_to(D[None], (B, n_out, C))
+    cols_input = np.tile(np.arange(n_in), n_out)          # input index of every column
+
+    def contrib(Dl, l):
+        # <delta_l(i, a), delta_l(i, b)> (lambda_b + lambda_W <h_{l-1,a}, h_{l-1,b}> / n_{l-1})
+        dd = xp.reshape(xp.matmul(T(Dl), Dl), (B, n_out, n_in, n_out, n_in))
+        dd = xp.stack([dd[:, i, :, i, :] for i in range(n_out)], axis=-1)      # (B, n_in, n_in, n_out)
+        gram = lambda_b + lambda_W * xp.matmul(Hs[l], T(Hs[l])) / widths[l]
+        return dd * gram[:, :, :, None]
+
+    theta = contrib(D, L - 1)
+    for l in range(L - 1, 0, -1):           # D currently holds delta of layer l+1 (index l); go to layer l
+        Hl = Hs[l]                                                     # (B, n_in, n_l): h_l, input to W_{l+1}
+        # pseudo-inverse: with a (nearly) dead ReLU layer H is rank-deficient and W is constrained on
+        # span(H) only, which is exactly what the projector built from pinv expresses
+        Ginv = xp.linalg.pinv(xp.matmul(Hl, T(Hl)))
+        det = xp.matmul(T(Hl), xp.matmul(Ginv, xp.matmul(As[l], D)))   # H (H^T H)^-1 A^T D: (B, n_l, C)
+        cov = (C_W / widths[l]) * xp.matmul(T(D), D)                   # (B, C, C)
+        Y = xp.matmul(rng.normal((B, widths[l], C)), T(_psd_factor(bk, cov)))
+        Y = Y - xp.matmul(T(Hl), xp.matmul(Ginv, xp.matmul(Hl, Y)))    # (I - P_H) Y
+        sprime = dg(Zs[l - 1])                                         # (B, n_in, n_l)
+        D = (det + Y) * T(xp.stack([sprime[:, a, :] for a in cols_input], axis=1))
+        theta = theta + contrib(D, l - 1)
+    return theta
 
 
 def reduced_kernel_sampler(x_norm2: float, n0: int, hidden_widths, *, C_b: float, C_W: float, activation: str,
