@@ -63,6 +63,33 @@ class InitEnsemble:
     ntk0: np.ndarray | None
     widths: tuple
 
+    @property
+    def n_members(self) -> int:
+        return self.G.shape[0]
+
+    def kernel_estimate(self, layer: int):
+        """E[G^(l)] (= K + G1/n_{l-1} + O(n^-2)) and its standard error, each of shape (n, n)."""
+        g = self.G[:, layer - 1]
+        return g.mean(0), g.std(0, ddof=1) / np.sqrt(self.n_members)
+
+    def vertex_estimate(self, layer: int):
+        """Cov(G_ab, G_cd) of layer l (= V^(l)/n_{l-1} + O(n^-2)) and its standard error, shape (n,)*4.
+
+        Rao--Blackwellised: every neuron of the layer below enters G; the SE is the delta-method
+        standard error of a sample covariance.
+        """
+        g = self.G[:, layer - 1]
+        B = g.shape[0]
+        d = g - g.mean(0)
+        prod = np.einsum("mab,mcd->mabcd", d, d)
+        return prod.sum(0) / (B - 1), prod.std(0, ddof=1) / np.sqrt(B)
+
+    def ntk_estimate(self):
+        """Mean NTK of the output layer (averaged over its neurons and the members) and its SE."""
+        if self.ntk is None:
+            raise ValueError("this ensemble was drawn without ntk=True")
+        return self.ntk.mean(0), self.ntk.std(0, ddof=1) / np.sqrt(self.n_members)
+
 
 def _validate(X, hidden_widths, n_out, C_b, C_W, n_members):
     X = np.asarray(X, dtype=float)

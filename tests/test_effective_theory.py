@@ -108,3 +108,12 @@ def test_bad_inputs_are_named():
         effective_theory(np.eye(4), (5,), C_b=0.0, C_W=1.0)
     with pytest.raises(ValueError, match="depth"):
         nngp_ntk(X2, 0, C_b=0.0, C_W=1.0)
+
+
+def test_quadrature_that_does_not_converge_is_an_error():
+    """E[exp(z^2)^2] diverges for K >= 1/4: the recursion must refuse, naming the activation."""
+    from theory.activations import Activation
+    wild = Activation("wild", lambda x: np.exp(np.asarray(x) ** 2), lambda x: 2 * x * np.exp(np.asarray(x) ** 2),
+                      None)
+    with pytest.raises(ValueError, match="wild.*did not converge"):
+        effective_theory(X2[:1], (10,), C_b=0.0, C_W=3.0, activation=wild)

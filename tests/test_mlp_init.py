@@ -103,3 +103,15 @@ def test_bad_input_is_named(kwargs, match):
 def test_reduced_sampler_rejects_other_activations():
     with pytest.raises(ValueError, match="activation"):
         reduced_kernel_sampler(1.0, 3, (4,), C_b=0.0, C_W=1.0, activation="tanh", n_members=3)
+
+
+def test_estimates_api():
+    e = sample_init_ensemble(X2, (8, 8), C_b=0.1, C_W=1.0, n_members=200, seed=3, ntk=True)
+    k, kse = e.kernel_estimate(3)
+    v, vse = e.vertex_estimate(3)
+    t, tse = e.ntk_estimate()
+    assert k.shape == (2, 2) and v.shape == (2, 2, 2, 2) and t.shape == (2, 2)
+    assert np.all(kse > 0) and np.all(vse >= 0) and np.all(tse > 0)
+    assert np.allclose(v[0, 0, 0, 0], e.G[:, 2, 0, 0].var(ddof=1))
+    with pytest.raises(ValueError, match="ntk"):
+        sample_init_ensemble(X2, (8,), C_b=0.1, C_W=1.0, n_members=3).ntk_estimate()

@@ -93,7 +93,18 @@ class LayerMoments:
 
 
 def layer_moments(K, activation, order: int | None = None, *, need_d4: bool = True) -> LayerMoments:
-    """All Gaussian expectations one layer of the recursions needs, at covariance ``K`` (n x n)."""
+    """All Gaussian expectations one layer of the recursions needs, at covariance ``K`` (n x n).
+
+    Raises
+    ------
+    ValueError
+        If the quadrature of an activation without closed forms does not converge.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):   # non-convergence is reported below, by name
+        return _layer_moments(K, activation, order, need_d4)
+
+
+def _layer_moments(K, activation, order, need_d4):
     act = get_activation(activation)
     K = np.asarray(K, float)
     n = K.shape[0]
@@ -121,6 +132,8 @@ def layer_moments(K, activation, order: int | None = None, *, need_d4: bool = Tr
               + np.einsum("df,qce->qcdef", P, uu) + np.einsum("ef,qcd->qcdef", P, uu))
         t0 = (np.einsum("cd,ef->cdef", P, P) + np.einsum("ce,df->cdef", P, P) + np.einsum("cf,de->cdef", P, P))
         D4 = np.einsum("qab,qcdef->abcdef", ss, t4 - t2) + M2[:, :, None, None, None, None] * t0
+    if act.name not in ("erf", "relu", "linear"):
+        _check_converged(act, K, L, order, M2, M4)
     d = np.diag(K)
     if act.name in ("erf", "relu", "linear"):
         M2 = I2(act.name, act.name, d[:, None], K, d[None, :])     # exact where a closed form exists
@@ -128,6 +141,22 @@ def layer_moments(K, activation, order: int | None = None, *, need_d4: bool = Tr
     else:
         J = act.dg(z).T @ (act.dg(z) * w[:, None])
     return LayerMoments(M2, M4, D2, D4, J)
+
+
+def _check_converged(act, K, L, order, M2, M4, rtol=1e-6):
+    """Raise if <s s> or <s s s s> change by more than rtol between ``order`` and 2/3 of it."""
+    n = K.shape[0]
+    nodes, w = _grid(n, max(4, (2 * order) // 3))
+    s = act.g(nodes @ L.T)
+    ws = s * w[:, None]
+    m2 = s.T @ ws
+    m4 = np.einsum("qa,qb,qc,qd->abcd", ws, s, s, s)
+    for name, a, b in (("<s s>", M2, m2), ("<s s s s>", M4, m4)):
+        scale = np.abs(a).max() + 1e-300
+        if not (np.all(np.isfinite(a)) and np.abs(a - b).max() <= rtol * scale):
+            raise ValueError(f"Gauss-Hermite quadrature of {name} for activation={act.name!r} at K={K.tolist()} "
+                             f"did not converge (orders {order} and {(2 * order) // 3} differ by "
+                             f"{np.abs(a - b).max():.3g}); the activation grows too fast or is too rough")
 
 
 @dataclass(frozen=True)
