@@ -6,14 +6,13 @@ against the reference implementations in :mod:`benchmarks.references`.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from sims.backends import BackendUnavailableError, get_backend
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_ode import CommitteeODE
 
+from ._timing import best_time
 from .references import euler_solution, reference_euler_time, reference_sgd_loop
 
 BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
@@ -78,21 +77,12 @@ class ODE:
         self.ode.integrate(self.Q0, self.R0, None, [0.0, 100.0], rtol=1e-6, atol=1e-9)
 
 
-def _best_time(fn, repeat=3):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def sgd_speed_ratio(n_seeds: int, method: str = "gram", n_steps: int = 20_000, ref_steps: int = 2_000) -> float:
     """(seed-)steps/s of :func:`simulate_sgd` over steps/s of :func:`reference_sgd_loop` (N = 500, K = M = 2)."""
     p = TeacherStudent(N=500, K=2, M=2, eta=1.0, init_overlap=0.2)
     _warm_numba()
-    t_ref = _best_time(lambda: reference_sgd_loop(500, 2, 2, 1.0, ref_steps))
-    t_ours = _best_time(lambda: simulate_sgd(p, n_steps / 500, n_seeds=n_seeds, method=method, n_records=3))
+    t_ref = best_time(lambda: reference_sgd_loop(500, 2, 2, 1.0, ref_steps))
+    t_ours = best_time(lambda: simulate_sgd(p, n_steps / 500, n_seeds=n_seeds, method=method, n_records=3))
     return (n_steps * n_seeds / t_ours) / (ref_steps / t_ref)
 
 
@@ -107,7 +97,7 @@ def ode_speed_and_errors(alpha_max: float = 100.0):
     al = np.linspace(0, alpha_max, 21)
     exact = ode.integrate(Q0, R0, None, al, rtol=1e-12, atol=1e-14).eps_g
     ours = ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9)
-    t_ours = _best_time(lambda: ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9))
+    t_ours = best_time(lambda: ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9))
     err_ours = float(np.abs(ours.eps_g - exact).max())
     err_euler = float(np.abs(euler_solution(ode, Q0, R0, al) - exact).max())
     t_ref = reference_euler_time(Q0, R0, np.eye(M), np.ones(K), np.ones(M), 0.5, 0.1, alpha_max)

@@ -4,35 +4,25 @@
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from sims.backends import BackendUnavailableError, get_backend
 from sims.mlp_init import sample_init_ensemble
 
+from ._timing import best_time
 from .references_init import reference_kernel_loop, reference_ntk_autograd
 
 X1 = np.array([[1.0, 0.5, -0.3]])
 X2 = np.array([[1.0, 0.5, -0.3], [0.2, 1.0, 0.4]])
 
 
-def _best(fn, repeat=2):
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def kv_speed_and_se_ratio(n_members: int = 40_000, width: int = 100, depth: int = 4, ref_networks: int = 1000):
     """(members/s of the batched marginal sampler over the per-network loop,
     SE of the single-neuron V/n estimate over SE of the Rao-Blackwellised one, same members)."""
     kw = dict(C_b=0.1, C_W=1.0, activation="tanh")
-    t_ours = _best(lambda: sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=0,
+    t_ours = best_time(lambda: sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=0,
                                                 method="marginal", **kw))
-    t_ref = _best(lambda: reference_kernel_loop(X1[0], width, depth, 0.1, 1.0, ref_networks), repeat=2)
+    t_ref = best_time(lambda: reference_kernel_loop(X1[0], width, depth, 0.1, 1.0, ref_networks), repeat=2)
     speed = (n_members / t_ours) / (ref_networks / t_ref)
     ens = sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=1, method="marginal", **kw)
     g = ens.G[:, depth - 1, 0, 0]                       # Rao-Blackwellised: Var(G) estimates V/n
@@ -49,10 +39,10 @@ def kv_speed_and_se_ratio(n_members: int = 40_000, width: int = 100, depth: int 
 
 def ntk_speed_ratio(width: int, n_members: int = 64, ref_networks: int = 8, depth: int = 3, method: str = "weights"):
     """Per-member speed of the batched layerwise NTK over per-sample autograd with a per-parameter contraction."""
-    t_ours = _best(lambda: sample_init_ensemble(X2, (width,) * (depth - 1), C_b=0.1, C_W=2.0, activation="relu",
+    t_ours = best_time(lambda: sample_init_ensemble(X2, (width,) * (depth - 1), C_b=0.1, C_W=2.0, activation="relu",
                                                 n_members=n_members, seed=0, ntk=True, method=method))
     reference_ntk_autograd(X2, width, depth, 0.1, 2.0, 1)            # warm-up: torch import, first-call costs
-    t_ref = _best(lambda: reference_ntk_autograd(X2, width, depth, 0.1, 2.0, ref_networks), repeat=2)
+    t_ref = best_time(lambda: reference_ntk_autograd(X2, width, depth, 0.1, 2.0, ref_networks), repeat=2)
     return (n_members / t_ours) / (ref_networks / t_ref)
 
 

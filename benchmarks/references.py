@@ -10,7 +10,7 @@ import time
 import numpy as np
 from scipy.special import erf
 
-from theory.gaussian_integrals import erf_I2, erf_I3, erf_I4, erf_J2
+from theory.gaussian_integrals import erf_I3, erf_I4, erf_J2
 
 
 def reference_sgd_loop(N: int, K: int, M: int, eta: float, n_steps: int, seed: int = 0):

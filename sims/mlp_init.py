@@ -34,7 +34,7 @@ import numpy as np
 from theory.activations import get_activation
 
 from .activations import backend_activation
-from .backends import Backend, as_seed_sequence, get_backend
+from .backends import as_seed_sequence, get_backend
 
 __all__ = ["InitEnsemble", "sample_init_ensemble", "reduced_kernel_sampler"]
 

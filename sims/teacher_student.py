@@ -275,7 +275,7 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, c
     decay = 1.0 - p.kappa / N
     Q, R, T, v, vs = st["Q"], st["R"], st["T"], st["v"], st["vs"]
     RT = xp.permute_dims(R, (0, 2, 1))
-    S, P = Q.shape[0], K + p.M
+    P = K + p.M
     eye = xp.eye(P, dtype=Q.dtype, device=getattr(Q, "device", None))
     bad = None
     for t in range(z.shape[1]):

@@ -35,30 +35,15 @@ oracles in the tests. The NTK uses the learning-rate tensor (lambda_b, lambda_W 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 
 from .activations import get_activation
-from .gaussian_integrals import I2, J2, psd_sqrt
+from .gaussian_integrals import I2, J2, psd_sqrt, tensor_grid
 
 __all__ = ["EffectiveTheory", "effective_theory", "critical_initialization", "layer_moments",
            "nngp_ntk", "DEFAULT_ORDERS"]
 
 DEFAULT_ORDERS = {1: 150, 2: 100, 3: 30}
-
-
-@lru_cache(maxsize=16)
-def _grid(dim: int, order: int):
-    x, w = hermegauss(order)
-    w = w / np.sqrt(2 * np.pi)
-    g = np.meshgrid(*([x] * dim), indexing="ij")
-    nodes = np.stack([a.ravel() for a in g], axis=-1)
-    weights = np.ones(1)
-    for _ in range(dim):
-        weights = np.multiply.outer(weights, w).ravel()
-    return nodes, weights
 
 
 def _check_inputs(X):
@@ -111,7 +96,7 @@ def _layer_moments(K, activation, order, need_d4):
     if n > 3:
         raise ValueError(f"at most 3 inputs are supported by the quadrature grid, got {n}")
     order = DEFAULT_ORDERS[n] if order is None else int(order)
-    nodes, w = _grid(n, order)
+    nodes, w = tensor_grid(n, order)
     L = psd_sqrt(K, parameter="K")
     z = nodes @ L.T                                   # (Q, n)
     P = np.linalg.inv(K)
@@ -146,7 +131,7 @@ def _layer_moments(K, activation, order, need_d4):
 def _check_converged(act, K, L, order, M2, M4, rtol=1e-6):
     """Raise if <s s> or <s s s s> change by more than rtol between ``order`` and 2/3 of it."""
     n = K.shape[0]
-    nodes, w = _grid(n, max(4, (2 * order) // 3))
+    nodes, w = tensor_grid(n, max(4, (2 * order) // 3))
     s = act.g(nodes @ L.T)
     ws = s * w[:, None]
     m2 = s.T @ ws

@@ -26,13 +26,13 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-from .activations import Activation, get_activation
+from .activations import get_activation
 
 __all__ = [
     "erf_I2", "erf_J2", "erf_I3", "erf_I4",
     "relu_I2", "relu_J2", "relu_I3",
     "I2", "J2", "I3", "I4",
-    "psd_sqrt", "gauss_hermite_expectation", "monte_carlo_expectation",
+    "psd_sqrt", "tensor_grid", "gauss_hermite_expectation", "monte_carlo_expectation",
     "has_closed_form",
 ]
 
@@ -171,7 +171,8 @@ def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
 
 
 @lru_cache(maxsize=32)
-def _tensor_grid(dim: int, order: int):
+def tensor_grid(dim: int, order: int):
+    """Tensor Gauss--Hermite nodes (order**dim, dim) and weights for N(0, I_dim) (cached)."""
     x, w = hermegauss(order)
     w = w / np.sqrt(2.0 * np.pi)
     grids = np.meshgrid(*([x] * dim), indexing="ij")
@@ -204,7 +205,7 @@ def gauss_hermite_expectation(f, cov, order: int = 20):
         raise ValueError(f"cov has dimension {d} > 4: use monte_carlo_expectation")
     if int(order) < 1:
         raise ValueError(f"order must be >= 1, got {order}")
-    nodes, weights = _tensor_grid(d, int(order))
+    nodes, weights = tensor_grid(d, int(order))
     L = psd_sqrt(cov)
     z = np.einsum("...ij,qj->...qi", L, nodes)
     return np.sum(f(z) * weights, axis=-1)
