@@ -1,0 +1,78 @@
+"""asv benchmarks for 1-D ReLU GD (Holzmueller & Steinwart, arXiv:2002.04861)."""
+from __future__ import annotations
+
+import numpy as np
+
+from sims.relu1d import draw_relu1d_init, train_relu1d_gd
+from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
+
+from ._timing import best_time
+
+
+def _setup(n, B=200):
+    a0, w0 = draw_relu1d_init(n, B, seed=1)
+    p = empirical_weights(n * n, B, seed=2)
+    return a0, w0, p, large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+
+
+def reference_per_network_gd(a, w, p, h, epochs):
+    """One network at a time, fresh arrays every epoch (research-code style); returns crossing epochs."""
+    out = []
+    for i in range(a.shape[0]):
+        ai, bi, wi, ci = a[i].copy(), np.zeros_like(a[i]), w[i].copy(), 0.0
+        pat0 = (np.outer(ai, PAPER_X) + bi[:, None]) > 0
+        hit = -1
+        for t in range(epochs):
+            pre = np.outer(ai, PAPER_X) + bi[:, None]
+            act = pre > 0
+            f = ci + (wi[:, None] * np.maximum(pre, 0)).sum(0)
+            r = p[i] * (f - PAPER_Y)
+            ga = wi * (act * r * PAPER_X).sum(1)
+            gb = wi * (act * r).sum(1)
+            gw = (np.maximum(pre, 0) * r).sum(1)
+            ai, bi, wi, ci = ai - h[i] * ga, bi - h[i] * gb, wi - h[i] * gw, ci - h[i] * r.sum()
+            if np.any(((np.outer(ai, PAPER_X) + bi[:, None]) > 0) != pat0):
+                hit = t + 1
+                break
+        out.append(hit)
+    return np.array(out)
+
+
+def relu1d_ratios(n=64, B=400, epochs=300):
+    """(batched full GD network-epochs/s over the per-network loop, reduced over batched full GD)."""
+    a0, w0, p, h = _setup(n, B)
+    t_batch = best_time(lambda: train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, chunk_epochs=epochs), 2)
+    t_red = best_time(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 2)
+    k = 40
+    t_ref = best_time(lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs), 1) * B / k
+    return t_ref / t_batch, t_batch / t_red
+
+
+class Relu1DGD:
+    params = [16, 256, 1024]
+    param_names = ["n"]
+    timeout = 300
+
+    def setup(self, n):
+        self.a0, self.w0, self.p, self.h = _setup(n)
+
+    def time_full_gd_200_epochs(self, n):
+        train_relu1d_gd(self.a0, self.w0, PAPER_X, PAPER_Y, self.p, self.h, 200)
+
+    def time_reduced_gd_200_epochs(self, n):
+        reduced_gd(self.a0, self.w0, PAPER_X, PAPER_Y, self.p, self.h, 200)
+
+
+class Relu1DRatios:
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def setup_cache(self):
+        return relu1d_ratios()
+
+    def track_batched_vs_per_network_loop(self, res):
+        return res[0]
+
+    def track_reduced_vs_batched_full(self, res):
+        return res[1]
