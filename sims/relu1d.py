@@ -26,7 +26,7 @@ class GDResult:
     """Per-network outcome.
 
     crossing_epoch : (B,) int, first epoch with a pattern change (-1: none by the cap)
-    final_loss : (B,) loss when the network stopped (crossing) or at the cap
+    final_loss : (B,) loss at the crossing epoch, or at the cap
     limit_loss : (B,) L* of the frozen pattern for the network's weights p
     loss : (B, n_epochs+1) or None, the whole loss curve when ``record_loss``
     """
@@ -49,7 +49,7 @@ def draw_relu1d_init(n: int, n_nets: int, seed=0, init: str = "he"):
 
 
 def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", record_loss: bool = False,
-                    chunk_epochs: int = 50) -> GDResult:
+                    chunk_epochs: int = 50, use_numba: bool = True) -> GDResult:
     """Full-batch GD of every network until its pattern changes or ``n_epochs``.
 
     Parameters
@@ -62,7 +62,10 @@ def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", recor
     backend : str
         Any backend of :func:`sims.backends.get_backend` (float64).
     chunk_epochs : int
-        Finished networks are removed from the batch every ``chunk_epochs`` epochs.
+        Finished networks are removed from the batch every ``chunk_epochs`` epochs (array-API path).
+    use_numba : bool
+        On the NumPy backend, run the fused compiled kernel (same arithmetic; a network stops at
+        its crossing epoch, so ``final_loss`` is the loss at that epoch).
     """
     x, y, p = check_data(x, y, p)
     a0, w0 = np.atleast_2d(np.asarray(a0, float)), np.atleast_2d(np.asarray(w0, float))
@@ -74,6 +77,14 @@ def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", recor
         raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
     p = np.broadcast_to(p, (B, x.size)).copy()
     bk = get_backend(backend)
+    if bk.kind == "numpy" and use_numba:
+        from ._relu1d_numba import gd_kernel
+        crossing = np.empty(B, dtype=np.int64)
+        final = np.empty(B)
+        curve = np.full((B, n_epochs + 1), np.nan) if record_loss else np.empty((1, 1))
+        gd_kernel(a0.copy(), np.zeros_like(a0), w0.copy(), np.zeros(B), p, h, x, y, int(n_epochs), crossing, final,
+                  curve, bool(record_loss))
+        return GDResult(crossing, final, frozen_limit_loss(x, y, p), curve if record_loss else None)
     xp = bk.xp
     X, Y = bk.asarray(x), bk.asarray(y)
     a, w = bk.asarray(a0), bk.asarray(w0)
@@ -94,12 +105,17 @@ def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", recor
     while t < n_epochs and idx.size:
         steps = min(chunk_epochs, n_epochs - t)
         hit_at = np.full(idx.size, -1, dtype=np.int64)
+        hit_loss = np.full(idx.size, np.nan)
         for s in range(steps):
             pre = a[:, :, None] * X + b[:, :, None]                      # (B, n, P)
             act = pre > 0
             L, f = loss_of(a, b, w, c, P)
-            if record_loss:
-                curve[idx, t + s] = bk.to_numpy(L)
+            just = hit_at == t + s                                       # crossed at the previous update
+            if record_loss or just.any():
+                Lh = bk.to_numpy(L)
+                hit_loss[just] = Lh[just]
+                if record_loss:
+                    curve[idx, t + s] = Lh
             r = P * (f - Y)                                              # dL/df
             ract = xp.where(act, r[:, None, :], 0.0 * r[:, None, :])
             gw = xp.sum(xp.where(act, pre, 0.0 * pre) * r[:, None, :], axis=2)
@@ -117,7 +133,9 @@ def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", recor
             curve[idx, t + steps] = Ln
         done = hit_at >= 0
         crossing[idx[done]] = hit_at[done]
-        final[idx] = Ln          # for crossed networks: the loss when the chunk ended (they leave now)
+        last = hit_at == t + steps
+        hit_loss[last] = Ln[last]
+        final[idx] = np.where(done, hit_loss, Ln)       # crossed networks: the loss at their crossing epoch
         keep = ~done
         if not keep.all():
             k = xp.asarray(np.nonzero(keep)[0], device=getattr(a, "device", None))    # int64 indices

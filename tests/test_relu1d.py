@@ -40,6 +40,17 @@ def test_full_gd_converges_to_the_frozen_limit_without_crossing():
     assert np.median(red.loss[ok, -1] - frozen_limit_loss(PAPER_X, PAPER_Y, p[ok])) < 1e-3
 
 
+def test_numba_kernel_agrees_with_the_array_api_trainer():
+    a0, w0 = draw_relu1d_init(16, 60, seed=5)
+    p = empirical_weights(256, 60, seed=6)
+    h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+    a = train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 300, record_loss=True, use_numba=True)
+    b = train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 300, record_loss=True, use_numba=False, chunk_epochs=300)
+    assert np.array_equal(a.crossing_epoch, b.crossing_epoch)
+    m = a.crossing_epoch < 0
+    assert np.allclose(a.loss[m], b.loss[m], rtol=0, atol=1e-12)
+
+
 def test_torch_backend_agrees():
     pytest.importorskip("torch")
     a0, w0 = draw_relu1d_init(8, 20, seed=1)
