@@ -490,8 +490,9 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         if method == "full":
             w, wst, v = st["w"], st["ws"], st["v"]
             xp = bk.xp
-            Qr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(w, (0, 2, 1)))) / p.N
-            Rr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(wst, (0, 2, 1)))) / p.N
+            with np.errstate(over="ignore", invalid="ignore"):   # diverged seeds are reported by step, not warned
+                Qr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(w, (0, 2, 1)))) / p.N
+                Rr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(wst, (0, 2, 1)))) / p.N
             vr[:, j] = bk.to_numpy(v)
         else:
             Qr[:, j] = bk.to_numpy(st["Q"]) if not numba_path else st["Q"]
