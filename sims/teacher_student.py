@@ -470,10 +470,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     else:
         Q0 = w0 @ np.swapaxes(w0, 1, 2) / p.N
         R0 = w0 @ np.swapaxes(ws, 1, 2) / p.N
-        if numba_path:
-            st = {"Q": Q0.copy(), "R": R0.copy(), "T": T.copy(), "v": v0.copy(), "vs": vs.copy()}
-        else:
-            st = {"Q": bk.asarray(Q0), "R": bk.asarray(R0), "T": bk.asarray(T), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
+        # all five are fresh arrays of this call, so the numba kernel may update them in place
+        st = {"Q": bk.asarray(Q0), "R": bk.asarray(R0), "T": bk.asarray(T), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
 
     nt = rec.size
     Qr = np.empty((n_seeds, nt, p.K, p.K))
@@ -495,9 +493,9 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                 Rr[:, j] = bk.to_numpy(xp.matmul(w, xp.permute_dims(wst, (0, 2, 1)))) / p.N
             vr[:, j] = bk.to_numpy(v)
         else:
-            Qr[:, j] = bk.to_numpy(st["Q"]) if not numba_path else st["Q"]
-            Rr[:, j] = bk.to_numpy(st["R"]) if not numba_path else st["R"]
-            vr[:, j] = bk.to_numpy(st["v"]) if not numba_path else st["v"]
+            Qr[:, j] = bk.to_numpy(st["Q"])
+            Rr[:, j] = bk.to_numpy(st["R"])
+            vr[:, j] = bk.to_numpy(st["v"])
 
     snapshot(0)
     total = int(rec[-1])

@@ -214,7 +214,8 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
         return np.where(np.isfinite(r), r, 1e6)
 
     sol = least_squares(residual, y, xtol=1e-15, ftol=1e-15, gtol=1e-15)
-    z = sol.x if np.abs(ode.rhs_packed(sol.x, v_fixed)).max() <= np.abs(ode.rhs_packed(y, v_fixed)).max() else y
+    res_sol = float(np.abs(ode.rhs_packed(sol.x, v_fixed)).max())
+    res_int = float(np.abs(ode.rhs_packed(y, v_fixed)).max())
+    z, res = (sol.x, res_sol) if res_sol <= res_int else (y, res_int)
     Q, R, v = ode.unpack(z, v_fixed)
-    res = float(np.abs(ode.rhs_packed(z, v_fixed)).max())
     return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v)), res, res <= tol)
