@@ -245,21 +245,52 @@ def effective_theory(X, hidden_widths, *, C_b: float, C_W: float, activation: st
     return EffectiveTheory(K, V, G1, H, widths)
 
 
-def nngp_ntk(X, depth: int, *, C_b: float, C_W: float, activation: str = "relu", lambda_b: float = 1.0,
-             lambda_W: float = 1.0):
-    """Infinite-width NNGP kernel K^(depth) and NTK H^(depth) (closed forms for ReLU/erf/linear)."""
+def _per_layer(name, value, depth, *, positive=False):
+    arr = np.broadcast_to(np.asarray(value, dtype=float), (depth,)) if np.ndim(value) == 0 else \
+        np.asarray(value, dtype=float)
+    if arr.shape != (depth,):
+        raise ValueError(f"{name} must be a number or a sequence of {depth} per-layer values, got {value!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or (positive and np.any(arr <= 0)):
+        raise ValueError(f"{name} must be finite and {'> 0' if positive else '>= 0'}, got {value!r}")
+    return arr
+
+
+def nngp_ntk(X, depth: int, *, C_b, C_W, activation: str = "relu", lambda_b=1.0, lambda_W=1.0):
+    """Infinite-width NNGP kernel K^(depth) and NTK H^(depth) on every pair of rows of ``X``.
+
+    K^(1) = C_b + C_W X X^T / n_0, K^(l+1) = C_b + C_W <s s>_{K^(l)};
+    H^(1) = lambda_b + lambda_W X X^T / n_0,
+    H^(l+1) = lambda_b + lambda_W <s s>_{K^(l)} + C_W <s' s'>_{K^(l)} H^(l)
+    (RYH arXiv:2106.10165 eqs. 4.x/8.x; Jacot et al. arXiv:1806.07572 Theorem 1 for NTK
+    parameterisation, where lambda = C). Each hyperparameter may be one number or a sequence of
+    ``depth`` per-layer values (layer 1 first), e.g. a readout without bias (C_b[-1] = 0) or
+    per-layer learning rates (lambda). Closed forms for ReLU/erf/linear, 2-D Gauss--Hermite
+    otherwise; only two-point expectations are needed, so any number of inputs is allowed.
+
+    Parameters
+    ----------
+    X : array_like, shape (n_inputs, n_0)
+    depth : int >= 1
+        Number of weight layers L (1 = linear model).
+
+    Returns
+    -------
+    K, H : ndarray, shape (n_inputs, n_inputs)
+    """
     X = _check_inputs(X)
     n0 = X.shape[1]
     if not isinstance(depth, (int, np.integer)) or depth < 1:
         raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
     act = get_activation(activation)
-    K = C_b + C_W * X @ X.T / n0
-    H = lambda_b + lambda_W * X @ X.T / n0
-    for _ in range(depth - 1):
+    Cb, CW = _per_layer("C_b", C_b, depth), _per_layer("C_W", C_W, depth, positive=True)
+    lb, lW = _per_layer("lambda_b", lambda_b, depth), _per_layer("lambda_W", lambda_W, depth)
+    K = Cb[0] + CW[0] * X @ X.T / n0
+    H = lb[0] + lW[0] * X @ X.T / n0
+    for l in range(1, depth):
         d = np.diag(K)
         M2 = I2(act.name, act.name, d[:, None], K, d[None, :])
         J = J2(act.name, act.name, d[:, None], K, d[None, :])
-        K, H = C_b + C_W * M2, lambda_b + lambda_W * M2 + C_W * J * H
+        K, H = Cb[l] + CW[l] * M2, lb[l] + lW[l] * M2 + CW[l] * J * H
     return K, H
 
 

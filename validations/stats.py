@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["Verdict", "require", "mean_vs_prediction", "paired_trajectory", "slope_test",
+__all__ = ["Verdict", "require", "mean_vs_prediction", "estimate_vs_prediction", "paired_trajectory", "slope_test",
            "proportion_ci", "proportion_test", "variance_with_se", "covariance_with_se",
            "fit_coefficient_test", "ALPHA", "POWER"]
 
@@ -136,6 +136,18 @@ def mean_vs_prediction(samples, prediction: float, *, name: str = "mean", alpha:
         det["systematic_reason"] = systematic_reason
     return Verdict(name, "t-test of ensemble mean", mean, float(prediction), tol, (q + qp) * se + systematic,
                    abs(mean - prediction) <= tol, alpha, det)
+
+
+def estimate_vs_prediction(estimate: float, se: float, prediction: float, *, name: str = "estimate",
+                           alpha: float = ALPHA) -> Verdict:
+    """z-test of an estimate with a known (large-sample) standard error: |est - pred| <= z_{1-alpha/2} SE."""
+    _check_alpha(alpha)
+    if not (np.isfinite(estimate) and np.isfinite(se) and se > 0):
+        raise ValueError(f"estimate must be finite and se > 0, got {estimate!r}, {se!r}")
+    q = float(sps.norm.isf(alpha / 2))
+    return Verdict(name, "z-test (known SE)", float(estimate), float(prediction), q * se,
+                   (q + float(sps.norm.ppf(POWER))) * se, abs(estimate - prediction) <= q * se, alpha,
+                   {"se": float(se), "z": (estimate - prediction) / se})
 
 
 def paired_trajectory(sim, theory, *, name: str = "trajectory", alpha: float = ALPHA,

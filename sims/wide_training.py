@@ -1,0 +1,522 @@
+r"""Full-batch GD of wide MLPs (ensembles of seeds), their linearisation and their empirical NTK.
+
+Papers: Lee et al. arXiv:1902.06720 (NTK parameterisation, linearised model, eq. (6)-(9));
+Jacot et al. arXiv:1806.07572; Chizat, Oyallon & Bach arXiv:1812.07956 (lazy scaling);
+Mei, Montanari & Nguyen arXiv:1804.06561 (mean field). THEORY.md D.
+
+Network (scalar output, depth L = len(widths) weight layers, widths = (n_0, n_1, ..., n_{L-1})):
+z^(1) = c_1 W^(1) x + cb_1 b^(1), z^(l+1) = c_{l+1} W^(l+1) sigma(z^(l)) + cb_{l+1} b^(l+1), f = z^(L).
+Trainable entries and multipliers per parameterisation:
+
+* ``"ntk"``: W, b ~ N(0, 1); c_l = sigma_w / sqrt(n_{l-1}), cb_l = sigma_b (Lee et al. eq. (1)).
+* ``"standard"``: W ~ N(0, sigma_w^2 / n_{l-1}), b ~ N(0, sigma_b^2); c_l = cb_l = 1. Same function
+  law at init; its NTK grows with width unless the rates are ~ 1/n_{l-1}.
+* ``"scaled"`` (two layers only): f(x) = sigma_w (alpha / m) sum_j u_j sigma(theta_j . x sigma_w /
+  sqrt(n_0) + sigma_b b_j), u, theta, b ~ N(0, 1), no readout bias, every rate multiplied by
+  m / alpha^2 (see :mod:`theory.scaling_regimes` for why not m / alpha). alpha = sqrt(m) is the NTK
+  parameterisation without readout bias (lazy); alpha = 1 is mean-field.
+
+GD on L = (1/c) * 1/2 sum_i (f(x_i) - y_i)^2, c = 1 (``loss="sum"``) or n (``loss="mean"``):
+p <- p - eta r_p dL/dp, r_p the per-layer rate multiplier (``lr_weights``, ``lr_biases``).
+The empirical NTK is rate-weighted, Theta(x, x') = sum_p r_p df(x)/dp df(x')/dp, computed
+layer-wise without per-parameter Jacobians:
+Theta = sum_l <delta_l(x), delta_l(x')> (r_W c_l^2 <h_{l-1}(x), h_{l-1}(x')> + r_b cb_l^2),
+delta_l = df/dz^(l). Then GD on the linearised model f_lin(p) = f(p_0) + J_0 (p - p_0) is exactly
+f_lin <- f_lin - eta Theta_0(., X) dL/df_lin(X) (same rates), which is how it is trained here.
+
+Everything is written against the array-API namespace of :mod:`sims.backends`, so it runs on
+``"numpy"``, ``"torch"``, ``"torch:cuda"`` and ``"cupy"``; initial parameters are drawn with NumPy
+from one SeedSequence child per member (member i never depends on the ensemble size or backend).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from theory.activations import get_activation
+from theory.effective_theory import nngp_ntk
+from theory.linearized_dynamics import LOSS_SCALES, eta_critical
+
+from .activations import backend_activation
+from .backends import as_seed_sequence, get_backend
+from .teacher_student import SimulationDivergedError
+
+__all__ = ["WideMLP", "PARAMETERIZATIONS", "init_params", "empirical_ntk", "forward", "train_gd",
+           "WideTrainingResult", "LearningRateWarning", "SimulationDivergedError"]
+
+PARAMETERIZATIONS = ("standard", "ntk", "scaled")
+
+
+class LearningRateWarning(UserWarning):
+    """eta exceeds Lee et al.'s eta_critical = 2c / (lambda_min + lambda_max) (still stable)."""
+
+
+def _finite(name, v, *, positive=False, nonneg=False):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {v!r}")
+    if nonneg and v < 0:
+        raise ValueError(f"{name} must be >= 0, got {v!r}")
+    return float(v)
+
+
+@dataclass(frozen=True)
+class WideMLP:
+    """Architecture, parameterisation and per-layer rates (module docstring).
+
+    Parameters
+    ----------
+    widths : tuple of int
+        (n_0, n_1, ..., n_{L-1}): input dimension then hidden widths; the output is scalar.
+    activation : str
+        Any of :mod:`theory.activations` ("erf" is erf(x / sqrt 2)).
+    parameterization : {"standard", "ntk", "scaled"}
+    sigma_w, sigma_b : float
+        Weight and bias scales (C_W = sigma_w^2, C_b = sigma_b^2). sigma_b = 0 removes the biases.
+    alpha : float
+        Output scale of ``"scaled"`` (required there, not allowed otherwise).
+    lr_weights, lr_biases : tuple of float, length L
+        Rate multipliers per layer (default 1).
+    """
+
+    widths: tuple
+    activation: str = "erf"
+    parameterization: str = "ntk"
+    sigma_w: float = 1.0
+    sigma_b: float = 0.0
+    alpha: float | None = None
+    lr_weights: tuple | None = None
+    lr_biases: tuple | None = None
+
+    def __post_init__(self):
+        try:
+            widths = tuple(self.widths)
+        except TypeError:
+            raise ValueError(f"widths must be a sequence of integers, got {self.widths!r}") from None
+        if len(widths) < 2:
+            raise ValueError(f"widths must hold the input dimension and >= 1 hidden width, got {widths!r}")
+        for i, n in enumerate(widths):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"widths[{i}] must be an integer >= 1, got {n!r}")
+        object.__setattr__(self, "widths", tuple(int(n) for n in widths))
+        get_activation(self.activation)
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {self.parameterization!r}")
+        _finite("sigma_w", self.sigma_w, positive=True)
+        _finite("sigma_b", self.sigma_b, nonneg=True)
+        if self.parameterization == "scaled":
+            if self.depth != 2:
+                raise ValueError(f"parameterization='scaled' is defined for two layers; widths={widths!r}")
+            if self.alpha is None:
+                raise ValueError("parameterization='scaled' needs alpha (sqrt(m): lazy, 1: mean-field)")
+            _finite("alpha", self.alpha, positive=True)
+        elif self.alpha is not None:
+            raise ValueError(f"alpha is only used with parameterization='scaled', got alpha={self.alpha!r}")
+        for name in ("lr_weights", "lr_biases"):
+            v = getattr(self, name)
+            v = (1.0,) * self.depth if v is None else tuple(v)
+            if len(v) != self.depth:
+                raise ValueError(f"{name} needs {self.depth} per-layer values, got {len(v)}")
+            object.__setattr__(self, name, tuple(_finite(f"{name}[{i}]", x, nonneg=True) for i, x in enumerate(v)))
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths)
+
+    @property
+    def width(self) -> int:
+        """Width of the last hidden layer (m)."""
+        return self.widths[-1]
+
+    def with_(self, **changes) -> "WideMLP":
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d.update(changes)
+        return WideMLP(**d)
+
+    def layers(self):
+        """Per layer: (fan_in, fan_out, c_W, c_b, std_W, std_b, rate_W, rate_b); c_b = 0: no bias."""
+        out = []
+        L, sw, sb, p = self.depth, self.sigma_w, self.sigma_b, self.parameterization
+        rs = self.width / self.alpha**2 if p == "scaled" else 1.0
+        for l in range(L):
+            n_in = self.widths[l]
+            n_out = self.widths[l + 1] if l + 1 < L else 1
+            if p == "standard":
+                cW, cb, sW, sB = 1.0, (1.0 if sb > 0 else 0.0), sw / math.sqrt(n_in), sb
+            elif p == "scaled" and l == L - 1:
+                cW, cb, sW, sB = sw * self.alpha / self.width, 0.0, 1.0, 0.0
+            else:
+                cW, cb, sW, sB = sw / math.sqrt(n_in), sb, 1.0, (1.0 if sb > 0 else 0.0)
+            out.append((n_in, n_out, cW, cb, sW, sB, rs * self.lr_weights[l], rs * self.lr_biases[l]))
+        return out
+
+    def kernel_hyperparameters(self) -> dict:
+        """Per-layer (C_b, C_W, lambda_b, lambda_W) of :func:`theory.effective_theory.nngp_ntk`.
+
+        C_W = fan_in Var(c W), C_b = Var(cb b) (the variances of the effective weights), and the
+        RYH learning-rate tensor lambda_W = r_W c^2 fan_in, lambda_b = r_b cb^2. For "scaled" the
+        readout has C_W = sigma_w^2 alpha^2 / m and lambda_W = r sigma_w^2 (rate m/alpha^2).
+        """
+        C_b, C_W, lb, lW = [], [], [], []
+        for (n_in, _, cW, cb, sW, sB, rW, rb) in self.layers():
+            C_W.append((cW * sW) ** 2 * n_in)
+            C_b.append((cb * sB) ** 2)
+            lW.append(rW * cW**2 * n_in)
+            lb.append(rb * cb**2)
+        return dict(C_b=C_b, C_W=C_W, lambda_b=lb, lambda_W=lW)
+
+    def infinite_width_kernels(self, X):
+        """Infinite-width NNGP kernel K and NTK Theta on the rows of X, shape (P, P) each.
+
+        Two-layer nets: K and the mean NTK are exact at any width (the first layer is Gaussian).
+        For "scaled", K carries alpha^2 / m (f_0 vanishes in the mean-field limit).
+        """
+        hp = self.kernel_hyperparameters()
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[1] != self.widths[0]:
+            raise ValueError(f"X must have shape (P, {self.widths[0]}), got {X.shape}")
+        return nngp_ntk(X, self.depth, activation=self.activation, **hp)
+
+
+# ------------------------------------------------------------------------------------------------
+# parameters, forward, layer-wise backward
+# ------------------------------------------------------------------------------------------------
+def init_params(model: WideMLP, n_seeds: int, seed=0, backend="numpy", dtype: str = "float64"):
+    """Initial parameters of ``n_seeds`` members: list over layers of (W, b).
+
+    W has shape (S, fan_out, fan_in) and b (S, fan_out) (None without bias), in the trainable
+    coordinates of the parameterisation. Member i uses SeedSequence child i of ``seed``.
+    """
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
+        raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+    be = get_backend(backend, dtype)
+    layers = model.layers()
+    Ws = [np.empty((n_seeds, lo, li)) for (li, lo, *_r) in layers]
+    bs = [np.empty((n_seeds, lo)) if cb > 0 else None for (li, lo, cW, cb, *_r) in layers]
+    for s, child in enumerate(as_seed_sequence(seed).spawn(int(n_seeds))):
+        rng = np.random.default_rng(child)
+        for l, (li, lo, cW, cb, sW, sB, *_r) in enumerate(layers):
+            Ws[l][s] = sW * rng.standard_normal((lo, li))
+            if bs[l] is not None:
+                bs[l][s] = sB * rng.standard_normal(lo)
+    return [(be.asarray(W), None if b is None else be.asarray(b)) for W, b in zip(Ws, bs)]
+
+
+def _check_params(model, params):
+    layers = model.layers()
+    if len(params) != len(layers):
+        raise ValueError(f"params must hold {len(layers)} layers, got {len(params)}")
+    S = params[0][0].shape[0]
+    for l, ((W, b), (li, lo, cW, cb, *_r)) in enumerate(zip(params, layers)):
+        if tuple(W.shape) != (S, lo, li):
+            raise ValueError(f"params[{l}] weight must have shape ({S}, {lo}, {li}), got {tuple(W.shape)}")
+        if (b is None) != (cb == 0) or (b is not None and tuple(b.shape) != (S, lo)):
+            raise ValueError(f"params[{l}] bias must be {'None' if cb == 0 else (S, lo)}")
+    return S
+
+
+def _forward(model, params, X, g):
+    """f (S, P) and per layer (h_{l-1}, z_l); X (P, n_0) is shared by all members."""
+    cache = []
+    h = X
+    layers = model.layers()
+    for l, ((W, b), (li, lo, cW, cb, *_r)) in enumerate(zip(params, layers)):
+        z = cW * (h @ W.mT)
+        if b is not None:
+            z = z + cb * b[:, None, :]
+        cache.append((h, z))
+        if l + 1 < len(layers):
+            h = g(z)
+    return z[..., 0], cache
+
+
+def _deltas(model, params, cache, dg, xp):
+    """delta_l = df/dz^(l), shape (S, P, n_l), for every layer (last: ones)."""
+    layers = model.layers()
+    z_last = cache[-1][1]
+    d = xp.ones_like(z_last)
+    out = [d]
+    for l in range(len(layers) - 2, -1, -1):
+        W_next = params[l + 1][0]
+        d = layers[l + 1][2] * (d @ W_next) * dg(cache[l][1])
+        out.append(d)
+    return out[::-1]
+
+
+def _ntk_from(model, cache_a, deltas_a, cache_b, deltas_b, xp):
+    th = 0.0
+    for l, (li, lo, cW, cb, sW, sB, rW, rb) in enumerate(model.layers()):
+        dd = deltas_a[l] @ deltas_b[l].mT
+        ha, hb = cache_a[l][0], cache_b[l][0]
+        hh = ha @ (hb.mT if hb.ndim == 3 else hb.T)
+        term = rW * cW**2 * hh
+        if cb > 0:
+            term = term + rb * cb**2
+        th = th + dd * term
+    return th
+
+
+def forward(model: WideMLP, params, X, backend="numpy"):
+    """Outputs f(X) of every member, NumPy array of shape (S, P)."""
+    be = get_backend(backend, _dtype_of(params))
+    _check_params(model, params)
+    g, _ = backend_activation(model.activation, be)
+    f, _ = _forward(model, params, be.asarray(_check_X(model, X, "X")), g)
+    return be.to_numpy(f)
+
+
+def empirical_ntk(model: WideMLP, params, X, X2=None, backend="numpy"):
+    """Rate-weighted empirical NTK of every member, NumPy array of shape (S, P, P2).
+
+    Layer-wise (module docstring): O(S P P2 sum_l n_l) work, no per-parameter Jacobian.
+    """
+    be = get_backend(backend, _dtype_of(params))
+    xp = be.xp
+    _check_params(model, params)
+    g, dg = backend_activation(model.activation, be)
+    Xa = be.asarray(_check_X(model, X, "X"))
+    _, ca = _forward(model, params, Xa, g)
+    da = _deltas(model, params, ca, dg, xp)
+    if X2 is None:
+        cb_, db = ca, da
+    else:
+        _, cb_ = _forward(model, params, be.asarray(_check_X(model, X2, "X2")), g)
+        db = _deltas(model, params, cb_, dg, xp)
+    return be.to_numpy(_ntk_from(model, ca, da, cb_, db, xp))
+
+
+def _dtype_of(params):
+    return "float32" if "float32" in str(params[0][0].dtype) else "float64"
+
+
+def _check_X(model, X, name):
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != model.widths[0] or X.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (P, {model.widths[0]}) with P >= 1, got {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name} contains non-finite values")
+    return X
+
+
+# ------------------------------------------------------------------------------------------------
+# training
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class WideTrainingResult:
+    """Recorded GD trajectories of an ensemble (R record steps, S members, P = n + n_test points).
+
+    steps (R,); f, f_lin (R, S, P) network and linearised outputs (training points first);
+    loss (R, S); ntk_change (R, S) = ||Theta_t - Theta_0||_F on the training set;
+    param_distance (R, S) = ||p_t - p_0|| (trainable coordinates, all layers);
+    neuron_displacement (R, S) = mean_j ||(incoming weights, bias, readout)_j,t - ..._0|| (two layers);
+    sup_ntk_change, sup_lin_gap (S,): maxima over *every* step of ||Theta_t - Theta_0||_F and of
+    the RMS over all points of f_t - f_t^lin; ntk0 (S, P, P) (rate-weighted); eta_crit, eta_max (S,).
+    """
+
+    model: WideMLP
+    eta: float
+    loss_kind: str
+    n_train: int
+    steps: np.ndarray
+    f: np.ndarray
+    f_lin: np.ndarray
+    loss: np.ndarray
+    ntk_change: np.ndarray
+    param_distance: np.ndarray
+    neuron_displacement: np.ndarray
+    sup_ntk_change: np.ndarray
+    sup_lin_gap: np.ndarray
+    ntk0: np.ndarray
+    eta_crit: np.ndarray
+    eta_max: np.ndarray
+    params0: list = field(repr=False, default=None)
+    params: list = field(repr=False, default=None)
+
+    @property
+    def n_seeds(self) -> int:
+        return self.f.shape[1]
+
+    @property
+    def times(self) -> np.ndarray:
+        """Gradient-flow time eta * steps (the rate multipliers are inside Theta)."""
+        return self.eta * self.steps
+
+    def particles(self, which: str = "final") -> np.ndarray:
+        """Two-layer nets: per-neuron particles (u_j, theta_j, b_j), shape (S, m, n_0 + 1 [+ 1])."""
+        if self.model.depth != 2:
+            raise ValueError("particles are defined for two-layer networks")
+        if which not in ("initial", "final"):
+            raise ValueError(f"which must be 'initial' or 'final', got {which!r}")
+        (W1, b1), (W2, _b2) = self.params0 if which == "initial" else self.params
+        cols = [W2[:, 0, :, None], W1] + ([b1[..., None]] if b1 is not None else [])
+        return np.concatenate(cols, axis=-1)
+
+
+def _record_grid(n_steps, n_records):
+    if n_records < 2:
+        raise ValueError(f"n_records must be >= 2, got {n_records!r}")
+    s = np.unique(np.round(np.geomspace(1, n_steps, n_records - 1)).astype(np.int64)) if n_steps > 0 else []
+    return np.unique(np.concatenate([[0], s]).astype(np.int64))
+
+
+def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1, seed=0,
+             X_test=None, loss: str = "sum", backend="numpy", dtype: str = "float64",
+             n_records: int = 40, params0=None, allow_unstable: bool = False,
+             progress: bool = False) -> WideTrainingResult:
+    """Full-batch GD of ``n_seeds`` independent networks and of their linearisations.
+
+    Parameters
+    ----------
+    model : WideMLP
+    X : array_like, shape (n, n_0); Y : array_like, shape (n,)
+        Training set (shared by all members).
+    eta : float
+        Base learning rate (> 0); layer p moves by eta r_p dL/dp.
+    n_steps : int
+        GD steps (>= 0); gradient-flow time t = eta * steps.
+    X_test : array_like, shape (n_test, n_0), optional
+        Points where f, f_lin are recorded too (they do not enter the loss).
+    loss : {"sum", "mean"}
+        L = (1/c) 1/2 sum (f - y)^2 with c = 1 or n; eta_crit uses the same c.
+    params0 : list, optional
+        Initial parameters (as from :func:`init_params`); default drawn from ``seed``.
+    allow_unstable : bool
+        By default eta >= eta_max = 2c/lambda_max(Theta_0) of any member raises ValueError; with
+        True the run goes on (and stops with the step number if it diverges).
+    progress : bool
+        tqdm bar over steps.
+
+    Raises
+    ------
+    ValueError
+        Bad shapes/values, eta >= eta_max (naming eta_crit and eta_max).
+    SimulationDivergedError
+        Non-finite loss; the message names the first step and member.
+
+    Warns
+    -----
+    LearningRateWarning
+        eta above Lee et al.'s eta_crit = 2c/(lambda_min + lambda_max) but below eta_max.
+    """
+    eta = _finite("eta", eta, positive=True)
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 0:
+        raise ValueError(f"n_steps must be an integer >= 0, got {n_steps!r}")
+    if loss not in LOSS_SCALES:
+        raise ValueError(f"loss must be one of {LOSS_SCALES}, got {loss!r}")
+    X = _check_X(model, X, "X")
+    n = X.shape[0]
+    Y = np.asarray(Y, dtype=float)
+    if Y.shape != (n,) or not np.all(np.isfinite(Y)):
+        raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
+    Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
+    be = get_backend(backend, dtype)
+    xp = be.xp
+    if params0 is None:
+        params0 = init_params(model, n_seeds, seed, be, dtype)
+    else:
+        params0 = [(be.asarray(W), None if b is None else be.asarray(b)) for W, b in params0]
+    S = _check_params(model, params0)
+    g, dg = backend_activation(model.activation, be)
+    c = 1.0 if loss == "sum" else float(n)
+    Xb, Yb = be.asarray(Xall), be.asarray(Y)
+    layers = model.layers()
+
+    f, cache = _forward(model, params0, Xb, g)
+    deltas = _deltas(model, params0, cache, dg, xp)
+    ntk0_all = _ntk_from(model, cache, deltas, [(h[..., :n, :], z) for h, z in cache],
+                         [d[:, :n, :] for d in deltas], xp)  # (S, P, n)
+    ntk0_np = be.to_numpy(ntk0_all)
+    eta_crit, eta_max = eta_critical(ntk0_np[:, :n, :], loss=loss)
+    if eta >= eta_max.min() and not allow_unstable:
+        raise ValueError(f"eta={eta:.6g} >= eta_max = 2c/lambda_max(Theta_0) = {eta_max.min():.6g} (smallest over "
+                         f"members; Lee et al.'s eta_crit = 2c/(lambda_min+lambda_max) = {eta_crit.min():.6g}): "
+                         "GD on the linearised model diverges; pass allow_unstable=True to run anyway")
+    if eta > eta_crit.min():
+        warnings.warn(f"eta={eta:.6g} exceeds eta_crit = 2c/(lambda_min+lambda_max) = {eta_crit.min():.6g} "
+                      f"(Lee et al. arXiv:1902.06720 Thm 2.1 assumes eta < eta_crit; eta_max = {eta_max.min():.6g})",
+                      LearningRateWarning, stacklevel=2)
+
+    rec = _record_grid(int(n_steps), int(n_records))
+    R, P = len(rec), Xall.shape[0]
+    out = {k: np.empty((R, S, P)) for k in ("f", "f_lin")}
+    out.update({k: np.empty((R, S)) for k in ("loss", "ntk_change", "param_distance", "neuron_displacement")})
+    params = [(xp.asarray(W, copy=True), None if b is None else xp.asarray(b, copy=True)) for W, b in params0]
+    ntk0_train = ntk0_all[:, :n, :]
+    f_lin = f
+    sup_ntk = xp.zeros(S, dtype=f.dtype)
+    sup_gap = xp.zeros(S, dtype=f.dtype)
+    first_bad = np.full(S, -1)
+    j = 0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=int(n_steps), unit="step", desc=f"GD {model.parameterization} m={model.width} S={S}")
+    for step in range(int(n_steps) + 1):
+        if step > 0:
+            f, cache = _forward(model, params, Xb, g)
+            deltas = _deltas(model, params, cache, dg, xp)
+        res = f[:, :n] - Yb
+        res_lin = f_lin[:, :n] - Yb
+        L_t = 0.5 * xp.sum(res * res, axis=1) / c
+        bad = be.to_numpy(~xp.isfinite(L_t))
+        if bad.any():
+            first_bad = np.where(bad & (first_bad < 0), step, first_bad)
+            s = int(np.argmin(np.where(first_bad >= 0, first_bad, np.iinfo(np.int64).max)))
+            raise SimulationDivergedError(f"GD diverged at step {first_bad[s]} (t = eta*step = {eta * first_bad[s]:.6g}) "
+                                          f"in member {s} of {S} (loss not finite; eta={eta:.6g}, "
+                                          f"eta_max={eta_max[s]:.6g})")
+        theta_t = _ntk_from(model, [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas],
+                            [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas], xp)
+        dth = xp.sqrt(xp.sum((theta_t - ntk0_train) ** 2, axis=(1, 2)))
+        gap = xp.sqrt(xp.mean((f - f_lin) ** 2, axis=1))
+        sup_ntk = xp.maximum(sup_ntk, dth)
+        sup_gap = xp.maximum(sup_gap, gap)
+        if j < R and step == rec[j]:
+            out["f"][j] = be.to_numpy(f)
+            out["f_lin"][j] = be.to_numpy(f_lin)
+            out["loss"][j] = be.to_numpy(L_t)
+            out["ntk_change"][j] = be.to_numpy(dth)
+            d2 = 0.0
+            for (W, b), (W0, b0) in zip(params, params0):
+                d2 = d2 + xp.sum((W - W0) ** 2, axis=(1, 2)) + (0.0 if b is None else xp.sum((b - b0) ** 2, axis=1))
+            out["param_distance"][j] = be.to_numpy(xp.sqrt(d2))
+            if model.depth == 2:
+                (W1, b1), (W2, _) = params
+                (W10, b10), (W20, _) = params0
+                dn = xp.sum((W1 - W10) ** 2, axis=2) + (W2[:, 0, :] - W20[:, 0, :]) ** 2
+                if b1 is not None:
+                    dn = dn + (b1 - b10) ** 2
+                out["neuron_displacement"][j] = be.to_numpy(xp.mean(xp.sqrt(dn), axis=1))
+            else:
+                out["neuron_displacement"][j] = np.nan
+            j += 1
+        if step == n_steps:
+            break
+        # GD step on the network (layer-wise backprop of dL/df)
+        gf = res / c
+        new = []
+        for l, ((W, b), (li, lo, cW, cb, sW, sB, rW, rb)) in enumerate(zip(params, layers)):
+            e = deltas[l][:, :n, :] * gf[:, :, None]  # (S, n, n_l)
+            h = cache[l][0]
+            h = h[:n] if h.ndim == 2 else h[:, :n]
+            gW = cW * (e.mT @ h)
+            W = W - (eta * rW) * gW
+            if b is not None:
+                b = b - (eta * rb * cb) * xp.sum(e, axis=1)
+            new.append((W, b))
+        params = new
+        # GD step on the linearised model, in function space with Theta_0 (exact)
+        f_lin = f_lin - eta * (ntk0_all @ (res_lin / c)[:, :, None])[..., 0]
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    to_np = lambda ps: [(be.to_numpy(W), None if b is None else be.to_numpy(b)) for W, b in ps]  # noqa: E731
+    return WideTrainingResult(model, eta, loss, n, rec, out["f"], out["f_lin"], out["loss"], out["ntk_change"],
+                              out["param_distance"], out["neuron_displacement"], be.to_numpy(sup_ntk),
+                              be.to_numpy(sup_gap), ntk0_np[:, :n, :], eta_crit, eta_max, to_np(params0),
+                              to_np(params))

@@ -1,0 +1,175 @@
+"""Lee et al., "Wide neural networks of any depth evolve as linear models under gradient descent",
+arXiv:1902.06720, with the 1/n rates of Dyer & Gur-Ari, arXiv:1909.11304. THEORY.md D.
+
+Setting (validations/_wide.py): two-layer erf nets in the NTK parameterisation, widths 64..1024
+(16x), 128 seeds each, full-batch GD on the sum-normalised MSE at 0.7 eta_crit for 150 steps. The
+infinite-width predictions use the closed-form NNGP/NTK kernels (theory.effective_theory.nngp_ntk)
+and the *discrete*-GD propagator (I - eta Theta)^t, so no integrator error enters.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from theory.linearized_dynamics import linearized_gd_moments
+from theory.scaling_regimes import width_exponents
+from validations._wide import N_TRAIN, STEPS, WIDTHS, base_eta, base_model, dataset, ntk_runs, require_backend
+from validations.plotting import new_figure, theory_vs_sim
+from validations.stats import ALPHA, covariance_with_se, estimate_vs_prediction, fit_coefficient_test, \
+    mean_vs_prediction, proportion_test, slope_test
+
+PAPER = dict(paper="Lee et al. 2019", arxiv="1902.06720")
+DGA = dict(paper="Lee et al. 2019; Dyer & Gur-Ari 2019", arxiv="1902.06720; 1909.11304")
+
+
+def _prediction(seed, steps):
+    X, Y, Xt = dataset(seed)
+    K, H = base_model().infinite_width_kernels(np.vstack([X, Xt]))
+    return linearized_gd_moments(K, H, Y, steps, n_train=N_TRAIN, eta=base_eta(seed), discrete=True,
+                                 return_gain=True)
+
+
+@pytest.mark.claim(ref="section 2.3, eqs. (14)-(16) (mean and covariance of the trained outputs)", **PAPER)
+def test_trained_ensemble_matches_the_infinite_width_linearised_law(claim, seed):
+    """Mean and covariance of the trained outputs on test points match the infinite-width linearised law.
+
+    (a) Direct, width 1024, 128 seeds: t-test of the mean of f_T(x) at each of the 4 test points
+    against Theta(x,X) Theta^-1 (I - (I - eta Theta)^T) Y, and z-tests of the 10 entries of the 4x4
+    covariance against K + A K A^T - A K - K A^T (delta-method SEs); Bonferroni over 14 tests.
+    This checks the formulas themselves but is coarse (MDD ~ 0.4 sd of f).
+    (b) Paired, all 5 widths: for each member, f^inf_T = f_0 - A_T (f_0(X) - Y) with the
+    deterministic infinite-width A_T; D = f_T - f^inf_T has mean and (for Var f_T - Var f^inf_T)
+    an excess that vanish as width -> infinity (O(1/n)). A weighted fit a + b/n per test point,
+    z-test a = 0 (Bonferroni over 8). Since Cov f^inf is exactly the predicted covariance at any
+    width (two-layer: f_0 has covariance K exactly), (b) tests the *whole* deviation of the law of
+    f_T from the prediction. Intercept MDD ~ 0.015 (reported per point) against output sd ~ 0.5:
+    a shift of the predicted mean or variance by ~3% of sd f_T is detected, ~13x finer than (a).
+    (Scaling Theta(x_test, X) by 1.05 shifts the mean intercepts by <= 0.008 and is *not* detected.)
+    """
+    runs = ntk_runs(seed)
+    pred, A = _prediction(seed, runs[WIDTHS[0]].steps)
+    big = runs[WIDTHS[-1]]
+    fT = big.f[-1][:, N_TRAIN:]
+    nt = fT.shape[1]
+    n_tests = nt + nt * (nt + 1) // 2
+    for p in range(nt):
+        claim.check(mean_vs_prediction(fT[:, p], pred.test_mean[-1, p], alpha=ALPHA / n_tests,
+                                       name=f"mean f_T(x_test{p}), width {WIDTHS[-1]}"))
+    for p in range(nt):
+        for q in range(p, nt):
+            c, se = covariance_with_se(fT[:, p], fT[:, q])
+            claim.check(estimate_vs_prediction(c, se, pred.test_cov[-1, p, q], alpha=ALPHA / n_tests,
+                                               name=f"Cov(f_T(x{p}), f_T(x{q})), width {WIDTHS[-1]}"))
+    inv_w = 1.0 / np.array(WIDTHS, float)
+    dm, dse, vm, vse = (np.empty((len(WIDTHS), nt)) for _ in range(4))
+    for i, m in enumerate(WIDTHS):
+        r = runs[m]
+        f0, f = r.f[0], r.f[-1]
+        finf = f0 - (f0[:, :N_TRAIN] - dataset(seed)[1]) @ A[-1].T
+        D = (f - finf)[:, N_TRAIN:]
+        dm[i], dse[i] = D.mean(0), D.std(0, ddof=1) / np.sqrt(len(D))
+        fc, gc = f[:, N_TRAIN:] - f[:, N_TRAIN:].mean(0), finf[:, N_TRAIN:] - finf[:, N_TRAIN:].mean(0)
+        q = fc**2 - gc**2
+        vm[i], vse[i] = q.mean(0) * len(q) / (len(q) - 1), q.std(0, ddof=1) / np.sqrt(len(q))
+    for p in range(nt):
+        claim.check(fit_coefficient_test(inv_w, dm[:, p], dse[:, p], degree=1, coef=0, expected=0.0,
+                                         alpha=ALPHA / (2 * nt), name=f"n->inf intercept of E[f_T - f_T^inf](x{p})"))
+        claim.check(fit_coefficient_test(inv_w, vm[:, p], vse[:, p], degree=1, coef=0, expected=0.0,
+                                         alpha=ALPHA / (2 * nt),
+                                         name=f"n->inf intercept of Var f_T - Var f_T^inf (x{p})"))
+
+    def fig():
+        f, ax = new_figure(2, width=5.5)
+        t = runs[WIDTHS[0]].steps
+        for p in range(nt):
+            theory_vs_sim(ax[0], t, pred.test_mean[:, p], big.f[:, :, N_TRAIN + p].T, color=f"C{p}",
+                          label_theory="infinite-width linearised" if p == 0 else "_",
+                          label_sim=f"width {WIDTHS[-1]}, 128 seeds" if p == 0 else "_")
+        ax[0].set(xlabel="GD step", ylabel="mean f_t(x_test)", title="ensemble mean")
+        for p in range(nt):
+            ax[1].errorbar(WIDTHS, dm[:, p], yerr=dse[:, p], fmt="o-", color=f"C{p}", ms=3)
+        ax[1].axhline(0, color="k", lw=0.8)
+        ax[1].set(xscale="log", xlabel="width", ylabel="mean of f_T - f_T^inf", title="paired deviation (-> 0)")
+        return f
+    claim.figure(fig)
+
+
+@pytest.mark.claim(ref="Theorem 2.1 (O(n^-1/2) bound); Dyer & Gur-Ari section 3 (O(1/n))", **DGA)
+def test_ntk_change_and_linearisation_gap_shrink_like_one_over_width(claim, seed):
+    """sup_t ||Theta_t - Theta_0||_F and sup_t RMS|f_t - f_t^lin| fall with width with slope ~ -1.
+
+    Statistic: log-log slope of the ensemble mean (128 seeds per width, every GD step in the sup)
+    over widths 64..1024, with a 99.9% bootstrap CI (Bonferroni over the 2 quantities). Assertion:
+    the CI lies inside (-5/4, -3/4), i.e. below Lee et al.'s bound -1/2 and closer to Dyer &
+    Gur-Ari's -1 than to -1/2. A true exponent of -1/2 (the bound being tight) fails; so does any
+    exponent off -1 by more than 1/4 minus the CI half-width (reported).
+    """
+    runs = ntk_runs(seed)
+    pred = width_exponents(0.5)
+    for key, attr in (("ntk_change", "sup_ntk_change"), ("linearization_gap", "sup_lin_gap")):
+        e = pred[key]
+        claim.check(slope_test(WIDTHS, [getattr(runs[m], attr) for m in WIDTHS], lower=e.exponent - 0.25,
+                               upper=e.exponent + 0.25, alpha=ALPHA / 2, seed=seed,
+                               name=f"slope of {e.quantity} vs width"))
+
+    def fig():
+        f, ax = new_figure(1)
+        for attr, c in (("sup_ntk_change", "C0"), ("sup_lin_gap", "C1")):
+            y = np.array([getattr(runs[m], attr).mean() for m in WIDTHS])
+            se = np.array([getattr(runs[m], attr).std(ddof=1) / np.sqrt(runs[m].n_seeds) for m in WIDTHS])
+            ax[0].errorbar(WIDTHS, y, yerr=se, fmt="o", color=c, label=attr)
+            ax[0].plot(WIDTHS, y[0] * WIDTHS[0] / np.array(WIDTHS), "--", color=c, lw=0.8)
+            ax[0].plot(WIDTHS, y[0] * np.sqrt(WIDTHS[0] / np.array(WIDTHS)), ":", color=c, lw=0.8)
+        ax[0].set(xscale="log", yscale="log", xlabel="width", title="dashed 1/n, dotted n^-1/2")
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
+
+
+@pytest.mark.claim(ref="Theorem 2.1 / eq. (9): ||theta_t - theta_0|| = O(1) in NTK parameterisation", **PAPER)
+def test_parameter_displacement_stays_order_one_in_ntk_parameterisation(claim, seed):
+    """||theta_T - theta_0|| (all trainable entries, NTK coordinates) does not change with width.
+
+    Log-log slope of the ensemble mean over widths 64..1024 with a 99.9% bootstrap CI; assertion:
+    CI inside (-1/4, 1/4). The alternatives (mean-field or standard parameterisation at a fixed
+    rate: +1/2) fail by construction; the smallest detectable exponent is 1/4 minus the CI half-width.
+    """
+    runs = ntk_runs(seed)
+    e = width_exponents(0.5)["parameter_displacement"]
+    claim.check(slope_test(WIDTHS, [runs[m].param_distance[-1] for m in WIDTHS], lower=e.exponent - 0.25,
+                           upper=e.exponent + 0.25, seed=seed, name="slope of ||theta_T - theta_0|| vs width"))
+
+
+@pytest.mark.claim(ref="section 2 (linearised GD): movement grows with the learning rate", **PAPER)
+def test_displacement_grows_with_the_learning_rate(claim, seed):
+    """With the same initialisation, a larger rate moves the parameters further in the same number of steps.
+
+    Width 256, 64 paired seeds, rates (0.25, 0.5, 1) x 0.7 eta_crit, 20 GD steps (before
+    convergence). Sign test per consecutive pair: the number of members whose ||theta_T - theta_0||
+    increases, one-sided exact binomial test against p <= 1/2 (Bonferroni over 2 pairs). With 64
+    pairs it detects a true probability of increase of ~0.75 (power 0.8).
+    """
+    from sims.wide_training import train_gd
+    from validations._wide import backend_for_cpu
+    X, Y, Xt = dataset(seed)
+    eta = base_eta(seed)
+    ss = np.random.SeedSequence([seed, 5, 4])
+    d = [train_gd(base_model("ntk", 256), X, Y, eta=eta * s, n_steps=20, n_seeds=64, seed=ss, backend=backend_for_cpu(),
+                  n_records=2).param_distance[-1] for s in (0.25, 0.5, 1.0)]
+    for i in range(2):
+        k = int(np.sum(d[i + 1] > d[i]))
+        claim.check(proportion_test(k, 64, lower=0.5, alpha=ALPHA / 2, name=f"P(displacement up), rate x{2 ** i}->x{2 ** (i + 1)}"))
+
+
+@pytest.mark.gpu
+@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (GPU: widths 256..16384)", **DGA)
+def test_ntk_change_slope_on_gpu_up_to_width_16384(claim, seed):
+    """GPU version of the slope claim: widths 256..16384 (64x), 256 seeds, same assertions."""
+    require_backend("torch:cuda")
+    widths = (256, 1024, 4096, 16384)
+    runs = ntk_runs(seed, widths, 256, "torch:cuda", STEPS)
+    pred = width_exponents(0.5)
+    for key, attr in (("ntk_change", "sup_ntk_change"), ("linearization_gap", "sup_lin_gap")):
+        e = pred[key]
+        claim.check(slope_test(widths, [getattr(runs[m], attr) for m in widths], lower=e.exponent - 0.25,
+                               upper=e.exponent + 0.25, alpha=ALPHA / 2, seed=seed, name=f"slope of {e.quantity}"))
