@@ -44,3 +44,18 @@ def test_cuda_init_ensemble_statistics(cuda_backend):
     b = sample_init_ensemble(X, (64, 64), C_b=0.1, C_W=1.0, activation="tanh", n_members=4000, seed=2)
     se = np.sqrt(a.G[:, 2, 0, 1].var() / 4000 + b.G[:, 2, 0, 1].var() / 4000)
     assert abs(a.G[:, 2, 0, 1].mean() - b.G[:, 2, 0, 1].mean()) < 5 * se
+
+
+def test_cuda_wide_training_parity_with_numpy(cuda_backend):
+    from sims.wide_training import WideMLP, empirical_ntk, init_params, train_gd
+    rng = np.random.default_rng(1)
+    X, Xt = rng.standard_normal((8, 5)), rng.standard_normal((3, 5))
+    Y = np.tanh(X[:, 0])
+    m = WideMLP((5, 64, 32), "tanh", "ntk", sigma_w=1.3, sigma_b=0.2)
+    a = train_gd(m, X, Y, eta=0.05, n_steps=30, n_seeds=4, seed=3, X_test=Xt)
+    b = train_gd(m, X, Y, eta=0.05, n_steps=30, n_seeds=4, seed=3, X_test=Xt, backend=cuda_backend)
+    assert np.abs(a.f - b.f).max() < 1e-10 and np.abs(a.sup_ntk_change - b.sup_ntk_change).max() < 1e-10
+    p = init_params(m, 2, seed=0, backend=cuda_backend)
+    th = empirical_ntk(m, p, X, backend=cuda_backend)
+    p_np = [(cuda_backend.to_numpy(W), cuda_backend.to_numpy(b)) for W, b in p]
+    assert np.abs(th - empirical_ntk(m, p_np, X)).max() < 1e-10

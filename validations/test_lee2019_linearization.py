@@ -105,12 +105,7 @@ def test_ntk_change_and_linearisation_gap_shrink_like_one_over_width(claim, seed
     exponent off -1 by more than 1/4 minus the CI half-width (reported).
     """
     runs = ntk_runs(seed)
-    pred = width_exponents(0.5)
-    for key, attr in (("ntk_change", "sup_ntk_change"), ("linearization_gap", "sup_lin_gap")):
-        e = pred[key]
-        claim.check(slope_test(WIDTHS, [getattr(runs[m], attr) for m in WIDTHS], lower=e.exponent - 0.25,
-                               upper=e.exponent + 0.25, alpha=ALPHA / 2, seed=seed,
-                               name=f"slope of {e.quantity} vs width"))
+    _check_ntk_slopes(claim, seed, runs, WIDTHS)
 
     def fig():
         f, ax = new_figure(1)
@@ -161,15 +156,27 @@ def test_displacement_grows_with_the_learning_rate(claim, seed):
         claim.check(proportion_test(k, 64, lower=0.5, alpha=ALPHA / 2, name=f"P(displacement up), rate x{2 ** i}->x{2 ** (i + 1)}"))
 
 
+def _check_ntk_slopes(claim, seed, runs, widths):
+    pred = width_exponents(0.5)
+    for key, attr in (("ntk_change", "sup_ntk_change"), ("linearization_gap", "sup_lin_gap")):
+        e = pred[key]
+        claim.check(slope_test(widths, [getattr(runs[m], attr) for m in widths], lower=e.exponent - 0.25,
+                               upper=e.exponent + 0.25, alpha=ALPHA / 2, seed=seed,
+                               name=f"slope of {e.quantity}, widths {widths[0]}..{widths[-1]}"))
+
+
+@pytest.mark.slow
+@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (CPU, widths 128..4096)", **DGA)
+def test_ntk_change_slope_up_to_width_4096(claim, seed):
+    """Slow version of the slope claim: widths 128..4096 (32x), 128 seeds, same assertions."""
+    widths = (128, 256, 512, 1024, 2048, 4096)
+    _check_ntk_slopes(claim, seed, ntk_runs(seed, widths, 128), widths)
+
+
 @pytest.mark.gpu
 @pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (GPU: widths 256..16384)", **DGA)
 def test_ntk_change_slope_on_gpu_up_to_width_16384(claim, seed):
     """GPU version of the slope claim: widths 256..16384 (64x), 256 seeds, same assertions."""
     require_backend("torch:cuda")
     widths = (256, 1024, 4096, 16384)
-    runs = ntk_runs(seed, widths, 256, "torch:cuda", STEPS)
-    pred = width_exponents(0.5)
-    for key, attr in (("ntk_change", "sup_ntk_change"), ("linearization_gap", "sup_lin_gap")):
-        e = pred[key]
-        claim.check(slope_test(widths, [getattr(runs[m], attr) for m in widths], lower=e.exponent - 0.25,
-                               upper=e.exponent + 0.25, alpha=ALPHA / 2, seed=seed, name=f"slope of {e.quantity}"))
+    _check_ntk_slopes(claim, seed, ntk_runs(seed, widths, 256, "torch:cuda", STEPS), widths)

@@ -1,0 +1,109 @@
+"""asv benchmarks of wide-network training (Lee et al. arXiv:1902.06720): the layer-wise empirical
+NTK and batched GD of ensembles. ``track_*`` return ratios against :mod:`benchmarks.references_wide`
+measured in the same run."""
+from __future__ import annotations
+
+import numpy as np
+
+from sims.backends import BackendUnavailableError, get_backend
+from sims.wide_training import WideMLP, empirical_ntk, init_params, train_gd
+
+from ._timing import best_time
+from .references_wide import reference_ntk_autograd, reference_training_loop
+
+D = 16
+
+
+def _data(P, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((P, D))
+    return X, np.tanh(X[:, 0])
+
+
+def _model(width):
+    return WideMLP((D, width), "erf", "ntk", sigma_w=1.5, sigma_b=0.3)
+
+
+def ntk_speed_ratio(width: int = 1024, P: int = 256, backend: str = "torch"):
+    """Empirical NTK on P points: layer-wise batched vs per-sample autograd loop (one network)."""
+    X, _ = _data(P)
+    model = _model(width)
+    params = init_params(model, 1, seed=0, backend=backend)
+    t_ours = best_time(lambda: empirical_ntk(model, params, X, backend=backend), repeat=5)
+    reference_ntk_autograd(X[:4], width)                         # warm-up
+    t_ref = best_time(lambda: reference_ntk_autograd(X, width), repeat=2)
+    return t_ref / t_ours
+
+
+def ensemble_speed_ratio(n_seeds: int = 64, width: int = 512, P: int = 16, n_steps: int = 50,
+                         backend: str = "torch"):
+    """(batched ensemble vs per-seed autograd loop, batched vs loop over seeds of our own trainer);
+    ours also trains the linearised model and evaluates the NTK at every step."""
+    X, Y = _data(P)
+    model = _model(width)
+    eta = 0.5 * float(train_gd(model, X, Y, eta=1e-6, n_steps=0, n_seeds=4, backend=backend).eta_crit.min())
+    t_ours = best_time(lambda: train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=n_seeds, backend=backend,
+                                        n_records=5), repeat=2)
+    ref_seeds = max(n_seeds // 8, 1)
+    t_ref = best_time(lambda: reference_training_loop(X, Y, width, ref_seeds, eta, n_steps), repeat=2) * n_seeds / ref_seeds
+    t_loop = best_time(lambda: [train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=1, seed=s, backend=backend,
+                                         n_records=5) for s in range(ref_seeds)], repeat=2) * n_seeds / ref_seeds
+    return t_ref / t_ours, t_loop / t_ours
+
+
+def _backend_or_skip(spec):
+    try:
+        return get_backend(spec)
+    except BackendUnavailableError as exc:
+        raise NotImplementedError(str(exc)) from exc
+
+
+class WideNTK:
+    """Layer-wise empirical NTK of a two-layer net on 256 points."""
+
+    params = (["numpy", "torch", "torch:cuda", "cupy"], [256, 1024])
+    param_names = ["backend", "width"]
+    timeout = 300
+
+    def setup(self, backend, width):
+        self.bk = _backend_or_skip(backend)
+        self.X, _ = _data(256)
+        self.model = _model(width)
+        self.params_ = init_params(self.model, 1, seed=0, backend=self.bk)
+
+    def time_empirical_ntk(self, backend, width):
+        empirical_ntk(self.model, self.params_, self.X, backend=self.bk)
+
+
+class WideTraining:
+    """GD of an ensemble of width-512 nets on 16 points, 20 steps (with linearisation and NTK)."""
+
+    params = (["numpy", "torch", "torch:cuda", "cupy"], [1, 64])
+    param_names = ["backend", "n_seeds"]
+    timeout = 600
+
+    def setup(self, backend, n_seeds):
+        self.bk = _backend_or_skip(backend)
+        self.X, self.Y = _data(16)
+        self.model = _model(512)
+
+    def time_train(self, backend, n_seeds):
+        train_gd(self.model, self.X, self.Y, eta=0.05, n_steps=20, n_seeds=n_seeds, backend=self.bk, n_records=3)
+
+    def peakmem_train(self, backend, n_seeds):
+        train_gd(self.model, self.X, self.Y, eta=0.05, n_steps=20, n_seeds=n_seeds, backend=self.bk, n_records=3)
+
+
+class WideRatios:
+    """Ratios of the closing note (torch CPU): NTK vs per-sample autograd, ensemble vs seed loop."""
+
+    timeout = 900
+
+    def setup(self):
+        _backend_or_skip("torch")
+
+    def track_ntk_width1024_256pts_vs_autograd(self):
+        return ntk_speed_ratio(1024, 256)
+
+    def track_ensemble64_width512_vs_autograd_seed_loop(self):
+        return ensemble_speed_ratio()[0]
