@@ -20,5 +20,5 @@ if [ "${TWOLAYER_NO_TORCH:-0}" != "1" ]; then
   fi
   rm -rf "$probe"
 fi
-.venv/bin/python -m pip install -q -e ".[test,bench,plot]"
+.venv/bin/python -m pip install -q -e ".[test,bench,plot,sweep]"
 .venv/bin/python -c "import theory, sims; from sims import available_backends; print('backends:', available_backends())"

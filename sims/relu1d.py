@@ -18,7 +18,7 @@ from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, get_backend
 
-__all__ = ["GDResult", "draw_relu1d_init", "train_relu1d_gd"]
+__all__ = ["GDResult", "draw_relu1d_init", "train_relu1d_gd", "crossing_task"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,25 @@ def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", recor
             idx = idx[keep]
         t += steps
     return GDResult(crossing, final, frozen_limit_loss(x, y, p), curve)
+
+
+def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: str = "large", *, seed):
+    """One sweep task (:func:`sims.sweep.run_sweep`): first pattern-change epochs of ``n_nets`` networks.
+
+    Width n, weights p from an empirical sample of N = n^2 points, GD on the paper's data with the
+    large step h = 1/lambda_max (``step="large"``) or h = 0.01/n (``"small"``), run on the
+    width-independent reduced system (exact until the first crossing, which is what it reports).
+    Returns {"crossing_epoch": (n_nets,) int (-1: none by the cap), "final_loss": (n_nets,)}.
+    """
+    from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
+    if step not in ("large", "small"):
+        raise ValueError(f"step must be 'large' or 'small', got {step!r}")
+    ss = as_seed_sequence(seed)
+    s_init, s_data = ss.spawn(2)
+    a0, w0 = draw_relu1d_init(n, n_nets, seed=s_init, init=init)
+    p = empirical_weights(n * n, n_nets, seed=s_data)
+    h = (large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if step == "large"
+         else np.full(n_nets, 0.01 / n))
+    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, int(n_epochs))
+    idx = np.where(red.crossing_epoch >= 0, red.crossing_epoch, red.loss.shape[1] - 1)
+    return {"crossing_epoch": red.crossing_epoch, "final_loss": red.loss[np.arange(n_nets), idx]}

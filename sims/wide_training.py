@@ -335,6 +335,8 @@ class WideTrainingResult:
     eta_max: np.ndarray
     params0: list = field(repr=False, default=None)
     params: list = field(repr=False, default=None)
+    ntk: np.ndarray | None = field(repr=False, default=None)
+    particle_history: np.ndarray | None = field(repr=False, default=None)
 
     @property
     def n_seeds(self) -> int:
@@ -351,9 +353,13 @@ class WideTrainingResult:
             raise ValueError("particles are defined for two-layer networks")
         if which not in ("initial", "final"):
             raise ValueError(f"which must be 'initial' or 'final', got {which!r}")
-        (W1, b1), (W2, _b2) = self.params0 if which == "initial" else self.params
-        cols = [W2[:, 0, :, None], W1] + ([b1[..., None]] if b1 is not None else [])
-        return np.concatenate(cols, axis=-1)
+        return _particles(self.params0 if which == "initial" else self.params)
+
+
+def _particles(params, xp=np):
+    (W1, b1), (W2, _b2) = params
+    cols = [W2[:, 0, :, None], W1] + ([b1[..., None]] if b1 is not None else [])
+    return xp.concat(cols, axis=-1)
 
 
 def _record_grid(n_steps, n_records):
@@ -365,8 +371,8 @@ def _record_grid(n_steps, n_records):
 
 def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1, seed=0,
              X_test=None, loss: str = "sum", backend="numpy", dtype: str = "float64",
-             n_records: int = 40, params0=None, allow_unstable: bool = False,
-             progress: bool = False) -> WideTrainingResult:
+             n_records: int = 40, params0=None, allow_unstable: bool = False, record_ntk: bool = False,
+             record_particles: bool = False, progress: bool = False) -> WideTrainingResult:
     """Full-batch GD of ``n_seeds`` independent networks and of their linearisations.
 
     Parameters
@@ -387,6 +393,11 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     allow_unstable : bool
         By default eta >= eta_max = 2c/lambda_max(Theta_0) of any member raises ValueError; with
         True the run goes on (and stops with the step number if it diverges).
+    record_ntk : bool
+        Also keep the training-set NTK Theta_t at every record step, ``result.ntk`` (R, S, n, n).
+    record_particles : bool
+        Two layers: keep the particles (u_j, theta_j, b_j) at every record step,
+        ``result.particle_history`` (R, S, m, n_0 + 2).
     progress : bool
         tqdm bar over steps.
 
@@ -444,6 +455,10 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     R, P = len(rec), Xall.shape[0]
     out = {k: np.empty((R, S, P)) for k in ("f", "f_lin")}
     out.update({k: np.empty((R, S)) for k in ("loss", "ntk_change", "param_distance", "neuron_displacement")})
+    if record_particles and model.depth != 2:
+        raise ValueError("record_particles needs a two-layer network")
+    ntk_hist = np.empty((R, S, n, n)) if record_ntk else None
+    part_hist = np.empty((R, S, model.width, model.widths[0] + 1 + (model.sigma_b > 0))) if record_particles else None
     params = [(xp.asarray(W, copy=True), None if b is None else xp.asarray(b, copy=True)) for W, b in params0]
     ntk0_train = ntk0_all[:, :n, :]
     f_lin = f
@@ -480,6 +495,10 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
             out["f_lin"][j] = be.to_numpy(f_lin)
             out["loss"][j] = be.to_numpy(L_t)
             out["ntk_change"][j] = be.to_numpy(dth)
+            if ntk_hist is not None:
+                ntk_hist[j] = be.to_numpy(theta_t)
+            if part_hist is not None:
+                part_hist[j] = be.to_numpy(_particles(params, xp))
             d2 = 0.0
             for (W, b), (W0, b0) in zip(params, params0):
                 d2 = d2 + xp.sum((W - W0) ** 2, axis=(1, 2)) + (0.0 if b is None else xp.sum((b - b0) ** 2, axis=1))
@@ -519,4 +538,4 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     return WideTrainingResult(model, eta, loss, n, rec, out["f"], out["f_lin"], out["loss"], out["ntk_change"],
                               out["param_distance"], out["neuron_displacement"], be.to_numpy(sup_ntk),
                               be.to_numpy(sup_gap), ntk0_np[:, :n, :], eta_crit, eta_max, to_np(params0),
-                              to_np(params))
+                              to_np(params), ntk_hist, part_hist)

@@ -139,8 +139,13 @@ def test_backends_agree_and_members_do_not_depend_on_ensemble_size():
 
 def test_particles_and_displacements_are_consistent():
     model = MODELS[3]
-    r = train_gd(model, X, Y, eta=0.05, n_steps=5, n_seeds=2, seed=1, n_records=3)
+    r = train_gd(model, X, Y, eta=0.05, n_steps=5, n_seeds=2, seed=1, n_records=3, record_ntk=True,
+                 record_particles=True)
     p0, p1 = r.particles("initial"), r.particles("final")
+    np.testing.assert_array_equal(r.particle_history[0], p0)
+    np.testing.assert_array_equal(r.particle_history[-1], p1)
+    np.testing.assert_allclose(r.ntk[0], r.ntk0, rtol=1e-14)
+    np.testing.assert_allclose(np.sqrt(((r.ntk - r.ntk0) ** 2).sum((2, 3))), r.ntk_change, rtol=1e-12)
     assert p0.shape == (2, 9, 4 + 2)
     np.testing.assert_allclose(np.linalg.norm(p1 - p0, axis=2).mean(1), r.neuron_displacement[-1], rtol=1e-12)
     np.testing.assert_allclose(np.sqrt(((p1 - p0) ** 2).sum((1, 2))), r.param_distance[-1], rtol=1e-12)

@@ -1,0 +1,195 @@
+"""Resumable parameter sweeps on Dask distributed (or in-process), for every paper family.
+
+A sweep is a function ``fn(**params, seed=SeedSequence) -> dict[str, array_like]`` and a list of
+parameter dicts (JSON-serialisable). Each task has a key, a hash of its canonical JSON, and a seed
+derived from the sweep's root seed and that key only, so a task's numbers do not depend on which
+other tasks run, in what order, or on which worker. Results are written by the client as each
+task finishes, one ``<key>.npz`` (written to a temporary name, then renamed: a file that exists is
+complete) plus ``<key>.json`` with the parameters; an interrupted sweep rerun with the same store
+skips finished tasks. Workers need no shared file system.
+
+Executors: ``"dask"`` (a ``distributed.Client``: the one passed in, e.g. connected to a cluster
+across machines, or an in-process ``LocalCluster`` by default; install the ``sweep`` extra) and
+``"serial"`` (a plain loop, no dependency).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .backends import as_seed_sequence
+
+__all__ = ["SweepResult", "SweepError", "task_key", "task_seed", "run_sweep", "load_sweep"]
+
+_MANIFEST = "sweep.json"
+
+
+class SweepError(RuntimeError):
+    """Some tasks failed; finished tasks are stored. ``failures`` maps key -> traceback text."""
+
+    def __init__(self, msg, failures):
+        super().__init__(msg)
+        self.failures = failures
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    key: str
+    params: dict
+    values: dict
+
+
+def _canonical(params) -> str:
+    if not isinstance(params, dict):
+        raise ValueError(f"each task must be a dict of parameters, got {type(params).__name__}")
+    try:
+        return json.dumps(params, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"task parameters must be JSON-serialisable (plain numbers, strings, lists): {e}") from None
+
+
+def task_key(params: dict) -> str:
+    """16 hex digits of SHA-256 of the canonical JSON of ``params``."""
+    return hashlib.sha256(_canonical(params).encode()).hexdigest()[:16]
+
+
+def task_seed(root_seed, key: str) -> np.random.SeedSequence:
+    """SeedSequence of one task: entropy = root seed's entropy + the key's 64 bits."""
+    root = as_seed_sequence(root_seed)
+    k = int(key, 16)
+    return np.random.SeedSequence([*np.atleast_1d(root.entropy).tolist(), k & 0xFFFFFFFF, k >> 32],
+                                  spawn_key=root.spawn_key)
+
+
+def _run_one(fn, params, seed):
+    out = fn(**params, seed=seed)
+    if not isinstance(out, dict) or not out:
+        raise TypeError(f"the sweep function must return a non-empty dict of arrays, got {type(out).__name__}")
+    return {str(k): np.asarray(v) for k, v in out.items()}
+
+
+def _write(store: Path, key: str, params: dict, values: dict):
+    (store / f"{key}.json").write_text(_canonical(params))
+    tmp = store / f"{key}.partial.npz"
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **values)
+    os.replace(tmp, store / f"{key}.npz")
+
+
+def _manifest(store: Path, fn, seed):
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    ss = as_seed_sequence(seed)
+    info = {"function": name, "seed_entropy": str(ss.entropy), "spawn_key": list(ss.spawn_key)}
+    path = store / _MANIFEST
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != info:
+            raise ValueError(f"store {store} belongs to another sweep ({old}); use a new directory or the same "
+                             f"function and seed ({info})")
+    else:
+        path.write_text(json.dumps(info))
+
+
+def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, progress: bool = False,
+              raise_on_error: bool = True) -> list[SweepResult]:
+    """Run every task not yet in ``store``; return all results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(**params, seed=numpy.random.SeedSequence) -> dict[str, array_like]``; must be
+        picklable for process/remote workers (a module-level function).
+    tasks : sequence of dict
+        Parameters; keys must be distinct.
+    store : str or Path
+        Directory of results (created); reusing it resumes the sweep.
+    seed : int or SeedSequence
+        Root seed; task seeds come from :func:`task_seed`.
+    executor : {"dask", "serial"}
+    client : distributed.Client, optional
+        With ``executor="dask"``: where to run. Default: an in-process local cluster, closed after.
+    progress : bool
+        tqdm bar over tasks.
+    raise_on_error : bool
+        After all tasks ran, raise :class:`SweepError` if any failed (finished ones are stored).
+    """
+    tasks = list(tasks)
+    keys = [task_key(p) for p in tasks]
+    if len(set(keys)) != len(keys):
+        raise ValueError("tasks contain duplicates (identical parameter dicts)")
+    if executor not in ("dask", "serial"):
+        raise ValueError(f"executor must be 'dask' or 'serial', got {executor!r}")
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    _manifest(store, fn, seed)
+    todo = [(k, p) for k, p in zip(keys, tasks) if not (store / f"{k}.npz").exists()]
+    failures = {}
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="task", desc="sweep")
+    if executor == "serial":
+        for k, p in todo:
+            try:
+                _write(store, k, p, _run_one(fn, p, task_seed(seed, k)))
+            except Exception:  # noqa: BLE001 - recorded and reported after the sweep
+                failures[k] = traceback.format_exc()
+            if bar is not None:
+                bar.update(1)
+    elif todo:
+        try:
+            from distributed import Client, as_completed
+        except ImportError as e:
+            raise ImportError("executor='dask' needs Dask distributed: pip install 'twolayer[sweep]' "
+                              "(or use executor='serial')") from e
+        own = client is None
+        if own:
+            client = Client(processes=False, dashboard_address=None)
+        try:
+            futs = {client.submit(_run_one, fn, p, task_seed(seed, k), key=f"sweep-{k}", pure=False): (k, p)
+                    for k, p in todo}
+            for fut in as_completed(list(futs)):
+                k, p = futs[fut]
+                try:
+                    _write(store, k, p, fut.result())
+                except Exception:  # noqa: BLE001
+                    failures[k] = traceback.format_exc()
+                fut.release()
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if own:
+                client.close()
+    if bar is not None:
+        bar.close()
+    for k, tb in failures.items():
+        (store / f"{k}.error.txt").write_text(tb)
+    if failures and raise_on_error:
+        first = next(iter(failures.values())).strip().splitlines()[-1]
+        raise SweepError(f"{len(failures)} of {len(tasks)} tasks failed (finished ones are stored in {store}; "
+                         f"tracebacks in <key>.error.txt); first: {first}", failures)
+    return [r for r in (_load_one(store, k) for k in keys) if r is not None]
+
+
+def _load_one(store: Path, key: str):
+    path = store / f"{key}.npz"
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        values = {k: z[k] for k in z.files}
+    return SweepResult(key, json.loads((store / f"{key}.json").read_text()), values)
+
+
+def load_sweep(store) -> list[SweepResult]:
+    """Every finished task in ``store`` (sorted by key)."""
+    store = Path(store)
+    if not store.is_dir():
+        raise ValueError(f"store {store} is not a directory")
+    return [r for r in (_load_one(store, p.name[:-4]) for p in sorted(store.glob("*.npz"))
+                        if not p.name.endswith(".partial.npz")) if r is not None]
