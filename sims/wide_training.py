@@ -484,8 +484,8 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
             raise SimulationDivergedError(f"GD diverged at step {first_bad[s]} (t = eta*step = {eta * first_bad[s]:.6g}) "
                                           f"in member {s} of {S} (loss not finite; eta={eta:.6g}, "
                                           f"eta_max={eta_max[s]:.6g})")
-        theta_t = _ntk_from(model, [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas],
-                            [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas], xp)
+        c_n, d_n = [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas]
+        theta_t = _ntk_from(model, c_n, d_n, c_n, d_n, xp)
         dth = xp.sqrt(xp.sum((theta_t - ntk0_train) ** 2, axis=(1, 2)))
         gap = xp.sqrt(xp.mean((f - f_lin) ** 2, axis=1))
         sup_ntk = xp.maximum(sup_ntk, dth)
