@@ -1,9 +1,11 @@
-"""Timing helper shared by the ratio benchmarks."""
+"""Helpers shared by the benchmarks: best-of-n timing and backend resolution for asv setups."""
 from __future__ import annotations
 
 import time
 
 import numpy as np
+
+from sims.backends import BackendUnavailableError, get_backend
 
 
 def best_time(fn, repeat: int = 3) -> float:
@@ -14,3 +16,11 @@ def best_time(fn, repeat: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def backend_or_skip(spec):
+    """The backend ``spec``; NotImplementedError (asv's "skipped") when it cannot run here."""
+    try:
+        return get_backend(spec)
+    except BackendUnavailableError as exc:
+        raise NotImplementedError(str(exc)) from exc

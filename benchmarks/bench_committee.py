@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims.backends import BackendUnavailableError, get_backend
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_ode import CommitteeODE
 
-from ._timing import best_time
+from ._timing import backend_or_skip, best_time
 from .references import euler_solution, reference_euler_time, reference_sgd_loop
 
 BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
-
-
-def _backend_or_skip(spec):
-    try:
-        return get_backend(spec)
-    except BackendUnavailableError as exc:
-        raise NotImplementedError(str(exc)) from exc
 
 
 def _warm_numba():
@@ -37,7 +29,7 @@ class SGDStep:
     timeout = 300
 
     def setup(self, backend, method, n_seeds, N):
-        bk = _backend_or_skip(backend)
+        bk = backend_or_skip(backend)
         if method == "full" and n_seeds * N > 64 * 500:
             raise NotImplementedError("full method: keep the benchmark under a minute on CPU")
         self.bk = bk

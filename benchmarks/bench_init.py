@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims.backends import BackendUnavailableError, get_backend
 from sims.mlp_init import sample_init_ensemble
 
-from ._timing import best_time
+from ._timing import backend_or_skip, best_time
 from .references_init import reference_kernel_loop, reference_ntk_autograd
 
 X1 = np.array([[1.0, 0.5, -0.3]])
@@ -54,10 +53,7 @@ class InitEnsemble:
     timeout = 300
 
     def setup(self, backend, method, width):
-        try:
-            self.bk = get_backend(backend)
-        except BackendUnavailableError as exc:
-            raise NotImplementedError(str(exc)) from exc
+        self.bk = backend_or_skip(backend)
         self.n = 4000 if method == "marginal" else (400 if width == 100 else 8)
 
     def time_kernels(self, backend, method, width):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims.backends import BackendUnavailableError, get_backend
 from sims.wide_training import WideMLP, empirical_ntk, init_params, train_gd
 
-from ._timing import best_time
+from ._timing import backend_or_skip, best_time
 from .references_wide import reference_ntk_autograd, reference_training_loop
 
 D = 16
@@ -51,13 +50,6 @@ def ensemble_speed_ratio(n_seeds: int = 64, width: int = 512, P: int = 16, n_ste
     return t_ref / t_ours, t_loop / t_ours
 
 
-def _backend_or_skip(spec):
-    try:
-        return get_backend(spec)
-    except BackendUnavailableError as exc:
-        raise NotImplementedError(str(exc)) from exc
-
-
 class WideNTK:
     """Layer-wise empirical NTK of a two-layer net on 256 points."""
 
@@ -66,7 +58,7 @@ class WideNTK:
     timeout = 300
 
     def setup(self, backend, width):
-        self.bk = _backend_or_skip(backend)
+        self.bk = backend_or_skip(backend)
         self.X, _ = _data(256)
         self.model = _model(width)
         self.params_ = init_params(self.model, 1, seed=0, backend=self.bk)
@@ -83,7 +75,7 @@ class WideTraining:
     timeout = 600
 
     def setup(self, backend, n_seeds):
-        self.bk = _backend_or_skip(backend)
+        self.bk = backend_or_skip(backend)
         self.X, self.Y = _data(16)
         self.model = _model(512)
 
@@ -100,7 +92,7 @@ class WideRatios:
     timeout = 900
 
     def setup(self):
-        _backend_or_skip("torch")
+        backend_or_skip("torch")
 
     def track_ntk_width1024_256pts_vs_autograd(self):
         return ntk_speed_ratio(1024, 256)

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp
 
+from theory.gaussian_integrals import check_symmetric
+
 from .backends import as_seed_sequence, get_backend
 
 __all__ = ["GaussianMixture", "xor_mixture", "circle_mixture", "classification_error", "mse_error"]
@@ -42,13 +44,7 @@ def mse_error(yhat, y):
 
 
 def _as_cov(name, C, N):
-    C = np.asarray(C, dtype=float)
-    if C.shape != (N, N):
-        raise ValueError(f"{name} must have shape ({N}, {N}), got {C.shape}")
-    if not np.all(np.isfinite(C)):
-        raise ValueError(f"{name} contains non-finite values")
-    if not np.allclose(C, C.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(C).max())):
-        raise ValueError(f"{name} must be symmetric")
+    C = check_symmetric(C, name, N)
     try:
         L = np.linalg.cholesky(C)
     except np.linalg.LinAlgError:

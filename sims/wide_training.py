@@ -461,10 +461,10 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     part_hist = np.empty((R, S, model.width, model.widths[0] + 1 + (model.sigma_b > 0))) if record_particles else None
     params = [(xp.asarray(W, copy=True), None if b is None else xp.asarray(b, copy=True)) for W, b in params0]
     ntk0_train = ntk0_all[:, :n, :]
+    part0 = _particles(params0, xp) if model.depth == 2 else None
     f_lin = f
     sup_ntk = xp.zeros(S, dtype=f.dtype)
     sup_gap = xp.zeros(S, dtype=f.dtype)
-    first_bad = np.full(S, -1)
     j = 0
     bar = None
     if progress:
@@ -478,14 +478,16 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         res_lin = f_lin[:, :n] - Yb
         L_t = 0.5 * xp.sum(res * res, axis=1) / c
         bad = be.to_numpy(~xp.isfinite(L_t))
-        if bad.any():
-            first_bad = np.where(bad & (first_bad < 0), step, first_bad)
-            s = int(np.argmin(np.where(first_bad >= 0, first_bad, np.iinfo(np.int64).max)))
-            raise SimulationDivergedError(f"GD diverged at step {first_bad[s]} (t = eta*step = {eta * first_bad[s]:.6g}) "
+        if bad.any():  # checked every step, so this is the first bad step
+            s = int(np.argmax(bad))
+            raise SimulationDivergedError(f"GD diverged at step {step} (t = eta*step = {eta * step:.6g}) "
                                           f"in member {s} of {S} (loss not finite; eta={eta:.6g}, "
                                           f"eta_max={eta_max[s]:.6g})")
-        c_n, d_n = [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas]
-        theta_t = _ntk_from(model, c_n, d_n, c_n, d_n, xp)
+        if step == 0:
+            theta_t = ntk0_train
+        else:
+            c_n, d_n = [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas]
+            theta_t = _ntk_from(model, c_n, d_n, c_n, d_n, xp)
         dth = xp.sqrt(xp.sum((theta_t - ntk0_train) ** 2, axis=(1, 2)))
         gap = xp.sqrt(xp.mean((f - f_lin) ** 2, axis=1))
         sup_ntk = xp.maximum(sup_ntk, dth)
@@ -497,18 +499,15 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
             out["ntk_change"][j] = be.to_numpy(dth)
             if ntk_hist is not None:
                 ntk_hist[j] = be.to_numpy(theta_t)
-            if part_hist is not None:
-                part_hist[j] = be.to_numpy(_particles(params, xp))
             d2 = 0.0
             for (W, b), (W0, b0) in zip(params, params0):
                 d2 = d2 + xp.sum((W - W0) ** 2, axis=(1, 2)) + (0.0 if b is None else xp.sum((b - b0) ** 2, axis=1))
             out["param_distance"][j] = be.to_numpy(xp.sqrt(d2))
             if model.depth == 2:
-                (W1, b1), (W2, _) = params
-                (W10, b10), (W20, _) = params0
-                dn = xp.sum((W1 - W10) ** 2, axis=2) + (W2[:, 0, :] - W20[:, 0, :]) ** 2
-                if b1 is not None:
-                    dn = dn + (b1 - b10) ** 2
+                part = _particles(params, xp)
+                if part_hist is not None:
+                    part_hist[j] = be.to_numpy(part)
+                dn = xp.sum((part - part0) ** 2, axis=2)
                 out["neuron_displacement"][j] = be.to_numpy(xp.mean(xp.sqrt(dn), axis=1))
             else:
                 out["neuron_displacement"][j] = np.nan
@@ -520,9 +519,7 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         new = []
         for l, ((W, b), (li, lo, cW, cb, sW, sB, rW, rb)) in enumerate(zip(params, layers)):
             e = deltas[l][:, :n, :] * gf[:, :, None]  # (S, n, n_l)
-            h = cache[l][0]
-            h = h[:n] if h.ndim == 2 else h[:, :n]
-            gW = cW * (e.mT @ h)
+            gW = cW * (e.mT @ cache[l][0][..., :n, :])
             W = W - (eta * rW) * gW
             if b is not None:
                 b = b - (eta * rb * cb) * xp.sum(e, axis=1)

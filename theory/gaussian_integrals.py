@@ -144,6 +144,18 @@ def has_closed_form(kind: str, *names: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Generic quadrature
 # --------------------------------------------------------------------------------------------
+def check_symmetric(M, parameter: str, n: int) -> np.ndarray:
+    """``M`` as a finite, symmetric float array of shape (n, n); ValueError naming ``parameter``."""
+    M = np.asarray(M, dtype=float)
+    if M.shape != (n, n):
+        raise ValueError(f"{parameter} must have shape ({n}, {n}), got {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"{parameter} contains non-finite values")
+    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(M).max())):
+        raise ValueError(f"{parameter} must be symmetric")
+    return M
+
+
 def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
     """Symmetric PSD square root L (L L^T = cov) of a batch of covariance matrices.
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .gaussian_integrals import check_symmetric
+
 __all__ = ["LinearizedPrediction", "linearized_gd_moments", "eta_critical", "LOSS_SCALES"]
 
 LOSS_SCALES = ("sum", "mean")
@@ -44,13 +46,7 @@ def _loss_scale(loss: str, n: int) -> float:
 
 
 def _sym_psd(name, M, n):
-    M = np.asarray(M, dtype=float)
-    if M.shape != (n, n):
-        raise ValueError(f"{name} must have shape ({n}, {n}), got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{name} contains non-finite values")
-    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(M).max())):
-        raise ValueError(f"{name} must be symmetric")
+    M = check_symmetric(M, name, n)
     ev = np.linalg.eigvalsh(M)
     if ev.min() < -1e-9 * max(ev.max(), 1e-300):
         raise ValueError(f"{name} must be positive semi-definite (smallest eigenvalue {ev.min():.3g})")

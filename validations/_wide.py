@@ -12,9 +12,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from sims.backends import BackendUnavailableError, get_backend
 from sims.wide_training import WideMLP, train_gd
 from theory.linearized_dynamics import eta_critical
+from validations._backends import cpu_backend
 
 D_IN, N_TRAIN, N_TEST, STEPS = 8, 12, 4, 150
 WIDTHS = (64, 128, 256, 512, 1024)  # 5 widths spanning 16x
@@ -38,27 +38,10 @@ def base_eta(seed: int) -> float:
     return 0.7 * float(eta_critical(H)[0])
 
 
-def require_backend(spec: str):
-    import pytest
-    try:
-        get_backend(spec)
-    except BackendUnavailableError as e:
-        pytest.skip(f"backend {spec!r} unavailable: {e}")
-
-
-def backend_for_cpu() -> str:
-    """torch (multithreaded erf) when installed, else numpy: same numbers either way."""
-    try:
-        get_backend("torch")
-        return "torch"
-    except BackendUnavailableError:
-        return "numpy"
-
-
 @lru_cache(maxsize=8)
 def ntk_runs(seed: int, widths=WIDTHS, n_seeds: int = 128, backend: str = "cpu", steps: int = STEPS):
     """NTK-parameterised runs at every width: {width: WideTrainingResult}."""
-    be = backend_for_cpu() if backend == "cpu" else backend
+    be = cpu_backend() if backend == "cpu" else backend
     X, Y, Xt = dataset(seed)
     eta = base_eta(seed)
     return {m: train_gd(base_model("ntk", m), X, Y, eta=eta, n_steps=steps, n_seeds=n_seeds,
@@ -69,7 +52,7 @@ def ntk_runs(seed: int, widths=WIDTHS, n_seeds: int = 128, backend: str = "cpu",
 @lru_cache(maxsize=8)
 def scaled_runs(seed: int, alpha_exponent: float, widths=WIDTHS, particles: int = 8192, backend: str = "cpu"):
     """alpha = m^a runs with particles / m members per width (a fixed pool of neurons)."""
-    be = backend_for_cpu() if backend == "cpu" else backend
+    be = cpu_backend() if backend == "cpu" else backend
     X, Y, Xt = dataset(seed)
     eta = base_eta(seed)
     out = {}

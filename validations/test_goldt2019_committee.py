@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
+from validations._backends import require_backend
 from validations._committee import nominal_initial_state, richardson_window_average
 from validations.plotting import new_figure, theory_vs_sim
 from validations.stats import ALPHA, Verdict, mean_vs_prediction, slope_test
@@ -63,11 +64,7 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds,
     explicit-weight SGD on CUDA (torch or CuPy) up to N = 16000 with 64 seeds.
     """
     if backend != "numpy":
-        from sims.backends import BackendUnavailableError, get_backend
-        try:
-            get_backend(backend)
-        except BackendUnavailableError as exc:
-            pytest.skip(f"{backend} unavailable: {exc}")
+        require_backend(backend)
     devs_eps, devs_op, keep = [], [], {}
     for j, N in enumerate(Ns):
         p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2, init_std=0.5)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sims.relu1d import draw_relu1d_init, train_relu1d_gd
+from sims.relu1d import crossing_task, draw_relu1d_init, train_relu1d_gd
 from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
 from validations.plotting import new_figure, theory_vs_sim
 from validations.stats import ALPHA, Verdict, proportion_test
@@ -69,11 +69,8 @@ def test_swapped_initialisation_keeps_crossing_likely_at_every_width(claim, seed
     ns = (16, 32, 64)
     fr = []
     for j, n in enumerate(ns):
-        a0, w0 = draw_relu1d_init(n, 1000, seed=np.random.SeedSequence([seed, j]), init="swapped")
-        p = empirical_weights(n * n, 1000, seed=np.random.SeedSequence([seed, j, 1]))
-        h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
-        red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 1500)
-        k = int((red.crossing_epoch >= 0).sum())
+        crossed = crossing_task(n, 1000, 1500, init="swapped", seed=np.random.SeedSequence([seed, j]))["crossing_epoch"]
+        k = int((crossed >= 0).sum())
         fr.append(k / 1000)
         claim.check(proportion_test(k, 1000, lower=0.5, alpha=ALPHA / 3, name=f"swapped init n={n}: crossed by epoch 1500"))
 

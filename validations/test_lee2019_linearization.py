@@ -13,7 +13,9 @@ import pytest
 
 from theory.linearized_dynamics import linearized_gd_moments
 from theory.scaling_regimes import width_exponents
-from validations._wide import N_TRAIN, STEPS, WIDTHS, base_eta, base_model, dataset, ntk_runs, require_backend
+from sims.wide_training import train_gd
+from validations._backends import cpu_backend, require_backend
+from validations._wide import N_TRAIN, STEPS, WIDTHS, base_eta, base_model, dataset, ntk_runs
 from validations.plotting import new_figure, theory_vs_sim
 from validations.stats import ALPHA, covariance_with_se, estimate_vs_prediction, fit_coefficient_test, \
     mean_vs_prediction, proportion_test, slope_test
@@ -144,12 +146,10 @@ def test_displacement_grows_with_the_learning_rate(claim, seed):
     increases, one-sided exact binomial test against p <= 1/2 (Bonferroni over 2 pairs). With 64
     pairs it detects a true probability of increase of ~0.75 (power 0.8).
     """
-    from sims.wide_training import train_gd
-    from validations._wide import backend_for_cpu
     X, Y, Xt = dataset(seed)
     eta = base_eta(seed)
     ss = np.random.SeedSequence([seed, 5, 4])
-    d = [train_gd(base_model("ntk", 256), X, Y, eta=eta * s, n_steps=20, n_seeds=64, seed=ss, backend=backend_for_cpu(),
+    d = [train_gd(base_model("ntk", 256), X, Y, eta=eta * s, n_steps=20, n_seeds=64, seed=ss, backend=cpu_backend(),
                   n_records=2).param_distance[-1] for s in (0.25, 0.5, 1.0)]
     for i in range(2):
         k = int(np.sum(d[i + 1] > d[i]))
