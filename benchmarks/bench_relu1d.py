@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sims.relu1d import draw_relu1d_init, train_relu1d_gd
+from sims.relu1d import draw_relu1d_init, train_relu1d
 from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
 
 from ._timing import best_time
@@ -43,14 +43,37 @@ def relu1d_ratios(n=64, B=400, epochs=300):
     batched array trainer (fresh temporaries every epoch); and (c) the batched array trainer's time over
     the reduced system's. Crossed networks stop in all of them, so the work compared is the same."""
     a0, w0, p, h = _setup(n, B)
-    train_relu1d_gd(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2)          # compile
-    t_fast = best_time(lambda: train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 3)
-    t_batch = best_time(lambda: train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, chunk_epochs=epochs,
+    train_relu1d(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2)          # compile
+    t_fast = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 3)
+    t_batch = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=epochs,
                                                 use_numba=False), 2)
     t_red = best_time(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 2)
     k = 40
     t_ref = best_time(lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs), 1) * B / k
     return t_ref / t_fast, t_batch / t_fast, t_batch / t_red
+
+
+def decide_ratio(n, B=100, epochs=5000):
+    """Time to run GD with the never-cross certificate (every 500 epochs) on B networks: full n-neuron
+    trainer (compiled) over the reduced system (compiled). Both decide the same networks."""
+    a0, w0, p, h = _setup(n, B)
+    reduced_gd(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2, certify_every=1, record_loss=False)   # compile
+    t_full = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify=True, check_every=500), 1)
+    t_red = best_time(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify_every=500,
+                                         record_loss=False), 2)
+    return t_full / t_red
+
+
+class Relu1DDecide:
+    """Cost of deciding the bad event (crossing or certificate): full GD / reduced system, as n grows."""
+    params = [16, 64, 256]
+    param_names = ["n"]
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def track_full_over_reduced(self, n):
+        return decide_ratio(n)
 
 
 class Relu1DGD:
@@ -62,7 +85,7 @@ class Relu1DGD:
         self.a0, self.w0, self.p, self.h = _setup(n)
 
     def time_full_gd_200_epochs(self, n):
-        train_relu1d_gd(self.a0, self.w0, PAPER_X, PAPER_Y, self.p, self.h, 200)
+        train_relu1d(self.a0, self.w0, PAPER_X, PAPER_Y, self.p, self.h, 200)
 
     def time_reduced_gd_200_epochs(self, n):
         reduced_gd(self.a0, self.w0, PAPER_X, PAPER_Y, self.p, self.h, 200)

@@ -35,14 +35,6 @@ def main_init():
     print(f"NTK width 1000, 32 members, budget 256 MB: peak RSS {after / 1024:.0f} MB (before {before / 1024:.0f} MB)")
 
 
-if __name__ == "__main__":
-    import sys
-    if len(sys.argv) < 2 or sys.argv[1] in ("all", "committee"):
-        main()
-    if len(sys.argv) < 2 or sys.argv[1] in ("all", "init"):
-        main_init()
-
-
 def main_wide():
     from .bench_wide import ensemble_speed_ratio, ntk_speed_ratio
     for be in ("torch", "numpy"):
@@ -53,5 +45,19 @@ def main_wide():
           f"{r_loop:.1f}x faster than looping our trainer over seeds")
 
 
-if __name__ == "__main__" and len(__import__("sys").argv) > 1 and __import__("sys").argv[1] in ("all", "wide"):
-    main_wide()
+def main_relu1d():
+    from .bench_relu1d import decide_ratio, relu1d_ratios
+    r_ref, r_batch, r_red = relu1d_ratios()
+    print(f"1-D ReLU GD, n=64, 400 networks, 300 epochs: compiled trainer {r_ref:.0f}x the per-network loop, "
+          f"{r_batch:.1f}x the batched array trainer; reduced system {r_red:.0f}x the batched array trainer")
+    for n in (16, 64, 256):
+        print(f"deciding the bad event (GD + certificate, 100 networks, 5000 epochs), n={n}: full compiled trainer "
+              f"takes {decide_ratio(n):.1f}x the reduced system's time")
+
+
+if __name__ == "__main__":
+    import sys
+    which = sys.argv[1] if len(sys.argv) > 1 else "all"
+    for name, fn in (("committee", main), ("init", main_init), ("wide", main_wide), ("relu1d", main_relu1d)):
+        if which in ("all", name):
+            fn()

@@ -1,7 +1,8 @@
 """Numba kernel of full-batch GD for many 1-D ReLU networks (see :mod:`sims.relu1d`).
 
 Same arithmetic as the array-API trainer, fused per epoch and parallel over networks; the
-activation pattern at every data point is compared with the initial one after every epoch.
+activation pattern at every data point is compared with the initial one at every epoch (in the
+forward pass that follows each update, so no separate check pass).
 """
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ def gd_kernel(a, b, w, c, p, h, x, y, n_epochs, crossing, final_loss, curve, rec
         for t in range(n_epochs + 1):
             for j in range(P):
                 f[j] = c[k]
+            changed = False
             for i in range(n):
                 for j in range(P):
                     v = a[k, i] * x[j] + b[k, i]
                     pre[i, j] = v
-                    if v > 0.0:
+                    on = v > 0.0
+                    if on != sign0[i, j]:          # the pattern check of the previous update, fused here
+                        changed = True
+                    if on:
                         f[j] += w[k, i] * v
             L = 0.0
             for j in range(P):
@@ -39,12 +44,14 @@ def gd_kernel(a, b, w, c, p, h, x, y, n_epochs, crossing, final_loss, curve, rec
             if record:
                 curve[k, t] = L
             final_loss[k] = L
-            if t == n_epochs or hit >= 0:
+            if changed:
+                hit = t
+                break
+            if t == n_epochs:
                 break
             gc = 0.0
             for j in range(P):
                 gc += r[j]
-            changed = False
             for i in range(n):
                 ga = 0.0
                 gb = 0.0
@@ -59,10 +66,5 @@ def gd_kernel(a, b, w, c, p, h, x, y, n_epochs, crossing, final_loss, curve, rec
                 w[k, i] = w[k, i] - h[k] * gw
                 a[k, i] = ai
                 b[k, i] = bi
-                for j in range(P):
-                    if (ai * x[j] + bi > 0.0) != sign0[i, j]:
-                        changed = True
             c[k] = c[k] - h[k] * gc
-            if changed:
-                hit = t + 1
         crossing[k] = hit

@@ -1,11 +1,23 @@
-r"""Full gradient descent of many 1-D two-layer ReLU networks at once (Holzmueller & Steinwart, arXiv:2002.04861).
+r"""Training many 1-D two-layer ReLU networks at once (Holzmueller & Steinwart, arXiv:2002.04861).
 
-f(x) = c + sum_i w_i relu(a_i x + b_i); loss 1/2 sum_j p_j (f(x_j) - y_j)^2; full-batch GD with a
-per-network step h. Initialisations: ``"he"`` (a ~ N(0, 2), w ~ N(0, 2/n), b = c = 0, the paper's)
-and ``"swapped"`` (a ~ N(0, 2/n), w ~ N(0, 2): the negative control). A crossing is any change of
-the activation pattern 1[a_i x_j + b_i > 0] at a data point, checked after every epoch against the
-initial pattern -- so a neuron whose slope flips sign within one step changes the pattern of every
-data point on both sides and is caught too. Networks that cross leave the batch (compaction).
+f(x) = c + sum_i w_i relu(a_i x + b_i); loss L = 1/2 sum_j p_j (f(x_j) - y_j)^2. Initialisations:
+``"he"`` (a ~ N(0, 2), w ~ N(0, 2/n), b = c = 0, the paper's) and ``"swapped"`` (a ~ N(0, 2/n),
+w ~ N(0, 2): the negative control). Optimisers, each with a per-network step h:
+
+- ``"gd"``: full-batch gradient descent (the paper's; large step h = 1/lambda_max, or small);
+- ``"sgd"``: each update uses a minibatch of ``batch_size`` points drawn i.i.d. from p (weights
+  counts/batch_size times sum p, so the minibatch loss is unbiased), as in the paper's SGD runs;
+  every network has its own random stream (SeedSequence child), so network i's minibatches do not
+  depend on the batch of networks or on the backend;
+- ``"adam"``: Adam (Kingma & Ba, arXiv:1412.6980, Alg. 1) on the full-batch loss, step h.
+
+A crossing is any change of the activation pattern 1[a_i x_j + b_i > 0] at a data point, checked
+after every update against the initial pattern -- so a neuron whose slope flips sign within one
+step changes the pattern of every data point on both sides and is caught too. Every network ends
+with a status: ``"crossed"``, ``"certified"`` (GD only: the pattern provably never changes again,
+:mod:`theory.relu1d_certificate`, tested every ``check_every`` updates), ``"early_stopped"``
+(validation loss with weights ``p_val`` not improved by ``min_delta`` in ``patience`` checks) or
+``"cap"``. Stopped networks are frozen at once and leave the batch at the next check.
 """
 from __future__ import annotations
 
@@ -18,23 +30,33 @@ from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, get_backend
 
-__all__ = ["GDResult", "draw_relu1d_init", "train_relu1d_gd", "crossing_task"]
+__all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "crossing_task"]
+
+OPTIMIZERS = ("gd", "sgd", "adam")
 
 
 @dataclass(frozen=True)
-class GDResult:
-    """Per-network outcome.
+class TrainResult:
+    """Per-network outcome (first axis B).
 
-    crossing_epoch : (B,) int, first epoch with a pattern change (-1: none by the cap)
-    final_loss : (B,) loss at the crossing epoch, or at the cap
+    status : (B,) str, "crossed" | "certified" | "early_stopped" | "cap"
+    stop_epoch : (B,) int, update count at which the network stopped
+    crossing_epoch : (B,) int, first update with a pattern change (-1: none)
+    final_loss : (B,) training loss (weights p) at stop_epoch
     limit_loss : (B,) L* of the frozen pattern for the network's weights p
-    loss : (B, n_epochs+1) or None, the whole loss curve when ``record_loss``
+    val_loss : (B,) best validation loss (weights p_val) seen at a check, or None
+    loss : (B, n_epochs+1) training-loss curve (NaN after stop_epoch), or None
+    params : tuple (a, b, w, c) at stop_epoch, shapes (B, n) x3 and (B,)
     """
 
+    status: np.ndarray
+    stop_epoch: np.ndarray
     crossing_epoch: np.ndarray
     final_loss: np.ndarray
     limit_loss: np.ndarray
+    val_loss: np.ndarray | None
     loss: np.ndarray | None
+    params: tuple
 
 
 def draw_relu1d_init(n: int, n_nets: int, seed=0, init: str = "he"):
@@ -48,110 +70,231 @@ def draw_relu1d_init(n: int, n_nets: int, seed=0, init: str = "he"):
     return rng.normal(0, math.sqrt(va), (n_nets, n)), rng.normal(0, math.sqrt(vw), (n_nets, n))
 
 
-def train_relu1d_gd(a0, w0, x, y, p, h, n_epochs: int, *, backend="numpy", record_loss: bool = False,
-                    chunk_epochs: int = 50, use_numba: bool = True) -> GDResult:
-    """Full-batch GD of every network until its pattern changes or ``n_epochs``.
+def _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, min_delta, check_every, B, P):
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if optimizer == "sgd" and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        raise ValueError(f"batch_size must be an integer >= 1 for optimizer='sgd', got {batch_size!r}")
+    if optimizer == "adam" and not (0 <= betas[0] < 1 and 0 <= betas[1] < 1 and eps > 0):
+        raise ValueError(f"betas must lie in [0, 1) and eps > 0, got betas={betas!r}, eps={eps!r}")
+    if certify and optimizer != "gd":
+        raise ValueError("certify=True needs optimizer='gd' (the certificate bounds full-batch GD)")
+    if not isinstance(check_every, (int, np.integer)) or check_every < 1:
+        raise ValueError(f"check_every must be an integer >= 1, got {check_every!r}")
+    if (p_val is None) != (patience is None):
+        raise ValueError("early stopping needs both p_val and patience")
+    if patience is not None:
+        if not isinstance(patience, (int, np.integer)) or patience < 1:
+            raise ValueError(f"patience must be an integer >= 1, got {patience!r}")
+        if min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0, got {min_delta!r}")
+        p_val = np.broadcast_to(np.asarray(p_val, float), (B, P)).copy()
+        if np.any(p_val < 0) or not np.all(np.isfinite(p_val)):
+            raise ValueError("p_val must be non-negative finite weights, one per data point")
+    return p_val
+
+
+def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", batch_size: int | None = None,
+                 betas=(0.9, 0.999), eps: float = 1e-8, certify: bool = False, p_val=None,
+                 patience: int | None = None, min_delta: float = 0.0, check_every: int = 50, seed=0,
+                 backend="numpy", record_loss: bool = False, use_numba: bool = True,
+                 progress: bool = False, b0=None, c0=None) -> TrainResult:
+    """Train every network until it crosses, is certified, stops early, or reaches ``n_epochs`` updates.
 
     Parameters
     ----------
     a0, w0 : array_like, shape (B, n)
+        Initial slopes and output weights (b = c = 0).
     x, y : array_like, shape (P,)
+        Data (at least two points per side of 0).
     p : array_like, shape (B, P) or (P,)
+        Training weights (e.g. :func:`theory.relu1d.empirical_weights`).
     h : float or array_like (B,), > 0
+        Step size per network.
     n_epochs : int
+        Cap on the number of updates.
+    optimizer : {"gd", "sgd", "adam"}
+    batch_size : int
+        Minibatch size for ``"sgd"``.
+    betas, eps : Adam's moment decays and denominator offset.
+    certify : bool
+        GD only: stop networks certified never to cross (status ``"certified"``).
+    p_val, patience, min_delta : early stopping on the validation loss 1/2 sum p_val (f - y)^2,
+        evaluated every ``check_every`` updates.
+    check_every : int
+        Interval of the checks (certificate, early stopping) and of removing stopped networks.
+    seed : int or SeedSequence
+        Root of the per-network minibatch streams (``"sgd"``).
     backend : str
         Any backend of :func:`sims.backends.get_backend` (float64).
-    chunk_epochs : int
-        Finished networks are removed from the batch every ``chunk_epochs`` epochs (array-API path).
     use_numba : bool
-        On the NumPy backend, run the fused compiled kernel (same arithmetic; a network stops at
-        its crossing epoch, so ``final_loss`` is the loss at that epoch).
+        GD on the NumPy backend: run the fused compiled kernel (same arithmetic).
+    progress : bool
+        tqdm bar over the updates, with the counts per status.
+    b0, c0 : array_like (B, n) and (B,), optional
+        Initial biases (default 0), e.g. to resume from ``TrainResult.params``; crossings are
+        counted against the pattern of this initial state.
     """
     x, y, p = check_data(x, y, p)
     a0, w0 = np.atleast_2d(np.asarray(a0, float)), np.atleast_2d(np.asarray(w0, float))
+    if a0.shape != w0.shape:
+        raise ValueError(f"a0 and w0 must have the same shape, got {a0.shape} and {w0.shape}")
     B, n = a0.shape
+    P_ = x.size
     h = np.broadcast_to(np.asarray(h, float), (B,)).copy()
     if np.any(~np.isfinite(h)) or np.any(h <= 0):
         raise ValueError("h (step size) must be finite and > 0")
     if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
         raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
-    p = np.broadcast_to(p, (B, x.size)).copy()
+    p = np.broadcast_to(p, (B, P_)).copy()
+    p_val = _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, min_delta, check_every, B, P_)
     bk = get_backend(backend)
-    if bk.kind == "numpy" and use_numba:
-        from ._relu1d_numba import gd_kernel
-        crossing = np.empty(B, dtype=np.int64)
-        final = np.empty(B)
-        curve = np.full((B, n_epochs + 1), np.nan) if record_loss else np.empty((1, 1))
-        gd_kernel(a0.copy(), np.zeros_like(a0), w0.copy(), np.zeros(B), p, h, x, y, int(n_epochs), crossing, final,
-                  curve, bool(record_loss))
-        return GDResult(crossing, final, frozen_limit_loss(x, y, p), curve if record_loss else None)
+    fused = bk.kind == "numpy" and use_numba and optimizer == "gd"
     xp = bk.xp
+    dev = None if bk.kind == "numpy" else getattr(bk.asarray(0.0), "device", None)
     X, Y = bk.asarray(x), bk.asarray(y)
-    a, w = bk.asarray(a0), bk.asarray(w0)
-    b = xp.zeros_like(a)
-    c = xp.zeros((B,), dtype=bk.dtype, device=getattr(a, "device", None))
-    P, Hs = bk.asarray(p), bk.asarray(h)
-    pattern0 = (a[:, :, None] * X + b[:, :, None]) > 0
-    idx = np.arange(B)
+    rngs = ([np.random.Generator(np.random.PCG64(s)) for s in as_seed_sequence(seed).spawn(B)]
+            if optimizer == "sgd" else None)
+
+    status = np.full(B, "cap", dtype="<U13")
+    stop = np.full(B, n_epochs, dtype=np.int64)
     crossing = np.full(B, -1, dtype=np.int64)
-    final = np.empty(B)
+    final = np.full(B, np.nan)
+    best_val = np.full(B, np.inf) if patience else None
+    wait = np.zeros(B, dtype=np.int64)
+    b0 = np.zeros_like(a0) if b0 is None else np.array(np.broadcast_to(np.asarray(b0, float), a0.shape))
+    c0 = np.zeros(B) if c0 is None else np.array(np.broadcast_to(np.asarray(c0, float), (B,)))
+    if not (np.all(np.isfinite(b0)) and np.all(np.isfinite(c0)) and np.all(np.isfinite(a0)) and np.all(np.isfinite(w0))):
+        raise ValueError("a0, w0, b0 and c0 must be finite")
+    out_a, out_b, out_w, out_c = a0.copy(), b0.copy(), w0.copy(), c0.copy()
     curve = np.full((B, n_epochs + 1), np.nan) if record_loss else None
 
-    def loss_of(a, b, w, c, P):
-        f = c[:, None] + xp.sum(w[:, :, None] * xp.maximum(a[:, :, None] * X + b[:, :, None], 0.0 * X), axis=1)
-        return 0.5 * xp.sum(P * (f - Y) ** 2, axis=1), f
+    idx = np.arange(B)
+    if fused:
+        a, b, w, c = a0.copy(), b0.copy(), w0.copy(), c0.copy()
+    else:
+        a, b, w, c = bk.asarray(a0), bk.asarray(b0), bk.asarray(w0), bk.asarray(c0)
+        Pb, Hs = bk.asarray(p), bk.asarray(h)
+        pattern0 = (a[:, :, None] * X + b[:, :, None]) > 0
+        if optimizer == "adam":
+            mom = [xp.zeros_like(v) for v in (a, b, w, c)] * 2          # first moments, then second
 
+    def forward(a, b, w, c):
+        pre = a[:, :, None] * X + b[:, :, None]
+        return pre, c[:, None] + xp.sum(w[:, :, None] * xp.maximum(pre, 0.0 * pre), axis=1)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_epochs, unit="update", desc=f"relu1d {optimizer} n={n}")
     t = 0
-    while t < n_epochs and idx.size:
-        steps = min(chunk_epochs, n_epochs - t)
-        hit_at = np.full(idx.size, -1, dtype=np.int64)
-        hit_loss = np.full(idx.size, np.nan)
-        for s in range(steps):
-            pre = a[:, :, None] * X + b[:, :, None]                      # (B, n, P)
-            act = pre > 0
-            L, f = loss_of(a, b, w, c, P)
-            just = hit_at == t + s                                       # crossed at the previous update
-            if record_loss or just.any():
-                Lh = bk.to_numpy(L)
-                hit_loss[just] = Lh[just]
+    while True:
+        steps = min(check_every, n_epochs - t)
+        live_at = np.full(idx.size, -1, dtype=np.int64)          # crossing update within this chunk
+        if fused:
+            from ._relu1d_numba import gd_kernel
+            cr = np.empty(idx.size, dtype=np.int64)
+            fl = np.empty(idx.size)
+            cv = np.full((idx.size, steps + 1), np.nan) if record_loss else np.empty((1, 1))
+            gd_kernel(a, b, w, c, p[idx], h[idx], x, y, int(steps), cr, fl, cv, bool(record_loss))
+            live_at = np.where(cr >= 0, t + cr, -1)
+            if record_loss:
+                curve[idx, t:t + steps + 1] = cv            # NaN after a network's crossing
+            Lh = fl
+            ah, bh, wh, ch = a, b, w, c
+        else:
+            go = xp.ones_like(Hs)
+            if optimizer == "sgd":
+                sub = np.stack([rngs[i].multinomial(batch_size, p[i] / p[i].sum(), size=max(steps, 1))
+                                for i in idx]) * (p[idx].sum(-1)[:, None, None] / batch_size)    # (b, steps, P)
+                Wb = bk.asarray(sub)
+            for s in range(steps):
+                pre, f = forward(a, b, w, c)
                 if record_loss:
-                    curve[idx, t + s] = Lh
-            r = P * (f - Y)                                              # dL/df
-            ract = xp.where(act, r[:, None, :], 0.0 * r[:, None, :])
-            gw = xp.sum(xp.where(act, pre, 0.0 * pre) * r[:, None, :], axis=2)
-            ga = w * xp.sum(ract * X, axis=2)
-            gb = w * xp.sum(ract, axis=2)
-            gc = xp.sum(r, axis=1)
-            hh = Hs[:, None]
-            a, b, w, c = a - hh * ga, b - hh * gb, w - hh * gw, c - Hs * gc
-            changed = xp.any(((a[:, :, None] * X + b[:, :, None]) > 0) != pattern0, axis=(1, 2))
-            ch = bk.to_numpy(changed) & (hit_at < 0)
-            hit_at[ch] = t + s + 1
-        L, _ = loss_of(a, b, w, c, P)
-        Ln = bk.to_numpy(L)
-        if record_loss:
-            curve[idx, t + steps] = Ln
-        done = hit_at >= 0
-        crossing[idx[done]] = hit_at[done]
-        last = hit_at == t + steps
-        hit_loss[last] = Ln[last]
-        final[idx] = np.where(done, hit_loss, Ln)       # crossed networks: the loss at their crossing epoch
-        keep = ~done
-        if not keep.all():
-            k = xp.asarray(np.nonzero(keep)[0], device=getattr(a, "device", None))    # int64 indices
-            a, b, w, c, P, Hs, pattern0 = (xp.take(v, k, axis=0) for v in (a, b, w, c, P, Hs, pattern0))
-            idx = idx[keep]
+                    curve[idx, t + s] = np.where(live_at < 0, bk.to_numpy(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1)),
+                                                 curve[idx, t + s])
+                Wt = Wb[:, s, :] if optimizer == "sgd" else Pb
+                r = Wt * (f - Y)                                                   # dL/df
+                act = pre > 0
+                ract = xp.where(act, r[:, None, :], 0.0 * r[:, None, :])
+                g = [w * xp.sum(ract * X, axis=2), w * xp.sum(ract, axis=2),
+                     xp.sum(xp.where(act, pre, 0.0 * pre) * r[:, None, :], axis=2), xp.sum(r, axis=1)]
+                if optimizer == "adam":
+                    k = t + s + 1
+                    for j in range(4):
+                        mom[j] = betas[0] * mom[j] + (1 - betas[0]) * g[j]
+                        mom[4 + j] = betas[1] * mom[4 + j] + (1 - betas[1]) * g[j] ** 2
+                        g[j] = (mom[j] / (1 - betas[0] ** k)) / (xp.sqrt(mom[4 + j] / (1 - betas[1] ** k)) + eps)
+                hg = Hs * go
+                a, b, w, c = a - hg[:, None] * g[0], b - hg[:, None] * g[1], w - hg[:, None] * g[2], c - hg * g[3]
+                changed = bk.to_numpy(xp.any(((a[:, :, None] * X + b[:, :, None]) > 0) != pattern0, axis=(1, 2)))
+                new = changed & (live_at < 0)
+                if new.any():
+                    live_at[new] = t + s + 1
+                    go = bk.asarray((live_at < 0).astype(float))
+            pre, f = forward(a, b, w, c)
+            Lh = bk.to_numpy(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1))
+            if record_loss:
+                end = live_at < 0
+                curve[idx[end], t + steps] = Lh[end]
+                curve[idx[~end], live_at[~end]] = Lh[~end]
+            ah, bh, wh, ch = (bk.to_numpy(v) for v in (a, b, w, c))
         t += steps
-    return GDResult(crossing, final, frozen_limit_loss(x, y, p), curve)
+        done = live_at >= 0
+        why = np.where(done, "crossed", "").astype("<U13")
+        crossing[idx[done]] = live_at[done]
+        stop[idx[done]] = live_at[done]
+        if certify and t < n_epochs:
+            from theory.relu1d_certificate import frozen_pattern_certificate
+            cert = frozen_pattern_certificate(x, y, p[idx], h[idx], np.stack([ah, bh, wh], axis=-1), ch)
+            why[~done & cert.certified] = "certified"
+        if patience and t < n_epochs:
+            fv = ch[:, None] + np.sum(wh[:, :, None] * np.maximum(ah[:, :, None] * x + bh[:, :, None], 0), axis=1)
+            vl = 0.5 * np.sum(p_val[idx] * (fv - y) ** 2, axis=1)
+            better = vl < best_val[idx] - min_delta
+            best_val[idx] = np.where(better, vl, best_val[idx])
+            wait[idx] = np.where(better, 0, wait[idx] + 1)
+            why[(why == "") & (wait[idx] >= patience)] = "early_stopped"
+        if t >= n_epochs:
+            why[why == ""] = "cap"
+        out = why != ""
+        ids = idx[out]
+        status[ids] = why[out]
+        stop[ids[why[out] != "crossed"]] = t
+        final[ids] = Lh[out]
+        out_a[ids], out_b[ids], out_w[ids], out_c[ids] = ah[out], bh[out], wh[out], ch[out]
+        keep = ~out
+        idx = idx[keep]
+        if bar is not None:
+            bar.update(steps)
+            gone = np.ones(B, bool)
+            gone[idx] = False
+            bar.set_postfix({s: int((status[gone] == s).sum()) for s in ("crossed", "certified", "early_stopped")})
+        if not idx.size or t >= n_epochs:
+            break
+        if fused:
+            a, b, w, c = a[keep], b[keep], w[keep], c[keep]
+        else:
+            k = xp.asarray(np.nonzero(keep)[0], device=dev)
+            a, b, w, c, Pb, Hs, pattern0 = (xp.take(v, k, axis=0) for v in (a, b, w, c, Pb, Hs, pattern0))
+            if optimizer == "adam":
+                mom = [xp.take(v, k, axis=0) for v in mom]
+    if bar is not None:
+        bar.close()
+    return TrainResult(status, stop, crossing, final, frozen_limit_loss(x, y, p),
+                       best_val, curve, (out_a, out_b, out_w, out_c))
 
 
-def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: str = "large", *, seed):
-    """One sweep task (:func:`sims.sweep.run_sweep`): first pattern-change epochs of ``n_nets`` networks.
+def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: str = "large", *, seed,
+                  certify_every: int | None = 500):
+    """One sweep task (:func:`sims.sweep.run_sweep`): decide the bad event for ``n_nets`` networks of width n.
 
-    Width n, weights p from an empirical sample of N = n^2 points, GD on the paper's data with the
-    large step h = 1/lambda_max (``step="large"``) or h = 0.01/n (``"small"``), run on the
-    width-independent reduced system (exact until the first crossing, which is what it reports).
-    Returns {"crossing_epoch": (n_nets,) int (-1: none by the cap), "final_loss": (n_nets,)}.
+    Weights p from an empirical sample of N = n^2 points, GD on the paper's data with the large
+    step h = 1/lambda_max (``step="large"``) or h = 0.01/n (``"small"``), run on the
+    width-independent reduced system (exact until the first crossing) with the never-cross
+    certificate every ``certify_every`` epochs (None: no certificate).
+    Returns {"status": (n_nets,) str (crossed / certified / degenerate / cap), "stop_epoch",
+    "crossing_epoch" (-1: none), "final_loss"}.
     """
     from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
     if step not in ("large", "small"):
@@ -162,6 +305,6 @@ def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: st
     p = empirical_weights(n * n, n_nets, seed=s_data)
     h = (large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if step == "large"
          else np.full(n_nets, 0.01 / n))
-    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, int(n_epochs))
-    idx = np.where(red.crossing_epoch >= 0, red.crossing_epoch, red.loss.shape[1] - 1)
-    return {"crossing_epoch": red.crossing_epoch, "final_loss": red.loss[np.arange(n_nets), idx]}
+    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, int(n_epochs), certify_every=certify_every, record_loss=False)
+    return {"status": red.status, "stop_epoch": red.stop_epoch, "crossing_epoch": red.crossing_epoch,
+            "final_loss": red.final_loss}

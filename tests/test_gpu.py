@@ -59,3 +59,18 @@ def test_cuda_wide_training_parity_with_numpy(cuda_backend):
     th = empirical_ntk(m, p, X, backend=cuda_backend)
     p_np = [(cuda_backend.to_numpy(W), cuda_backend.to_numpy(b)) for W, b in p]
     assert np.abs(th - empirical_ntk(m, p_np, X)).max() < 1e-10
+
+
+@pytest.mark.parametrize("optimizer", ["gd", "sgd", "adam"])
+def test_cuda_relu1d_trainer_parity_with_numpy(cuda_backend, optimizer):
+    from sims.relu1d import draw_relu1d_init, train_relu1d
+    from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, side_moments
+    a0, w0 = draw_relu1d_init(32, 64, seed=1)
+    p = empirical_weights(1024, 64, seed=2)
+    h = (large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if optimizer != "adam" else 0.01)
+    kw = dict(optimizer=optimizer, batch_size=3 if optimizer == "sgd" else None, seed=5, record_loss=True,
+              check_every=100, certify=optimizer == "gd")
+    a = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 600, use_numba=False, **kw)
+    b = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 600, backend=cuda_backend, **kw)
+    assert np.array_equal(a.status, b.status) and np.array_equal(a.stop_epoch, b.stop_epoch)
+    assert np.allclose(a.loss, b.loss, rtol=0, atol=1e-10, equal_nan=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["PAPER_X", "PAPER_Y", "check_data", "empirical_weights", "frozen_limit_loss", "side_moments",
-           "tangent_kernel", "large_step", "ReducedTrajectory", "reduced_gd"]
+           "tangent_kernel", "large_step", "STATUSES", "ReducedTrajectory", "neurons_at", "reduced_gd"]
 
 PAPER_X = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
 PAPER_Y = np.array([-1.0, 2.0, -1.0, 1.0, -2.0, 1.0])
@@ -106,87 +106,207 @@ def large_step(x, p, Sigma) -> np.ndarray:
     return 1.0 / np.linalg.eigvalsh(sp[..., :, None] * A * sp[..., None, :])[..., -1]
 
 
+STATUSES = ("crossed", "certified", "degenerate", "cap")
+
+
 @dataclass(frozen=True)
 class ReducedTrajectory:
-    """Reduced-system GD: losses (n_nets, n_epochs+1), first predicted crossing epoch (-1: none by the cap),
-    final Sigma and c, and the per-side maps M (n_nets, 2, 3, 3) at the last epoch run."""
+    """Outcome of :func:`reduced_gd`, per network (first axis B).
 
-    loss: np.ndarray
+    status : (B,) str, why the network stopped: ``"crossed"`` (a kink reached a data point, or a
+        slope changed sign), ``"certified"`` (the pattern provably never changes again,
+        :mod:`theory.relu1d_certificate`), ``"degenerate"`` (no certificate possible: a side without
+        neurons or singular data moments; stopped at a certification check) or ``"cap"`` (n_epochs reached)
+    stop_epoch : (B,) int, the epoch at which it stopped (the crossing epoch for ``"crossed"``)
+    crossing_epoch : (B,) int, the crossing epoch, -1 for every other status
+    final_loss : (B,) loss at stop_epoch; for ``"crossed"`` at stop_epoch - 1, the last epoch the
+        reduced system describes (after a pattern change it no longer gives the loss)
+    loss : (B, n_epochs+1) loss curve, held at final_loss after that epoch; None unless ``record_loss``
+    Sigma, c, M : state at stop_epoch: (B, 2, 3, 3), (B,), (B, 2, 3, 3) per-side moments, output
+        bias and per-side maps theta_i(t) = M_sigma theta_i(0)
+    """
+
+    status: np.ndarray
+    stop_epoch: np.ndarray
     crossing_epoch: np.ndarray
+    final_loss: np.ndarray
+    loss: np.ndarray | None
     Sigma: np.ndarray
     c: np.ndarray
     M: np.ndarray
 
 
-def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, c0=None) -> ReducedTrajectory:
+def neurons_at(a0, w0, M):
+    """theta_i(t) = M_sigma(t) (a_i, 0, w_i)(0) for every neuron; (B, n) x2, (B, 2, 3, 3) -> (B, n, 3)."""
+    a0, w0 = np.atleast_2d(a0), np.atleast_2d(w0)
+    th0 = np.stack([a0, np.zeros_like(a0), w0], axis=-1)
+    Mi = np.where((a0 > 0)[..., None, None], M[:, None, 0], M[:, None, 1])
+    return np.einsum("bnij,bnj->bni", Mi, th0)
+
+
+def _next_check(t: int, every: int) -> int:
+    """Epoch of the certificate check after epoch t: every ``every`` epochs, then every t // 20."""
+    return t + max(every, t // 20)
+
+
+def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: int | None = None,
+               record_loss: bool = True, use_numba: bool = True) -> ReducedTrajectory:
     """Frozen-pattern GD of many networks with cost independent of their width.
 
     Parameters
     ----------
-    a0, w0 : array_like, shape (n_nets, n)
+    a0, w0 : array_like, shape (B, n)
         Initial slopes and output weights (b = 0).
     x, y : array_like, shape (P,)
-    p : array_like, shape (n_nets, P) or (P,)
-    h : float or array_like (n_nets,)
+    p : array_like, shape (B, P) or (P,)
+    h : float or array_like (B,)
     n_epochs : int
+        Epoch cap.
+    start : tuple (Sigma, c, M), optional
+        Resume from a state of an earlier run (e.g. ``(r.Sigma, r.c, r.M)`` of a
+        :class:`ReducedTrajectory` from the same a0, w0); epochs are counted from there.
+    certify_every : int, optional
+        Test :func:`theory.relu1d_certificate.frozen_pattern_certificate` (O(n) per network) every
+        max(certify_every, t // 20) epochs -- at most ~50 checks per decade of epochs, so long runs
+        at large n are not dominated by the checks; certified networks stop with status ``"certified"``.
+    record_loss : bool
+        Keep the whole loss curve (B x (n_epochs+1) floats).
+    use_numba : bool
+        Run the epochs in the compiled per-network kernel (same arithmetic as the NumPy loop, which
+        ``use_numba=False`` runs; they agree to round-off).
 
     The first epoch at which some neuron theta_i(t) = M_sigma(t) theta_i(0) has a kink -b_i/a_i
     reaching an inner data point (or its slope changing sign) is reported; after it the reduced
-    dynamics no longer describes GD, and that network's trajectory is frozen. The check costs O(1)
-    per network and epoch (extreme ratios w_i/a_i per side), so the whole run is independent of n.
+    dynamics no longer describes GD, and that network stops. The check costs O(1) per network and
+    epoch (extreme ratios w_i/a_i per side), so the run is independent of n except for the
+    certificates. Stopped networks leave the batch.
     """
     x, y, p = check_data(x, y, p)
     a0, w0 = np.atleast_2d(np.asarray(a0, float)), np.atleast_2d(np.asarray(w0, float))
     B, n = a0.shape
+    if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
+        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    if certify_every is not None and (not isinstance(certify_every, (int, np.integer)) or certify_every < 1):
+        raise ValueError(f"certify_every must be a positive integer or None, got {certify_every!r}")
     p = np.broadcast_to(p, (B, x.size))
     h = np.broadcast_to(np.asarray(h, float), (B,))
-    Sigma = side_moments(a0, np.zeros_like(a0), w0)
-    c = np.zeros(B) if c0 is None else np.asarray(c0, float).copy()
-    M = np.broadcast_to(np.eye(3), (B, 2, 3, 3)).copy()
+    if np.any(~np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError("h (step size) must be finite and > 0")
+    if certify_every is not None:
+        from .relu1d_certificate import frozen_pattern_certificate
+    if start is None:
+        Sigma_all = side_moments(a0, np.zeros_like(a0), w0)
+        c_all = np.zeros(B)
+        M_all = np.broadcast_to(np.eye(3), (B, 2, 3, 3)).copy()
+    else:
+        Sigma_all, c_all, M_all = (np.array(v, float) for v in start)
+        if Sigma_all.shape != (B, 2, 3, 3) or c_all.shape != (B,) or M_all.shape != (B, 2, 3, 3):
+            raise ValueError("start must be (Sigma (B, 2, 3, 3), c (B,), M (B, 2, 3, 3)) for the B networks of a0")
+    status = np.full(B, "cap", dtype="<U10")
+    stop = np.full(B, n_epochs, dtype=np.int64)
+    final = np.empty(B)
+    loss = np.full((B, n_epochs + 1), np.nan) if record_loss else None
     pos = x > 0
     sides = (pos, ~pos)
-    sgn = (a0 > 0)
-    crossing = np.full(B, -1, dtype=np.int64)
-    alive = np.ones(B, bool)
-    loss = np.empty((B, n_epochs + 1))
-    # inner data points per side: kinks must stay strictly inside (x_-max, x_+min)
-    lo, hi = x[~pos].max(), x[pos].min()
+    lo, hi = x[~pos].max(), x[pos].min()       # kinks must stay strictly inside (lo, hi)
+    sgn = a0 > 0
     r = w0 / a0
     has = np.stack([sgn.any(-1), (~sgn).any(-1)], axis=-1)                     # (B, 2): side has neurons
     rmin = np.stack([np.where(sgn, r, np.inf).min(-1), np.where(~sgn, r, np.inf).min(-1)], axis=-1)
     rmax = np.stack([np.where(sgn, r, -np.inf).max(-1), np.where(~sgn, r, -np.inf).max(-1)], axis=-1)
     rmin, rmax = np.where(has, rmin, 0.0), np.where(has, rmax, 0.0)
-    for t in range(n_epochs + 1):
-        f = np.empty((B, x.size))
+    idx = np.arange(B)
+    Sigma, c, M, P, H = Sigma_all, c_all, M_all, np.asarray(p), np.asarray(h)
+
+    def retire(out, why, t, L):
+        ids = idx[out]
+        status[ids], stop[ids], final[ids] = why, (t if np.isscalar(t) else t[out]), L[out]
+        Sigma_all[ids], c_all[ids], M_all[ids] = Sigma[out], c[out], M[out]
+
+    t = 0
+    while use_numba and idx.size:
+        from ._relu1d_reduced_numba import reduced_chunk
+        t1 = n_epochs if certify_every is None else min(n_epochs, _next_check(t, certify_every))
+        hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
+        cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
+        Sigma, c, M = (np.ascontiguousarray(v) for v in (Sigma, c, M))
+        reduced_chunk(Sigma, c, M, np.ascontiguousarray(P), np.ascontiguousarray(H), x, y, pos, rmin, rmax, has,
+                      lo, hi, t, t1 - t, hit, L, cv, bool(record_loss))
+        if record_loss:
+            loss[idx, t:t1 + 1] = cv
+        out = hit >= 0
+        retire(out, "crossed", hit, L)
+        if certify_every is not None and t1 < n_epochs:
+            m = ~out
+            cert = frozen_pattern_certificate(x, y, P[m], H[m], neurons_at(a0[idx[m]], w0[idx[m]], M[m]), c[m])
+            for flag, why in ((cert.certified, "certified"), (cert.degenerate, "degenerate")):
+                sel = np.zeros(idx.size, bool)
+                sel[m] = flag
+                retire(sel, why, t1, L)
+                out |= sel
+        if t1 == n_epochs:
+            retire(~out, "cap", t1, L)
+            break
+        keep = ~out
+        idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
+        rmin, rmax, has = rmin[keep], rmax[keep], has[keep]
+        t = t1
+    check = None if certify_every is None else _next_check(0, certify_every)
+    for t in range(0 if not use_numba else n_epochs + 1, n_epochs + 1):
+        f = np.empty((idx.size, x.size))
         for k, side in enumerate(sides):
             f[:, side] = c[:, None] + Sigma[:, k, 2, 0][:, None] * x[side] + Sigma[:, k, 2, 1][:, None]
-        e = p * (y - f)
-        loss[:, t] = np.where(alive, 0.5 * (e * (y - f)).sum(-1), loss[:, t - 1] if t else 0.0)
+        e = P * (y - f)
+        L = 0.5 * (e * (y - f)).sum(-1)
+        if record_loss:
+            loss[idx, t] = L
+        out = np.zeros(idx.size, bool)
+        if check is not None and t == check and t < n_epochs:
+            check = _next_check(t, certify_every)
+            cert = frozen_pattern_certificate(x, y, P, H, neurons_at(a0[idx], w0[idx], M), c)
+            retire(cert.certified, "certified", t, L)
+            retire(cert.degenerate, "degenerate", t, L)
+            out = cert.certified | cert.degenerate
         if t == n_epochs:
+            retire(~out, "cap", t, L)
             break
-        Qs = np.zeros((B, 2, 3, 3))
+        if out.any():
+            keep = ~out
+            idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
+            e, L, rmin, rmax, has = e[keep], L[keep], rmin[keep], rmax[keep], has[keep]
+            if not idx.size:
+                break
+        Qs = np.zeros((idx.size, 2, 3, 3))
         for k, side in enumerate(sides):
             u0 = (e[:, side] * x[side]).sum(-1)
             u1 = e[:, side].sum(-1)
             Qs[:, k, 0, 2] = Qs[:, k, 2, 0] = u0
             Qs[:, k, 1, 2] = Qs[:, k, 2, 1] = u1
-        step = np.eye(3) + h[:, None, None, None] * Qs
-        upd = alive[:, None, None, None]
-        Sigma = np.where(upd, step @ Sigma @ np.swapaxes(step, -1, -2), Sigma)
-        M = np.where(upd, step @ M, M)
-        c = np.where(alive, c + h * e.sum(-1), c)
+        step = np.eye(3) + H[:, None, None, None] * Qs
+        Sigma = step @ Sigma @ np.swapaxes(step, -1, -2)
+        M = step @ M
+        c = c + H * e.sum(-1)
         # neuron i of side k: (a, b)(t) = a_i(0) (M00 + r_i M02, M10 + r_i M12), r_i = w_i(0)/a_i(0).
         # Its slope flips iff M00 + r M02 <= 0 (linear in r) and its kink -(M10 + r M12)/(M00 + r M02)
         # is monotone in r between poles: checking each side's extreme r decides every neuron, O(1).
-        out = np.zeros(B, bool)
+        hit = np.zeros(idx.size, bool)
         for k in range(2):
-            for r in (rmin[:, k], rmax[:, k]):
-                den = M[:, k, 0, 0] + r * M[:, k, 0, 2]
-                num = M[:, k, 1, 0] + r * M[:, k, 1, 2]
+            for rr in (rmin[:, k], rmax[:, k]):
+                den = M[:, k, 0, 0] + rr * M[:, k, 0, 2]
+                num = M[:, k, 1, 0] + rr * M[:, k, 1, 2]
                 kink = -num / np.where(den > 0, den, 1.0)
-                bad = (den <= 0) | (kink <= lo) | (kink >= hi)     # the kink must stay between the inner points
-                out |= bad & has[:, k]
-        hit = alive & out
-        crossing[hit] = t + 1
-        alive &= ~hit
-    return ReducedTrajectory(loss, crossing, Sigma, c, M)
+                bad = (den <= 0) | (kink <= lo) | (kink >= hi)
+                hit |= bad & has[:, k]
+        if hit.any():
+            retire(hit, "crossed", t + 1, L)       # final loss: the last frozen epoch t
+            keep = ~hit
+            idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
+            rmin, rmax, has = rmin[keep], rmax[keep], has[keep]
+            if not idx.size:
+                break
+    if record_loss:           # frozen after the stop epoch
+        ep = np.arange(n_epochs + 1)[None, :]
+        crossing = status == "crossed"
+        loss = np.where(ep > (stop - crossing)[:, None], final[:, None], loss)
+    crossing = np.where(status == "crossed", stop, -1)
+    return ReducedTrajectory(status, stop, crossing, final, loss, Sigma_all, c_all, M_all)

@@ -1,23 +1,41 @@
 """Holzmueller & Steinwart, "Training two-layer ReLU networks with gradient descent is inconsistent",
 arXiv:2002.04861 (JMLR 2022). Data, initialisation and loss: theory.relu1d (THEORY.md E).
 
-Only the claims that need no certificate are here: the width-independent reduced system, and the
-negative control (whose crossing fraction by an epoch cap is a *lower* bound on the probability of
-ever crossing, which is the direction that claim needs). The decay of the crossing probability with
-n needs an upper bound, i.e. the paper's certificate that no kink will ever cross; it is not
-implemented yet (issue 6 stays open).
+Every network is decided: it either crosses (a kink reaches a data point, seen exactly by the
+reduced system) or is certified never to cross (:mod:`theory.relu1d_certificate`). Networks still
+undecided at the epoch cap, or degenerate, are counted as crossed, so the estimated crossing
+probability is an upper bound on the probability of ever crossing -- the direction claim 3 needs.
+The negative control needs the other direction (crossed by the cap: a lower bound).
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
 
-from sims.relu1d import crossing_task, draw_relu1d_init, train_relu1d_gd
-from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
+from sims.relu1d import crossing_task, draw_relu1d_init, train_relu1d
+from theory.relu1d import (PAPER_X, PAPER_Y, empirical_weights, frozen_limit_loss, large_step, neurons_at, reduced_gd,
+                           side_moments)
+from theory.relu1d_certificate import frozen_pattern_certificate
 from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, Verdict, proportion_test
+from validations.stats import ALPHA, Verdict, proportion_test, slope_test
 
 PAPER = dict(paper="Holzmueller & Steinwart 2020", arxiv="2002.04861")
+N_NETS = 1000
+CAP = 2_000_000        # epochs; every network of the CI widths is decided by ~70 000
+
+
+@functools.lru_cache(maxsize=None)
+def decided_run(seed: int, n: int, n_nets: int = N_NETS):
+    """He init, weights from N = n^2 samples, large step; reduced GD until each network crosses or is certified."""
+    ss = np.random.SeedSequence([seed, n, 6])
+    s_init, s_data = ss.spawn(2)
+    a0, w0 = draw_relu1d_init(n, n_nets, seed=s_init)
+    p = empirical_weights(n * n, n_nets, seed=s_data)
+    h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, CAP, certify_every=500, record_loss=False)
+    return a0, w0, p, h, red
 
 
 @pytest.mark.claim(ref="section 4 (frozen activation patterns); THEORY.md E", **PAPER)
@@ -35,7 +53,7 @@ def test_reduced_system_reproduces_full_gd_until_the_first_pattern_change(claim,
     p = empirical_weights(n * n, 300, seed=np.random.SeedSequence([seed, n, 1]))
     h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if step == "large" else np.full(300, 0.01 / n)
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 600)
-    full = train_relu1d_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 600, record_loss=True, chunk_epochs=600)
+    full = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 600, record_loss=True, check_every=600)
     same = int(np.sum(full.crossing_epoch == red.crossing_epoch))
     claim.check(Verdict("networks with identical crossing epoch", "exact agreement", same, 300, 0.0, 1.0, same == 300,
                         0.0, {"crossed": int((full.crossing_epoch >= 0).sum())}))
@@ -69,7 +87,8 @@ def test_swapped_initialisation_keeps_crossing_likely_at_every_width(claim, seed
     ns = (16, 32, 64)
     fr = []
     for j, n in enumerate(ns):
-        crossed = crossing_task(n, 1000, 1500, init="swapped", seed=np.random.SeedSequence([seed, j]))["crossing_epoch"]
+        crossed = crossing_task(n, 1000, 1500, init="swapped", seed=np.random.SeedSequence([seed, j]),
+                                certify_every=None)["crossing_epoch"]
         k = int((crossed >= 0).sum())
         fr.append(k / 1000)
         claim.check(proportion_test(k, 1000, lower=0.5, alpha=ALPHA / 3, name=f"swapped init n={n}: crossed by epoch 1500"))
@@ -79,5 +98,146 @@ def test_swapped_initialisation_keeps_crossing_likely_at_every_width(claim, seed
         theory_vs_sim(ax[0], ns, 2 / np.sqrt(ns), sim_mean=fr, sim_se=np.sqrt(np.array(fr) * (1 - np.array(fr)) / 1000),
                       logx=True, label_theory="2 n^-1/2 (He reference line)", label_sim="swapped init: crossed")
         ax[0].set(xlabel="n", ylabel="fraction crossed", title="negative control")
+        return f
+    claim.figure(fig)
+
+
+def _sizes(request):
+    """Widths and networks per width: CI (16, 32, 64) x 1000; slow (16 ... 512) x 4000."""
+    return ((16, 32, 64, 128, 256, 512), 4000) if request.node.get_closest_marker("slow") else ((16, 32, 64), N_NETS)
+
+
+@pytest.mark.claim(ref="Figure 2 (probability of a crossing vs n, reference line 2 n^-1/2); section 5", **PAPER)
+@pytest.mark.parametrize("size", ["ci", pytest.param("slow", marks=pytest.mark.slow)])
+def test_crossing_probability_decays_like_the_reference_line(claim, seed, request, size):
+    """The probability that a kink ever crosses a data point decays with n like 2 n^-1/2, so the bad event's tends to 1.
+
+    1000 networks per n (16, 32, 64; slow: 4000 per n up to 512), He init, weights from N = n^2 samples,
+    large step, every network decided (crossed, or certified never to cross; undecided and
+    degenerate count as crossed). Assertions (alpha split over them): (a) at each n the exact
+    Clopper-Pearson CI of the crossing probability lies below 2 n^-1/2; (b) the log-log slope
+    over n has a bootstrap CI below 0 and containing -1/2. Power: the slope CI half-width is
+    ~0.2, so a probability that does not decay (slope 0, as with swapped init) or decays like
+    n^-1 fails (b); a probability 20% above the line at n = 64 fails (a).
+    """
+    ns, n_nets = _sizes(request)
+    k_alpha = ALPHA / (len(ns) + 1)
+    bad, decided = [], []
+    for n in ns:
+        *_, red = decided_run(seed, n, n_nets)
+        crossed = red.status != "certified"
+        bad.append(crossed.astype(float))
+        decided.append(int(np.isin(red.status, ("crossed", "certified")).sum()))
+        claim.check(proportion_test(int(crossed.sum()), crossed.size, upper=2 / np.sqrt(n), alpha=k_alpha,
+                                    name=f"n={n}: P(some kink ever crosses) [undecided count as crossed]"))
+    v = slope_test(ns, bad, expected=-0.5, upper=0.0, alpha=k_alpha, n_boot=4000, seed=seed,
+                   name="log-log slope of the crossing probability in n")
+    v.details["decided"] = decided
+    claim.check(v)
+
+    def fig():
+        f, ax = new_figure(1)
+        fr = np.array([b.mean() for b in bad])
+        theory_vs_sim(ax[0], ns, 2 / np.sqrt(ns), sim_mean=fr, sim_se=np.sqrt(fr * (1 - fr) / n_nets), logx=True,
+                      logy=True, label_theory="2 n^-1/2 (paper's reference line)", label_sim="P(kink ever crosses)")
+        ax[0].set(xlabel="n (width)", ylabel="probability", title="He init, large step, N = n^2")
+        return f
+    claim.figure(fig)
+
+
+@pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); THEORY.md E", **PAPER)
+def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, seed):
+    """Certified networks never cross, converge to L* at the certified rate, and keep population risk >= 1.
+
+    Per n in (16, 32, 64), 200 networks certified in the claim-3 runs are continued (reduced GD,
+    exact while no kink crosses, and it detects any crossing) without further checks: (a) after
+    2000 epochs every excess loss L - L* is <= 1/2 (q^2000 |psi_T|)^2 + 1e-13 (the certificate's
+    own contraction bound; the loss is L* + |psi|^2/2 exactly); (b) after 40 000 more epochs no
+    network has crossed; (c) every final network's risk under the population (uniform weights on
+    the six points, Bayes risk 0) is >= 1 - 1e-9, the risk of the best function linear on each
+    side: the excess risk stays >= 1 at every n. Any network that escapes its frozen pattern,
+    or a certificate whose rate is too optimistic, fails (a) or (b).
+    """
+    ns = (16, 32, 64)
+    pop = np.full(6, 1 / 6)
+    risks = []
+    for n in ns:
+        a0, w0, p, h, red = decided_run(seed, n)
+        m = np.nonzero(red.status == "certified")[0][:200]
+        a0, w0, p, h = a0[m], w0[m], p[m], h[m]
+        cert = frozen_pattern_certificate(PAPER_X, PAPER_Y, p, h, neurons_at(a0, w0, red.M[m]), red.c[m])
+        short = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 2000, start=(red.Sigma[m], red.c[m], red.M[m]),
+                           record_loss=False)
+        excess = short.final_loss - frozen_limit_loss(PAPER_X, PAPER_Y, p)
+        ratio = float(np.max((excess - 1e-13) / (0.5 * (cert.rate**2000 * cert.psi_norm) ** 2)))
+        claim.check(Verdict(f"n={n}: max (L - L* - 1e-13) / certified bound after 2000 epochs", "deterministic bound",
+                            ratio, 1.0, 0.0, 0.0, bool(cert.certified.all() and ratio <= 1.0), 0.0,
+                            {"networks": int(m.size)}))
+        long = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 40_000, start=(short.Sigma, short.c, short.M),
+                          record_loss=False)
+        crossed = int((long.status == "crossed").sum())
+        claim.check(Verdict(f"n={n}: certified networks that cross within 42 000 further epochs", "exact count",
+                            crossed, 0, 0.0, 1.0, crossed == 0, 0.0, {}))
+        f = np.empty((m.size, 6))
+        for k, side in enumerate((PAPER_X > 0, PAPER_X < 0)):
+            f[:, side] = long.c[:, None] + long.Sigma[:, k, 2, 0][:, None] * PAPER_X[side] + long.Sigma[:, k, 2, 1][:, None]
+        risk = 0.5 * ((f - PAPER_Y) ** 2 * pop).sum(-1)
+        risks.append(risk)
+        lo = float(risk.min())
+        claim.check(Verdict(f"n={n}: min population risk of certified networks (Bayes risk 0)",
+                            "exact lower bound L*(uniform) = 1", lo, 1.0, 1e-9, 0.0, lo >= 1 - 1e-9, 0.0,
+                            {"mean": float(risk.mean())}))
+
+    def fig():
+        fg, ax = new_figure(1)
+        theory_vs_sim(ax[0], ns, np.ones(len(ns)), sim_samples=np.array(risks).T, logx=True,
+                      label_theory="L* (uniform) = 1", label_sim="population risk, certified nets")
+        ax[0].set(xlabel="n", ylabel="excess risk over Bayes (0)", title="frozen networks stay bad")
+        return fg
+    claim.figure(fig)
+
+
+@pytest.mark.claim(ref="section 6, 2-D star dataset (11 rays, radii 0.9/1.0/1.1)", **PAPER)
+def test_star_dataset_patterns_change_at_once_but_the_loss_stays_at_the_ray_linear_fit(claim, seed):
+    """On the 2-D star data the activation pattern changes within a few epochs, yet the loss plateaus at the ray-linear fit.
+
+    200 networks per n in (16, 32, 64), He init for fan-in 2, weights from N = n^2 samples, large
+    step 1/lambda_max of the full tangent kernel, 3000 epochs. Prediction (a): every hyperplane
+    starts through the origin, and the smallest angle between the n hyperplanes and the 11 rays
+    is O(1/(11 n)), so the first GD steps already move some hyperplane across a data point: the
+    exact CI of the fraction of networks whose pattern is unchanged at epoch 3000 lies below 0.05
+    (fails if the 1-D mechanism -- kinks far from every data point -- carried over). (b) The loss
+    of most networks is still >= (1 - 1e-6) x the per-ray linear-fit loss (the best loss of a
+    function affine in the radius on every ray) at epoch 3000: CI of that fraction above 1/2.
+    Minimal detectable deviation: a fraction of 0.1 unchanged patterns fails (a) (CI half-width
+    ~0.03 at 0 out of 200), a plateau fraction of 0.4 fails (b).
+    """
+    from sims.relu_nd import draw_relu_nd_init, ntk_large_step, ray_limit_loss, star_dataset, train_relu_nd_gd
+    X, y = star_dataset(11, 0.1)
+    ns = (16, 32, 64)
+    fr = []
+    for j, n in enumerate(ns):
+        ss = np.random.SeedSequence([seed, n, 5])
+        s_init, s_data = ss.spawn(2)
+        A0, w0 = draw_relu_nd_init(n, 2, 200, seed=s_init)
+        p = np.random.default_rng(s_data).multinomial(n * n, np.full(len(y), 1 / len(y)), size=200) / (n * n)
+        h = ntk_large_step(A0, w0, X, p)
+        Lray = ray_limit_loss(X, y, p)
+        crossed, below, _ = train_relu_nd_gd(A0, w0, X, y, p, h, 3000, threshold=(1 - 1e-6) * Lray,
+                                             stop_at_crossing=False)
+        same, plateau = int((crossed < 0).sum()), int((below < 0).sum())
+        fr.append((same / 200, plateau / 200))
+        claim.check(proportion_test(same, 200, upper=0.05, alpha=ALPHA / 6,
+                                    name=f"n={n}: pattern unchanged at epoch 3000"))
+        claim.check(proportion_test(plateau, 200, lower=0.5, alpha=ALPHA / 6,
+                                    name=f"n={n}: loss still >= ray-linear fit at epoch 3000"))
+
+    def fig():
+        f, ax = new_figure(1)
+        fr_ = np.array(fr)
+        for k, (lab, col) in enumerate((("pattern unchanged", "C0"), ("loss >= ray-linear fit", "C1"))):
+            theory_vs_sim(ax[0], ns, None, sim_mean=fr_[:, k], sim_se=np.sqrt(fr_[:, k] * (1 - fr_[:, k]) / 200),
+                          logx=True, label_sim=lab, color=col)
+        ax[0].set(xlabel="n", ylabel="fraction at epoch 3000", title="2-D star data, large step")
         return f
     claim.figure(fig)

@@ -1,0 +1,141 @@
+r"""Two-layer ReLU networks on d-dimensional inputs under GD: the star dataset of Holzmueller & Steinwart.
+
+arXiv:2002.04861 (JMLR 2022), Section 6 (2-D "star" data): k rays at angles 2 pi i/k, three points
+per ray at radii (1 - dist, 1, 1 + dist) with labels (1, -2, 1). Network
+f(x) = c + sum_i w_i relu(a_i . x + b_i), He initialisation for fan-in d (a_i ~ N(0, (2/d) I_d),
+w ~ N(0, 2/n), b = c = 0: every hyperplane passes through the origin), loss
+L = 1/2 sum_j p_j (f(x_j) - y_j)^2 with weights p from an empirical sample of N = n^2 points.
+
+While the activation pattern 1[a_i . x_j + b_i > 0] is unchanged, f restricted to one ray's data is
+affine in the radius, so the loss cannot go below the per-ray weighted least-squares loss
+:func:`ray_limit_loss` (a lower bound for every frozen network); fitting the labels (1, -2, 1)
+along a ray needs a kink between its points.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .backends import as_seed_sequence
+
+__all__ = ["star_dataset", "draw_relu_nd_init", "ntk_large_step", "ray_limit_loss", "train_relu_nd_gd"]
+
+
+def star_dataset(k: int = 11, dist: float = 0.1):
+    """Points (3k, 2) and labels (3k,) of the star dataset (ray i at angle 2 pi i / k)."""
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k (number of rays) must be an integer >= 1, got {k!r}")
+    if not 0 < dist < 1:
+        raise ValueError(f"dist must lie in (0, 1), got {dist!r}")
+    ang = 2 * np.pi * np.arange(k) / k
+    u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
+    r = np.array([1 - dist, 1.0, 1 + dist])
+    X = (u[:, None, :] * r[None, :, None]).reshape(-1, 2)
+    return X, np.tile([1.0, -2.0, 1.0], k)
+
+
+def draw_relu_nd_init(n: int, d: int, n_nets: int, seed=0):
+    """He initialisation: A (n_nets, n, d) ~ N(0, 2/d), w (n_nets, n) ~ N(0, 2/n); b = c = 0."""
+    for name, v in (("n (width)", n), ("d", d), ("n_nets", n_nets)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
+    return rng.normal(0, math.sqrt(2.0 / d), (n_nets, n, d)), rng.normal(0, math.sqrt(2.0 / n), (n_nets, n))
+
+
+def _check(X, y, p, B=None):
+    X, y = np.asarray(X, float), np.asarray(y, float)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+        raise ValueError("X must be finite (P, d) and y finite (P,)")
+    p = np.asarray(p, float)
+    if p.shape[-1] != X.shape[0] or np.any(p < 0) or not np.all(np.isfinite(p)):
+        raise ValueError("p must be non-negative finite weights, one per data point")
+    if B is not None:
+        p = np.broadcast_to(p, (B, X.shape[0])).copy()
+    return X, y, p
+
+
+def ntk_large_step(A, w, X, p):
+    """h = 1/lambda_max(P^1/2 Theta P^1/2) with Theta the tangent kernel (all parameters) at (A, b = 0, w, c = 0).
+
+    Theta(x, x') = sum_i [w_i^2 1_i(x) 1_i(x') (x . x' + 1) + relu_i(x) relu_i(x')] + 1; shapes
+    A (B, n, d), w (B, n), X (P, d), p (B, P) or (P,) -> (B,).
+    """
+    X, _, p = _check(X, np.zeros(len(X)), p, A.shape[0])
+    pre = np.einsum("bnd,pd->bnp", A, X)
+    act = (pre > 0).astype(float)
+    rel = np.maximum(pre, 0)
+    wa = w[:, :, None] * act
+    K = np.einsum("bnp,bnq->bpq", wa, wa) * (X @ X.T + 1) + np.einsum("bnp,bnq->bpq", rel, rel) + 1
+    sp = np.sqrt(p)
+    return 1.0 / np.linalg.eigvalsh(sp[:, :, None] * K * sp[:, None, :])[:, -1]
+
+
+def ray_limit_loss(X, y, p, tol: float = 1e-9):
+    """1/2 sum_rays min_{s,t} sum_{j in ray} p_j (y_j - s |x_j| - t)^2: lower bound on the loss of any network
+    whose activation pattern equals one with every kink off the data (f affine in |x| on each ray).
+
+    Rays are groups of points with the same direction (to ``tol``); p (..., P) -> (...).
+    """
+    X, y, p = _check(X, y, p)
+    rad = np.linalg.norm(X, axis=1)
+    if np.any(rad == 0):
+        raise ValueError("X must not contain the origin")
+    u = X / rad[:, None]
+    out = np.zeros(p.shape[:-1])
+    seen = np.zeros(len(X), bool)
+    for j in range(len(X)):
+        if seen[j]:
+            continue
+        g = np.linalg.norm(u - u[j], axis=1) < tol
+        seen |= g
+        ps, rs, ys = p[..., g], rad[g], y[g]
+        W = np.maximum(ps.sum(-1), 1e-300)
+        mr, my = (ps * rs).sum(-1) / W, (ps * ys).sum(-1) / W
+        sxx = (ps * (rs - mr[..., None]) ** 2).sum(-1)
+        sxy = (ps * (rs - mr[..., None]) * (ys - my[..., None])).sum(-1)
+        syy = (ps * (ys - my[..., None]) ** 2).sum(-1)
+        out = out + 0.5 * (syy - np.where(sxx > 0, sxy**2 / np.where(sxx > 0, sxx, 1), 0.0))
+    return out
+
+
+def train_relu_nd_gd(A0, w0, X, y, p, h, n_epochs: int, *, threshold=None, stop_at_crossing: bool = True):
+    """Full-batch GD of every network for ``n_epochs`` (or until its activation pattern changes).
+
+    Parameters
+    ----------
+    A0 : array_like (B, n, d); w0 : (B, n); X : (P, d); y : (P,); p : (B, P) or (P,); h : float or (B,)
+    threshold : array_like (B,), optional
+        Loss level whose first undercut is recorded (e.g. ``(1 - 1e-6) * ray_limit_loss``: the
+        network has left the frozen-pattern regime in function space).
+    stop_at_crossing : bool
+        Stop a network at its first pattern change (else run every network to ``n_epochs``).
+
+    Returns
+    -------
+    crossing_epoch : (B,) int, first epoch with a pattern change (-1: none)
+    below_epoch : (B,) int, first epoch with loss < threshold (-1: none, or no threshold)
+    final_loss : (B,) loss at the last epoch run
+    """
+    A0 = np.asarray(A0, float)
+    if A0.ndim != 3:
+        raise ValueError(f"A0 must have shape (B, n, d), got {A0.shape}")
+    B, n, d = A0.shape
+    w0 = np.asarray(w0, float)
+    if w0.shape != (B, n):
+        raise ValueError(f"w0 must have shape {(B, n)}, got {w0.shape}")
+    X, y, p = _check(X, y, p, B)
+    if X.shape[1] != d:
+        raise ValueError(f"X has {X.shape[1]} features but A0 has d = {d}")
+    h = np.broadcast_to(np.asarray(h, float), (B,)).copy()
+    if np.any(~np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError("h (step size) must be finite and > 0")
+    if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
+        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    from ._relu_nd_numba import gd_nd_kernel
+    thr = np.full(B, -np.inf) if threshold is None else np.broadcast_to(np.asarray(threshold, float), (B,)).copy()
+    crossing, below, final = np.empty(B, dtype=np.int64), np.empty(B, dtype=np.int64), np.empty(B)
+    gd_nd_kernel(A0.copy(), np.zeros((B, n)), w0.copy(), np.zeros(B), p, h, np.ascontiguousarray(X), y,
+                 int(n_epochs), crossing, final, thr, below, bool(stop_at_crossing))
+    return crossing, below, final
