@@ -106,7 +106,7 @@ def frozen_pattern_certificate(x, y, p, h, theta, c, *, safety: float = 1e-9) ->
     p = np.broadcast_to(p, (B, x.size))
     h = np.broadcast_to(np.asarray(h, float), (B,))
     c = np.broadcast_to(np.asarray(c, float), (B,))
-    a, b, w = theta[..., 0], theta[..., 1], theta[..., 2]
+    a, b = theta[..., 0], theta[..., 1]
     pos = x > 0
     x_in = min(x[pos].min(), -x[~pos].max())
     F = np.stack([x, np.ones_like(x)], axis=-1)                                   # (P, 2)
