@@ -1,8 +1,9 @@
 """Numba kernel of full-batch GD for many 1-D ReLU networks (see :mod:`sims.relu1d`).
 
-Same arithmetic as the array-API trainer, fused per epoch and parallel over networks; the
-activation pattern at every data point is compared with the initial one at every epoch (in the
-forward pass that follows each update, so no separate check pass).
+Same arithmetic as the array-API trainer up to the order of the sums (reassociation is allowed so
+that the loops over neurons vectorise; NaN/inf semantics are kept), fused per epoch and parallel
+over networks. Data-major layout: every inner loop runs over the neurons. The activation pattern
+at every data point is compared with the initial one in the forward pass after each update.
 """
 from __future__ import annotations
 
@@ -10,36 +11,42 @@ import numpy as np
 from numba import njit, prange
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract", "nsz"})
 def gd_kernel(a, b, w, c, p, h, x, y, n_epochs, crossing, final_loss, curve, record):
     B, n = a.shape
     P = x.size
     for k in prange(B):
-        pre = np.empty((n, P))
+        ak, bk, wk = a[k], b[k], w[k]
+        rel = np.empty((P, n))
+        ind = np.empty((P, n))
+        sign0 = np.empty((P, n), dtype=np.bool_)
         f = np.empty(P)
         r = np.empty(P)
-        sign0 = np.empty((n, P), dtype=np.bool_)
-        for i in range(n):
-            for j in range(P):
-                sign0[i, j] = a[k, i] * x[j] + b[k, i] > 0.0
+        ga, gb, gw = np.empty(n), np.empty(n), np.empty(n)
+        for j in range(P):
+            for i in range(n):
+                sign0[j, i] = ak[i] * x[j] + bk[i] > 0.0
         hit = -1
         for t in range(n_epochs + 1):
-            for j in range(P):
-                f[j] = c[k]
             changed = False
-            for i in range(n):
-                for j in range(P):
-                    v = a[k, i] * x[j] + b[k, i]
-                    pre[i, j] = v
+            for j in range(P):
+                acc = c[k]
+                xj = x[j]
+                for i in range(n):
+                    v = ak[i] * xj + bk[i]
                     on = v > 0.0
-                    if on != sign0[i, j]:          # the pattern check of the previous update, fused here
-                        changed = True
-                    if on:
-                        f[j] += w[k, i] * v
+                    changed |= on != sign0[j, i]       # pattern check of the previous update, fused here
+                    o = 1.0 if on else 0.0
+                    ind[j, i] = o
+                    rel[j, i] = v * o
+                    acc += wk[i] * v * o
+                f[j] = acc
             L = 0.0
+            gc = 0.0
             for j in range(P):
                 d = f[j] - y[j]
                 r[j] = p[k, j] * d
+                gc += r[j]
                 L += 0.5 * p[k, j] * d * d
             if record:
                 curve[k, t] = L
@@ -49,22 +56,23 @@ def gd_kernel(a, b, w, c, p, h, x, y, n_epochs, crossing, final_loss, curve, rec
                 break
             if t == n_epochs:
                 break
-            gc = 0.0
-            for j in range(P):
-                gc += r[j]
             for i in range(n):
-                ga = 0.0
-                gb = 0.0
-                gw = 0.0
-                for j in range(P):
-                    if pre[i, j] > 0.0:
-                        ga += r[j] * x[j]
-                        gb += r[j]
-                        gw += r[j] * pre[i, j]
-                ai = a[k, i] - h[k] * w[k, i] * ga
-                bi = b[k, i] - h[k] * w[k, i] * gb
-                w[k, i] = w[k, i] - h[k] * gw
-                a[k, i] = ai
-                b[k, i] = bi
-            c[k] = c[k] - h[k] * gc
+                ga[i] = 0.0
+                gb[i] = 0.0
+                gw[i] = 0.0
+            for j in range(P):
+                rj = r[j]
+                rx = rj * x[j]
+                for i in range(n):
+                    o = ind[j, i]
+                    ga[i] += rx * o
+                    gb[i] += rj * o
+                    gw[i] += rj * rel[j, i]
+            hk = h[k]
+            for i in range(n):
+                wi = wk[i]
+                ak[i] -= hk * wi * ga[i]
+                bk[i] -= hk * wi * gb[i]
+                wk[i] = wi - hk * gw[i]
+            c[k] -= hk * gc
         crossing[k] = hit
