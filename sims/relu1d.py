@@ -30,7 +30,7 @@ from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, get_backend
 
-__all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "crossing_task"]
+__all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "paper_networks", "crossing_task"]
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 
@@ -201,6 +201,7 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             if record_loss:
                 curve[idx, t:t + steps + 1] = cv            # NaN after a network's crossing
             Lh = fl
+            f = forward(a, b, w, c)[1] if patience else None
             ah, bh, wh, ch = a, b, w, c
         else:
             go = xp.ones_like(Hs)
@@ -249,8 +250,7 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             cert = frozen_pattern_certificate(x, y, p[idx], h[idx], np.stack([ah, bh, wh], axis=-1), ch)
             why[~done & cert.certified] = "certified"
         if patience and t < n_epochs:
-            fv = ch[:, None] + np.sum(wh[:, :, None] * np.maximum(ah[:, :, None] * x + bh[:, :, None], 0), axis=1)
-            vl = 0.5 * np.sum(p_val[idx] * (fv - y) ** 2, axis=1)
+            vl = 0.5 * np.sum(p_val[idx] * (bk.to_numpy(f) - y) ** 2, axis=1)
             better = vl < best_val[idx] - min_delta
             best_val[idx] = np.where(better, vl, best_val[idx])
             wait[idx] = np.where(better, 0, wait[idx] + 1)
@@ -285,26 +285,32 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
                        best_val, curve, (out_a, out_b, out_w, out_c))
 
 
-def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: str = "large", *, seed,
-                  certify_every: int | None = 500):
-    """One sweep task (:func:`sims.sweep.run_sweep`): decide the bad event for ``n_nets`` networks of width n.
-
-    Weights p from an empirical sample of N = n^2 points, GD on the paper's data with the large
-    step h = 1/lambda_max (``step="large"``) or h = 0.01/n (``"small"``), run on the
-    width-independent reduced system (exact until the first crossing) with the never-cross
-    certificate every ``certify_every`` epochs (None: no certificate).
-    Returns {"status": (n_nets,) str (crossed / certified / degenerate / cap), "stop_epoch",
-    "crossing_epoch" (-1: none), "final_loss"}.
-    """
-    from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
+def paper_networks(n: int, n_nets: int, init: str = "he", step: str = "large", *, seed):
+    """The paper's Monte Carlo set-up: initial (a0, w0) (n_nets, n), weights p (n_nets, 6) from an empirical
+    sample of N = n^2 points, and the step h (n_nets,): 1/lambda_max (``"large"``) or 0.01/n (``"small"``).
+    One SeedSequence child for the initialisation, one for the data."""
+    from theory.relu1d import PAPER_X, empirical_weights, large_step, side_moments
     if step not in ("large", "small"):
         raise ValueError(f"step must be 'large' or 'small', got {step!r}")
-    ss = as_seed_sequence(seed)
-    s_init, s_data = ss.spawn(2)
+    s_init, s_data = as_seed_sequence(seed).spawn(2)
     a0, w0 = draw_relu1d_init(n, n_nets, seed=s_init, init=init)
     p = empirical_weights(n * n, n_nets, seed=s_data)
     h = (large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if step == "large"
          else np.full(n_nets, 0.01 / n))
+    return a0, w0, p, h
+
+
+def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: str = "large", *, seed,
+                  certify_every: int | None = 500):
+    """One sweep task (:func:`sims.sweep.run_sweep`): decide the bad event for ``n_nets`` networks of width n.
+
+    Set-up of :func:`paper_networks`; GD run on the width-independent reduced system (exact until
+    the first crossing) with the never-cross certificate every ``certify_every`` epochs (None: no
+    certificate). Returns {"status": (n_nets,) str (crossed / certified / degenerate / cap),
+    "stop_epoch", "crossing_epoch" (-1: none), "final_loss"}.
+    """
+    from theory.relu1d import PAPER_X, PAPER_Y, reduced_gd
+    a0, w0, p, h = paper_networks(n, n_nets, init, step, seed=seed)
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, int(n_epochs), certify_every=certify_every, record_loss=False)
     return {"status": red.status, "stop_epoch": red.stop_epoch, "crossing_epoch": red.crossing_epoch,
             "final_loss": red.final_loss}

@@ -20,6 +20,17 @@ def _loss(Sig, c, p, x, y, pos, e):
     return L
 
 
+@njit(cache=True)
+def _matmul3(A, B, out, transpose_b):
+    """out = A @ B (or A @ B^T) for 3 x 3 matrices; out must not alias A or B."""
+    for i in range(3):
+        for j in range(3):
+            acc = 0.0
+            for q in range(3):
+                acc += A[i, q] * (B[j, q] if transpose_b else B[q, j])
+            out[i, j] = acc
+
+
 @njit(cache=True, parallel=True)
 def reduced_chunk(Sigma, c, M, p, h, x, y, pos, rmin, rmax, has, lo, hi, t0, n_steps, hit, last_loss, curve, record):
     """Advance every network from epoch t0 by up to n_steps; Sigma (B,2,3,3), c (B,), M (B,2,3,3) in place.
@@ -44,7 +55,6 @@ def reduced_chunk(Sigma, c, M, p, h, x, y, pos, rmin, rmax, has, lo, hi, t0, n_s
             for k in range(2):
                 u0 = 0.0
                 u1 = 0.0
-                esum = 0.0
                 for j in range(x.size):
                     if pos[j] == (k == 0):
                         u0 += e[j] * x[j]
@@ -55,27 +65,10 @@ def reduced_chunk(Sigma, c, M, p, h, x, y, pos, rmin, rmax, has, lo, hi, t0, n_s
                 step[0, 2] = step[2, 0] = h[b] * u0
                 step[1, 2] = step[2, 1] = h[b] * u1
                 # S_k <- step S_k step^T ; M_k <- step M_k
-                for i in range(3):
-                    for j in range(3):
-                        acc = 0.0
-                        for q in range(3):
-                            acc += step[i, q] * S[k, q, j]
-                        tmp[i, j] = acc
-                for i in range(3):
-                    for j in range(3):
-                        acc = 0.0
-                        for q in range(3):
-                            acc += tmp[i, q] * step[j, q]
-                        S[k, i, j] = acc
-                for i in range(3):
-                    for j in range(3):
-                        acc = 0.0
-                        for q in range(3):
-                            acc += step[i, q] * Mb[k, q, j]
-                        tmp[i, j] = acc
-                for i in range(3):
-                    for j in range(3):
-                        Mb[k, i, j] = tmp[i, j]
+                _matmul3(step, S[k], tmp, False)
+                _matmul3(tmp, step, S[k], True)
+                _matmul3(step, Mb[k], tmp, False)
+                Mb[k, :, :] = tmp
             esum = 0.0
             for j in range(x.size):
                 esum += e[j]

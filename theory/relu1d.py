@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["PAPER_X", "PAPER_Y", "check_data", "empirical_weights", "frozen_limit_loss", "side_moments",
-           "tangent_kernel", "large_step", "STATUSES", "ReducedTrajectory", "neurons_at", "reduced_gd"]
+           "frozen_outputs", "tangent_kernel", "large_step", "ReducedTrajectory", "neurons_at", "reduced_gd"]
 
 PAPER_X = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
 PAPER_Y = np.array([-1.0, 2.0, -1.0, 1.0, -2.0, 1.0])
@@ -82,6 +82,15 @@ def side_moments(a, b, w):
     return np.stack(out, axis=-3)
 
 
+def frozen_outputs(x, Sigma, c):
+    """f(x_j) = c + Sigma_sigma[w,a] x_j + Sigma_sigma[w,b] (sigma = sign x_j) while the pattern is frozen.
+
+    x (P,), Sigma (B, 2, 3, 3), c (B,) -> (B, P).
+    """
+    k = np.where(np.asarray(x) > 0, 0, 1)
+    return c[:, None] + Sigma[:, k, 2, 0] * x + Sigma[:, k, 2, 1]
+
+
 def tangent_kernel(x, Sigma):
     """Tangent kernel of f on the data while the pattern is frozen (THEORY.md E).
 
@@ -104,9 +113,6 @@ def large_step(x, p, Sigma) -> np.ndarray:
     A = tangent_kernel(x, Sigma)
     sp = np.sqrt(np.asarray(p, float))
     return 1.0 / np.linalg.eigvalsh(sp[..., :, None] * A * sp[..., None, :])[..., -1]
-
-
-STATUSES = ("crossed", "certified", "degenerate", "cap")
 
 
 @dataclass(frozen=True)
@@ -223,87 +229,88 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
         status[ids], stop[ids], final[ids] = why, (t if np.isscalar(t) else t[out]), L[out]
         Sigma_all[ids], c_all[ids], M_all[ids] = Sigma[out], c[out], M[out]
 
-    t = 0
-    while use_numba and idx.size:
-        from ._relu1d_reduced_numba import reduced_chunk
-        t1 = n_epochs if certify_every is None else min(n_epochs, _next_check(t, certify_every))
-        hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
-        cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
-        Sigma, c, M = (np.ascontiguousarray(v) for v in (Sigma, c, M))
-        reduced_chunk(Sigma, c, M, np.ascontiguousarray(P), np.ascontiguousarray(H), x, y, pos, rmin, rmax, has,
-                      lo, hi, t, t1 - t, hit, L, cv, bool(record_loss))
-        if record_loss:
-            loss[idx, t:t1 + 1] = cv
-        out = hit >= 0
-        retire(out, "crossed", hit, L)
-        if certify_every is not None and t1 < n_epochs:
-            m = ~out
-            cert = frozen_pattern_certificate(x, y, P[m], H[m], neurons_at(a0[idx[m]], w0[idx[m]], M[m]), c[m])
-            for flag, why in ((cert.certified, "certified"), (cert.degenerate, "degenerate")):
-                sel = np.zeros(idx.size, bool)
-                sel[m] = flag
-                retire(sel, why, t1, L)
-                out |= sel
-        if t1 == n_epochs:
-            retire(~out, "cap", t1, L)
-            break
-        keep = ~out
-        idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
-        rmin, rmax, has = rmin[keep], rmax[keep], has[keep]
-        t = t1
-    check = None if certify_every is None else _next_check(0, certify_every)
-    for t in range(0 if not use_numba else n_epochs + 1, n_epochs + 1):
-        f = np.empty((idx.size, x.size))
-        for k, side in enumerate(sides):
-            f[:, side] = c[:, None] + Sigma[:, k, 2, 0][:, None] * x[side] + Sigma[:, k, 2, 1][:, None]
-        e = P * (y - f)
-        L = 0.5 * (e * (y - f)).sum(-1)
-        if record_loss:
-            loss[idx, t] = L
+    def certify(m, t, L):
+        """Certificate for the running networks m at epoch t; retires certified/degenerate, returns them."""
+        cert = frozen_pattern_certificate(x, y, P[m], H[m], neurons_at(a0[idx[m]], w0[idx[m]], M[m]), c[m])
         out = np.zeros(idx.size, bool)
-        if check is not None and t == check and t < n_epochs:
-            check = _next_check(t, certify_every)
-            cert = frozen_pattern_certificate(x, y, P, H, neurons_at(a0[idx], w0[idx], M), c)
-            retire(cert.certified, "certified", t, L)
-            retire(cert.degenerate, "degenerate", t, L)
-            out = cert.certified | cert.degenerate
-        if t == n_epochs:
-            retire(~out, "cap", t, L)
-            break
-        if out.any():
-            keep = ~out
-            idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
-            e, L, rmin, rmax, has = e[keep], L[keep], rmin[keep], rmax[keep], has[keep]
-            if not idx.size:
+        for flag, why in ((cert.certified, "certified"), (cert.degenerate, "degenerate")):
+            sel = np.zeros(idx.size, bool)
+            sel[m] = flag
+            retire(sel, why, t, L)
+            out |= sel
+        return out
+
+    def compact(keep):
+        nonlocal idx, Sigma, c, M, P, H, rmin, rmax, has
+        idx, Sigma, c, M, P, H, rmin, rmax, has = (v[keep] for v in (idx, Sigma, c, M, P, H, rmin, rmax, has))
+
+    if use_numba:
+        from ._relu1d_reduced_numba import reduced_chunk
+        t = 0
+        while idx.size:
+            t1 = n_epochs if certify_every is None else min(n_epochs, _next_check(t, certify_every))
+            hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
+            cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
+            Sigma, c, M = (np.ascontiguousarray(v) for v in (Sigma, c, M))
+            reduced_chunk(Sigma, c, M, np.ascontiguousarray(P), np.ascontiguousarray(H), x, y, pos, rmin, rmax,
+                          has, lo, hi, t, t1 - t, hit, L, cv, bool(record_loss))
+            if record_loss:
+                loss[idx, t:t1 + 1] = cv
+            out = hit >= 0
+            retire(out, "crossed", hit, L)
+            if certify_every is not None and t1 < n_epochs:
+                out |= certify(~out, t1, L)
+            if t1 == n_epochs:
+                retire(~out, "cap", t1, L)
                 break
-        Qs = np.zeros((idx.size, 2, 3, 3))
-        for k, side in enumerate(sides):
-            u0 = (e[:, side] * x[side]).sum(-1)
-            u1 = e[:, side].sum(-1)
-            Qs[:, k, 0, 2] = Qs[:, k, 2, 0] = u0
-            Qs[:, k, 1, 2] = Qs[:, k, 2, 1] = u1
-        step = np.eye(3) + H[:, None, None, None] * Qs
-        Sigma = step @ Sigma @ np.swapaxes(step, -1, -2)
-        M = step @ M
-        c = c + H * e.sum(-1)
-        # neuron i of side k: (a, b)(t) = a_i(0) (M00 + r_i M02, M10 + r_i M12), r_i = w_i(0)/a_i(0).
-        # Its slope flips iff M00 + r M02 <= 0 (linear in r) and its kink -(M10 + r M12)/(M00 + r M02)
-        # is monotone in r between poles: checking each side's extreme r decides every neuron, O(1).
-        hit = np.zeros(idx.size, bool)
-        for k in range(2):
-            for rr in (rmin[:, k], rmax[:, k]):
-                den = M[:, k, 0, 0] + rr * M[:, k, 0, 2]
-                num = M[:, k, 1, 0] + rr * M[:, k, 1, 2]
-                kink = -num / np.where(den > 0, den, 1.0)
-                bad = (den <= 0) | (kink <= lo) | (kink >= hi)
-                hit |= bad & has[:, k]
-        if hit.any():
-            retire(hit, "crossed", t + 1, L)       # final loss: the last frozen epoch t
-            keep = ~hit
-            idx, Sigma, c, M, P, H = idx[keep], Sigma[keep], c[keep], M[keep], P[keep], H[keep]
-            rmin, rmax, has = rmin[keep], rmax[keep], has[keep]
-            if not idx.size:
+            compact(~out)
+            t = t1
+    else:
+        check = None if certify_every is None else _next_check(0, certify_every)
+        for t in range(n_epochs + 1):
+            f = frozen_outputs(x, Sigma, c)
+            e = P * (y - f)
+            L = 0.5 * (e * (y - f)).sum(-1)
+            if record_loss:
+                loss[idx, t] = L
+            out = np.zeros(idx.size, bool)
+            if check is not None and t == check and t < n_epochs:
+                check = _next_check(t, certify_every)
+                out = certify(np.ones(idx.size, bool), t, L)
+            if t == n_epochs:
+                retire(~out, "cap", t, L)
                 break
+            if out.any():
+                e, L = e[~out], L[~out]
+                compact(~out)
+                if not idx.size:
+                    break
+            Qs = np.zeros((idx.size, 2, 3, 3))
+            for k, side in enumerate(sides):
+                u0 = (e[:, side] * x[side]).sum(-1)
+                u1 = e[:, side].sum(-1)
+                Qs[:, k, 0, 2] = Qs[:, k, 2, 0] = u0
+                Qs[:, k, 1, 2] = Qs[:, k, 2, 1] = u1
+            step = np.eye(3) + H[:, None, None, None] * Qs
+            Sigma = step @ Sigma @ np.swapaxes(step, -1, -2)
+            M = step @ M
+            c = c + H * e.sum(-1)
+            # neuron i of side k: (a, b)(t) = a_i(0) (M00 + r_i M02, M10 + r_i M12), r_i = w_i(0)/a_i(0).
+            # Its slope flips iff M00 + r M02 <= 0 (linear in r) and its kink -(M10 + r M12)/(M00 + r M02)
+            # is monotone in r between poles: checking each side's extreme r decides every neuron, O(1).
+            hit = np.zeros(idx.size, bool)
+            for k in range(2):
+                for rr in (rmin[:, k], rmax[:, k]):
+                    den = M[:, k, 0, 0] + rr * M[:, k, 0, 2]
+                    num = M[:, k, 1, 0] + rr * M[:, k, 1, 2]
+                    kink = -num / np.where(den > 0, den, 1.0)
+                    bad = (den <= 0) | (kink <= lo) | (kink >= hi)
+                    hit |= bad & has[:, k]
+            if hit.any():
+                retire(hit, "crossed", t + 1, L)       # final loss: the last frozen epoch t
+                compact(~hit)
+                if not idx.size:
+                    break
     if record_loss:           # frozen after the stop epoch
         ep = np.arange(n_epochs + 1)[None, :]
         crossing = status == "crossed"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .relu1d import check_data
+from .relu1d import check_data, frozen_outputs, side_moments
 
 __all__ = ["Certificate", "frozen_pattern_certificate"]
 
@@ -110,18 +110,16 @@ def frozen_pattern_certificate(x, y, p, h, theta, c, *, safety: float = 1e-9) ->
     pos = x > 0
     x_in = min(x[pos].min(), -x[~pos].max())
     F = np.stack([x, np.ones_like(x)], axis=-1)                                   # (P, 2)
+    Sigma = side_moments(a, b, theta[..., 2])                                     # (B, 2, 3, 3)
+    e = p * (y - frozen_outputs(x, Sigma, c))                                     # weighted residuals
     Ms, Gs, us, Ss = [], [], [], []
-    has = []
-    for side, m in ((pos, a > 0), (~pos, a < 0)):
-        t = theta * m[..., None]
-        Sig = np.einsum("bni,bnj->bij", t, t)                                    # (B, 3, 3)
-        Fs, ps, ys = F[side], p[:, side], y[side]
-        f = c[:, None] + Sig[:, 2, 0][:, None] * x[side] + Sig[:, 2, 1][:, None]
-        Ms.append(np.einsum("bj,jk,jl->bkl", ps, Fs, Fs))
-        us.append(np.einsum("bj,jk->bk", ps * (ys - f), Fs))
+    has = [(a > 0).any(-1), (a < 0).any(-1)]
+    for k, side in enumerate((pos, ~pos)):
+        Sig, Fs = Sigma[:, k], F[side]
+        Ms.append(np.einsum("bj,jk,jl->bkl", p[:, side], Fs, Fs))
+        us.append(e[:, side] @ Fs)
         Gs.append(Sig[:, :2, :2] + Sig[:, 2, 2][:, None, None] * np.eye(2))
         Ss.append(np.linalg.eigvalsh(Sig)[:, -1])
-        has.append(m.any(-1))
     Mev = np.concatenate([np.linalg.eigvalsh(Ms[0]), np.linalg.eigvalsh(Ms[1])], axis=-1)     # (B, 4)
     degenerate = ~(has[0] & has[1]) | (Mev.min(-1) <= 1e-12 * Mev.max(-1))
     Mn = Mev.max(-1)

@@ -14,9 +14,9 @@ import functools
 import numpy as np
 import pytest
 
-from sims.relu1d import crossing_task, draw_relu1d_init, train_relu1d
-from theory.relu1d import (PAPER_X, PAPER_Y, empirical_weights, frozen_limit_loss, large_step, neurons_at, reduced_gd,
-                           side_moments)
+from sims.relu1d import crossing_task, draw_relu1d_init, paper_networks, train_relu1d
+from theory.relu1d import (PAPER_X, PAPER_Y, empirical_weights, frozen_limit_loss, frozen_outputs, large_step,
+                           neurons_at, reduced_gd, side_moments)
 from theory.relu1d_certificate import frozen_pattern_certificate
 from validations.plotting import new_figure, theory_vs_sim
 from validations.stats import ALPHA, Verdict, proportion_test, slope_test
@@ -29,11 +29,7 @@ CAP = 2_000_000        # epochs; every network of the CI widths is decided by ~7
 @functools.lru_cache(maxsize=None)
 def decided_run(seed: int, n: int, n_nets: int = N_NETS):
     """He init, weights from N = n^2 samples, large step; reduced GD until each network crosses or is certified."""
-    ss = np.random.SeedSequence([seed, n, 6])
-    s_init, s_data = ss.spawn(2)
-    a0, w0 = draw_relu1d_init(n, n_nets, seed=s_init)
-    p = empirical_weights(n * n, n_nets, seed=s_data)
-    h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+    a0, w0, p, h = paper_networks(n, n_nets, seed=np.random.SeedSequence([seed, n, 6]))
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, CAP, certify_every=500, record_loss=False)
     return a0, w0, p, h, red
 
@@ -178,10 +174,7 @@ def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, s
         crossed = int((long.status == "crossed").sum())
         claim.check(Verdict(f"n={n}: certified networks that cross within 42 000 further epochs", "exact count",
                             crossed, 0, 0.0, 1.0, crossed == 0, 0.0, {}))
-        f = np.empty((m.size, 6))
-        for k, side in enumerate((PAPER_X > 0, PAPER_X < 0)):
-            f[:, side] = long.c[:, None] + long.Sigma[:, k, 2, 0][:, None] * PAPER_X[side] + long.Sigma[:, k, 2, 1][:, None]
-        risk = 0.5 * ((f - PAPER_Y) ** 2 * pop).sum(-1)
+        risk = 0.5 * ((frozen_outputs(PAPER_X, long.Sigma, long.c) - PAPER_Y) ** 2 * pop).sum(-1)
         risks.append(risk)
         lo = float(risk.min())
         claim.check(Verdict(f"n={n}: min population risk of certified networks (Bayes risk 0)",
