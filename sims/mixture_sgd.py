@@ -1,0 +1,332 @@
+r"""Online SGD on a Gaussian mixture: two-layer nets and random features, batched over seeds.
+
+Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742, sections 2-4; conventions of THEORY.md B
+(the same as :mod:`theory.mixture_ode`):
+
+Two-layer net (:func:`simulate_mixture_sgd`), yhat = sum_k v_k g(lambda_k), lambda_k = w_k.x/sqrt(N),
+loss 1/2 e^2 with e = y - yhat, one fresh sample per step, time t = steps/N:
+
+    w_k <- (1 - eta reg/N) w_k + (eta/sqrt N) v_k g'(lambda_k) e x
+    v_k <- (1 - eta_v reg/N) v_k + (eta_v/N) g(lambda_k) e            (eta_v = 0: v frozen)
+
+Random features (:func:`simulate_rf_sgd`), fixed F (P x D, rows of norm ~ sqrt(D)),
+z = g(F x/sqrt(D)), yhat = w.z/sqrt(P) + b, time t = steps/D:
+
+    w <- (1 - eta reg/P) w + (eta/sqrt P) e z,    b <- b + (eta/P) e.
+
+Data for every seed come from that seed's own ``SeedSequence`` child (host NumPy, drawn in chunks
+and moved to the backend), so all backends see identical samples and a seed's run does not depend
+on how many seeds run beside it. Order parameters R = mu w^T/N (C x K), Q = w w^T/N and v are
+recorded on a time grid; with ``n_test`` > 0 the errors are also measured on a fixed test set of
+fresh samples per seed (ties yhat = 0 count 1/2, :func:`sims.gaussian_mixture.classification_error`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import backend_activation
+from .backends import as_seed_sequence, get_backend
+from .gaussian_mixture import classification_error, mse_error
+
+__all__ = ["MixtureSGDTrajectory", "RFSGDTrajectory", "MixtureSimulationDivergedError", "simulate_mixture_sgd",
+           "simulate_rf_sgd", "mixture_initial_weights", "random_feature_matrix"]
+
+
+class MixtureSimulationDivergedError(FloatingPointError):
+    """Non-finite weights; the message names the step and the seed."""
+
+
+def _pos_int(name, val, minimum=1):
+    if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {val!r}")
+    return int(val)
+
+
+def _nonneg(name, val):
+    if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(val) or val < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
+    return float(val)
+
+
+@dataclass(frozen=True)
+class MixtureSGDTrajectory:
+    """Recorded online SGD of the two-layer net.
+
+    Attributes
+    ----------
+    t : ndarray (n_t,)           times steps/N
+    R : ndarray (S, n_t, C, K)   mu_beta.w_k/N
+    Q : ndarray (S, n_t, K, K)
+    v : ndarray (S, n_t, K)
+    test_class, test_mse : ndarray (S, n_t)   on the fixed test set (NaN without ``n_test``)
+    """
+
+    t: np.ndarray
+    R: np.ndarray
+    Q: np.ndarray
+    v: np.ndarray
+    test_class: np.ndarray
+    test_mse: np.ndarray
+
+
+@dataclass(frozen=True)
+class RFSGDTrajectory:
+    """Recorded online SGD of a random-features readout: t (n_t,), w (S, n_t, P), b (S, n_t),
+    test_class / test_mse (S, n_t)."""
+
+    t: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    test_class: np.ndarray
+    test_mse: np.ndarray
+
+
+def mixture_initial_weights(N: int, K: int, n_seeds: int, seed=0, *, init_std: float = 1.0, v0=None):
+    """Initial weights (host NumPy): w (S, K, N) with i.i.d. N(0, init_std^2) entries (so Q ~ init_std^2 I),
+    v (S, K) = ``v0`` if given (broadcast) else N(0, 1) entries; from SeedSequence child s of ``seed``
+    (its first grandchild)."""
+    S = _pos_int("n_seeds", n_seeds)
+    w = np.empty((S, K, N))
+    v = np.empty((S, K))
+    for s, child in enumerate(as_seed_sequence(seed).spawn(S)):
+        g = np.random.default_rng(child.spawn(1)[0])
+        w[s] = init_std * g.standard_normal((K, N))
+        v[s] = g.standard_normal(K) if v0 is None else v0
+    return w, v
+
+
+def random_feature_matrix(P: int, D: int, seed=0) -> np.ndarray:
+    """Gaussian F (P, D) with rows rescaled to norm exactly sqrt(D) (pre-activation variance = Delta)."""
+    _pos_int("P", P)
+    _pos_int("D", D)
+    F = np.random.default_rng(as_seed_sequence(seed)).standard_normal((P, D))
+    return F * (np.sqrt(D) / np.linalg.norm(F, axis=1, keepdims=True))
+
+
+def _record_grid(t_max, n_records, t_record, scale):
+    if t_record is None:
+        if not (math.isfinite(t_max) and t_max > 0):
+            raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}")
+        _pos_int("n_records", n_records, 2)
+        steps = np.unique(np.round(np.linspace(0, t_max * scale, n_records)).astype(np.int64))
+    else:
+        tr = np.asarray(t_record, float)
+        if tr.ndim != 1 or np.any(tr < 0) or not np.all(np.isfinite(tr)):
+            raise ValueError("t_record must be a 1-D array of finite times >= 0")
+        steps = np.unique(np.concatenate([[0], np.round(tr * scale).astype(np.int64)]))
+    return steps
+
+
+class _DataStreams:
+    """Per-seed host streams of (x, y) for a mixture, drawn in chunks (identical on every backend)."""
+
+    def __init__(self, mixture, seed, S):
+        self.mix = mixture
+        self.rngs = [np.random.default_rng(c.spawn(2)[1]) for c in as_seed_sequence(seed).spawn(S)]
+
+    def draw(self, n):
+        mix = self.mix
+        X = np.empty((len(self.rngs), n, mix.N))
+        y = np.empty((len(self.rngs), n))
+        for s, g in enumerate(self.rngs):
+            Xs, ys, _ = mix.sample(n, seed=np.random.SeedSequence(g.integers(0, 2**63 - 1)))
+            X[s], y[s] = Xs, ys
+        return X, y
+
+
+def _test_set(mixture, n_test, seed, S):
+    if n_test == 0:
+        return None, None
+    X, y, _ = mixture.sample(n_test, seed=np.random.SeedSequence([*as_seed_sequence(seed).generate_state(2), 77]),
+                             n_seeds=S)
+    return X, y
+
+
+def _check_finite(bk, arrs, step, names):
+    for a, name in zip(arrs, names):
+        an = bk.to_numpy(a)
+        bad = ~np.all(np.isfinite(an.reshape(an.shape[0], -1)), axis=1)
+        if np.any(bad):
+            raise MixtureSimulationDivergedError(
+                f"{name} became non-finite by step {step} for seed(s) {np.flatnonzero(bad).tolist()}; "
+                "lower the learning rate")
+
+
+def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None, *, eta_v: float | None = None,
+                         reg: float = 0.0, activation: str = "relu", n_seeds: int = 1, seed=0, backend="numpy",
+                         init_std: float = 1.0, v0=None, initial_weights=None, t_record=None, n_records: int = 21,
+                         n_test: int = 0, chunk: int = 512, progress: bool = False) -> MixtureSGDTrajectory:
+    """Online SGD of the two-layer net on ``mixture`` (module docstring), all seeds in one batch.
+
+    Parameters
+    ----------
+    mixture : sims.gaussian_mixture.GaussianMixture
+    K : int
+    eta, eta_v, reg : float
+        First-layer rate, second-layer rate (default eta; 0 freezes v), weight decay.
+    activation : str
+    n_seeds, seed : int, int or SeedSequence
+    backend : str
+        "numpy", "torch", "torch:cuda", "cupy".
+    init_std, v0 : initial weights (:func:`mixture_initial_weights`), unless ``initial_weights``
+        = (w0 (S, K, N), v0 (S, K)) is given.
+    t_max, t_record, n_records : record times (t_record overrides an even grid up to t_max).
+    n_test : int
+        Fixed fresh test samples per seed (0: no test errors).
+    chunk : int
+        Steps drawn per host batch.
+
+    Raises
+    ------
+    MixtureSimulationDivergedError
+        With the step and seed, when weights become non-finite.
+    """
+    N = mixture.N
+    K = _pos_int("K", K)
+    if _nonneg("eta", eta) == 0:
+        raise ValueError("eta must be > 0")
+    eta_v = eta if eta_v is None else _nonneg("eta_v", eta_v)
+    reg = _nonneg("reg", reg)
+    S = _pos_int("n_seeds", n_seeds)
+    n_test = _pos_int("n_test", n_test, 0)
+    steps = _record_grid(t_max, n_records, t_record, N)
+    bk = get_backend(backend)
+    xp = bk.xp
+    g, dg = backend_activation(activation, bk)
+    if initial_weights is None:
+        w0, vv0 = mixture_initial_weights(N, K, S, seed, init_std=init_std, v0=v0)
+    else:
+        w0, vv0 = (np.asarray(a, float) for a in initial_weights)
+        if w0.shape != (S, K, N) or vv0.shape != (S, K):
+            raise ValueError(f"initial_weights must have shapes ({S}, {K}, {N}) and ({S}, {K}), "
+                             f"got {w0.shape} and {vv0.shape}")
+    w, v = bk.asarray(w0), bk.asarray(vv0)
+    mu = bk.asarray(mixture.means)
+    Xt, yt = _test_set(mixture, n_test, seed, S)
+    Xt_b = None if Xt is None else bk.asarray(Xt)
+    data = _DataStreams(mixture, seed, S)
+    sqN = math.sqrt(N)
+    rec = {k: [] for k in ("R", "Q", "v", "cls", "mse")}
+
+    def record():
+        wn = bk.to_numpy(w)
+        rec["R"].append(np.einsum("cn,skn->sck", mixture.means, wn) / N)
+        rec["Q"].append(np.einsum("skn,sln->skl", wn, wn) / N)
+        rec["v"].append(bk.to_numpy(v).copy())
+        if Xt_b is None:
+            rec["cls"].append(np.full(S, np.nan))
+            rec["mse"].append(np.full(S, np.nan))
+        else:
+            lam = xp.matmul(Xt_b, xp.permute_dims(w, (0, 2, 1))) / sqN           # (S, n, K)
+            yhat = bk.to_numpy(xp.sum(g(lam) * v[:, None, :], axis=-1))
+            rec["cls"].append(classification_error(yhat, yt))
+            rec["mse"].append(mse_error(yhat, yt))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=int(steps[-1]), desc="mixture SGD", unit="step")
+    done = 0
+    record()
+    for target in steps[1:]:
+        while done < target:
+            n = int(min(chunk, target - done))
+            X, y = data.draw(n)
+            Xb, yb = bk.asarray(X), bk.asarray(y)
+            for i in range(n):
+                x = Xb[:, i, :]
+                lam = xp.sum(w * x[:, None, :], axis=-1) / sqN                   # (S, K)
+                gl = g(lam)
+                e = yb[:, i] - xp.sum(v * gl, axis=-1)                          # (S,)
+                cw = (eta / sqN) * v * dg(lam) * e[:, None]
+                if reg:
+                    w = (1 - eta * reg / N) * w
+                w = w + cw[:, :, None] * x[:, None, :]
+                if eta_v:
+                    v = (1 - eta_v * reg / N) * v + (eta_v / N) * gl * e[:, None]
+            done += n
+            if bar is not None:
+                bar.update(n)
+        _check_finite(bk, (w, v), done, ("w", "v"))
+        record()
+    if bar is not None:
+        bar.close()
+    return MixtureSGDTrajectory(steps / N, np.stack(rec["R"], 1), np.stack(rec["Q"], 1), np.stack(rec["v"], 1),
+                                np.stack(rec["cls"], 1), np.stack(rec["mse"], 1))
+
+
+def simulate_rf_sgd(mixture, F, eta: float, t_max: float | None = None, *, reg: float = 0.0,
+                    activation: str = "relu", n_seeds: int = 1, seed=0, backend="numpy", t_record=None,
+                    n_records: int = 21, n_test: int = 0, chunk: int = 512,
+                    progress: bool = False) -> RFSGDTrajectory:
+    """Online SGD of the random-features readout (module docstring); w starts at 0, b at 0.
+
+    ``F`` has shape (P, D) with D = mixture.N (e.g. :func:`random_feature_matrix`), shared by the
+    seeds; each seed has its own data stream. Stability needs eta E|z|^2/P < 2.
+    """
+    F = np.asarray(F, float)
+    D = mixture.N
+    if F.ndim != 2 or F.shape[1] != D or not np.all(np.isfinite(F)):
+        raise ValueError(f"F must be a finite (P, {D}) matrix, got shape {F.shape}")
+    P = F.shape[0]
+    if _nonneg("eta", eta) == 0:
+        raise ValueError("eta must be > 0")
+    reg = _nonneg("reg", reg)
+    S = _pos_int("n_seeds", n_seeds)
+    n_test = _pos_int("n_test", n_test, 0)
+    steps = _record_grid(t_max, n_records, t_record, D)
+    bk = get_backend(backend)
+    xp = bk.xp
+    g, _ = backend_activation(activation, bk)
+    Fb = bk.asarray(F.T / math.sqrt(D))                                          # (D, P)
+    w = bk.asarray(np.zeros((S, P)))
+    b = bk.asarray(np.zeros(S))
+    Xt, yt = _test_set(mixture, n_test, seed, S)
+    Zt = None if Xt is None else g(xp.matmul(bk.asarray(Xt), Fb))               # (S, n, P)
+    data = _DataStreams(mixture, seed, S)
+    sqP = math.sqrt(P)
+    rec = {k: [] for k in ("w", "b", "cls", "mse")}
+
+    def record():
+        rec["w"].append(bk.to_numpy(w).copy())
+        rec["b"].append(bk.to_numpy(b).copy())
+        if Zt is None:
+            rec["cls"].append(np.full(S, np.nan))
+            rec["mse"].append(np.full(S, np.nan))
+        else:
+            yhat = bk.to_numpy(xp.sum(Zt * w[:, None, :], axis=-1) / sqP + b[:, None])
+            rec["cls"].append(classification_error(yhat, yt))
+            rec["mse"].append(mse_error(yhat, yt))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=int(steps[-1]), desc="RF SGD", unit="step")
+    done = 0
+    record()
+    for target in steps[1:]:
+        while done < target:
+            n = int(min(chunk, target - done))
+            X, y = data.draw(n)
+            Z = g(xp.matmul(bk.asarray(X), Fb))                                   # (S, n, P) features
+            yb = bk.asarray(y)
+            for i in range(n):
+                z = Z[:, i, :]
+                e = yb[:, i] - xp.sum(w * z, axis=-1) / sqP - b
+                if reg:
+                    w = (1 - eta * reg / P) * w
+                w = w + (eta / sqP) * e[:, None] * z
+                b = b + (eta / P) * e
+            done += n
+            if bar is not None:
+                bar.update(n)
+        _check_finite(bk, (w,), done, ("w",))
+        record()
+    if bar is not None:
+        bar.close()
+    return RFSGDTrajectory(steps / D, np.stack(rec["w"], 1), np.stack(rec["b"], 1), np.stack(rec["cls"], 1),
+                           np.stack(rec["mse"], 1))
