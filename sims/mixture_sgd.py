@@ -205,7 +205,6 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
             raise ValueError(f"initial_weights must have shapes ({S}, {K}, {N}) and ({S}, {K}), "
                              f"got {w0.shape} and {vv0.shape}")
     w, v = bk.asarray(w0), bk.asarray(vv0)
-    mu = bk.asarray(mixture.means)
     Xt, yt = _test_set(mixture, n_test, seed, S)
     Xt_b = None if Xt is None else bk.asarray(Xt)
     data = _DataStreams(mixture, seed, S)

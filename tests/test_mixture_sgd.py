@@ -81,3 +81,20 @@ def test_rf_sgd_approaches_the_population_readout():
     # test-set SE of the 4-seed mean ~ 0.002; the SGD excess at eta = 0.05 is ~ eta E|z|^2/(2P) eps ~ 1e-3
     # (at eta = 2 it is ~ 0.1, which this test detects)
     assert abs(tr.test_mse[:, -1].mean() - th.eps_mse) < 0.01
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("spec", ["torch:cuda", "cupy"])
+def test_cuda_mixture_sgd_parity_with_numpy(spec):
+    try:
+        get_backend(spec)
+    except BackendUnavailableError as exc:
+        pytest.skip(f"{spec} unavailable: {exc}")
+    mix = xor_mixture(64, 0.1)
+    a = simulate_mixture_sgd(mix, 4, 0.3, 2.0, n_seeds=3, seed=2, n_records=3, n_test=100)
+    b = simulate_mixture_sgd(mix, 4, 0.3, 2.0, n_seeds=3, seed=2, n_records=3, n_test=100, backend=spec)
+    np.testing.assert_allclose(a.Q, b.Q, rtol=1e-9)
+    F = random_feature_matrix(32, 64, seed=2)
+    c = simulate_rf_sgd(mix, F, 0.5, 2.0, n_seeds=2, seed=3, n_records=3, n_test=50)
+    d = simulate_rf_sgd(mix, F, 0.5, 2.0, n_seeds=2, seed=3, n_records=3, n_test=50, backend=spec)
+    np.testing.assert_allclose(c.w, d.w, rtol=1e-9, atol=1e-12)

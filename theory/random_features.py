@@ -15,7 +15,8 @@ and the Gaussian-equivalent (first-order, "linearised") covariance off the diago
 
 i.e. Cov_alpha = diag(d_alpha) + Delta B_alpha F F^T B_alpha / D with d_alpha = Var - b^2 s^2: a
 diagonal plus a rank-D term per cluster. (The neglected terms are O((F_i.F_j/D)^2) = O(1/D) per
-entry; :meth:`GaussianEquivalentFeatures.exact_cov` gives the exact bivariate expectations.)
+entry, :meth:`GaussianEquivalentFeatures.second_order_cov` is the leading one, and
+:meth:`GaussianEquivalentFeatures.exact_cov` gives the exact bivariate expectations.)
 
 Population least squares (the t -> infinity, reg -> ridge limit of online SGD of the readout with
 a bias), yhat = w.(z - m) + ybar:
@@ -110,6 +111,16 @@ class GaussianEquivalentFeatures:
         G = self.F @ self.F.T / self.D if G is None else G
         b = self.b[alpha]
         return np.diag(self.d[alpha]) + self.Delta * b[:, None] * G * b[None, :]
+
+    def second_order_cov(self, alpha: int) -> np.ndarray:
+        """Leading correction to the Gaussian-equivalent off-diagonal covariance (P, P), zero diagonal:
+        E[g''(u_i)] E[g''(u_j)] c_ij^2 / 2 with c_ij = Delta F_i.F_j/D (the k = 2 term of
+        Cov = sum_k c^k/k! E[g^(k)(u_i)] E[g^(k)(u_j)]; for ReLU E g'' = phi(h)/s)."""
+        e2 = expect_1(self.act, 2, self.a[alpha], self.s2)
+        c = self.Delta * self.F @ self.F.T / self.D
+        out = 0.5 * np.outer(e2, e2) * c * c
+        np.fill_diagonal(out, 0.0)
+        return out
 
     def exact_cov(self, alpha: int) -> np.ndarray:
         """Exact Cov(z_i, z_j | alpha) (P, P) from bivariate Gaussian expectations (O(P^2))."""
