@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import backend_activation
+from ._checks import nonneg as _nonneg, pos_int as _pos_int
 from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
 
@@ -37,19 +38,6 @@ __all__ = ["MixtureSGDTrajectory", "RFSGDTrajectory", "MixtureSimulationDiverged
 
 class MixtureSimulationDivergedError(FloatingPointError):
     """Non-finite weights; the message names the step and the seed."""
-
-
-def _pos_int(name, val, minimum=1):
-    if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {val!r}")
-    return int(val)
-
-
-def _nonneg(name, val):
-    if isinstance(val, bool) or not isinstance(val, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(val) or val < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
-    return float(val)
 
 
 @dataclass(frozen=True)
@@ -146,6 +134,38 @@ def _test_set(mixture, n_test, seed, S):
     return X, y
 
 
+def _test_errors(bk, yhat, yt, S):
+    """(eps_class, eps_mse) per seed on the test set, NaN without one."""
+    if yhat is None:
+        return np.full(S, np.nan), np.full(S, np.nan)
+    yhat = bk.to_numpy(yhat)
+    return classification_error(yhat, yt), mse_error(yhat, yt)
+
+
+def _drive(bk, data, steps, chunk, st, advance, record, names, desc, progress):
+    """Run the chunked step loop shared by both simulators: draw ``chunk`` samples per seed on the
+    host, ``advance(st, X, y)`` through them, check ``st[name]`` for finiteness and ``record(st)``
+    at every recorded step."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=int(steps[-1]), desc=desc, unit="step")
+    done = 0
+    record(st)
+    for target in steps[1:]:
+        while done < target:
+            n = int(min(chunk, target - done))
+            X, y = data.draw(n)
+            advance(st, bk.asarray(X), bk.asarray(y))
+            done += n
+            if bar is not None:
+                bar.update(n)
+        _check_finite(bk, [st[k] for k in names], done, names)
+        record(st)
+    if bar is not None:
+        bar.close()
+
+
 def _check_finite(bk, arrs, step, names):
     for a, name in zip(arrs, names):
         an = bk.to_numpy(a)
@@ -204,56 +224,42 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
         if w0.shape != (S, K, N) or vv0.shape != (S, K):
             raise ValueError(f"initial_weights must have shapes ({S}, {K}, {N}) and ({S}, {K}), "
                              f"got {w0.shape} and {vv0.shape}")
-    w, v = bk.asarray(w0), bk.asarray(vv0)
+    st = {"w": bk.asarray(w0), "v": bk.asarray(vv0)}
     Xt, yt = _test_set(mixture, n_test, seed, S)
     Xt_b = None if Xt is None else bk.asarray(Xt)
-    data = _DataStreams(mixture, seed, S)
     sqN = math.sqrt(N)
     rec = {k: [] for k in ("R", "Q", "v", "cls", "mse")}
 
-    def record():
+    def record(st):
+        w, v = st["w"], st["v"]
         wn = bk.to_numpy(w)
         rec["R"].append(np.einsum("cn,skn->sck", mixture.means, wn) / N)
         rec["Q"].append(np.einsum("skn,sln->skl", wn, wn) / N)
         rec["v"].append(bk.to_numpy(v).copy())
-        if Xt_b is None:
-            rec["cls"].append(np.full(S, np.nan))
-            rec["mse"].append(np.full(S, np.nan))
-        else:
+        yhat = None
+        if Xt_b is not None:
             lam = xp.matmul(Xt_b, xp.permute_dims(w, (0, 2, 1))) / sqN           # (S, n, K)
-            yhat = bk.to_numpy(xp.sum(g(lam) * v[:, None, :], axis=-1))
-            rec["cls"].append(classification_error(yhat, yt))
-            rec["mse"].append(mse_error(yhat, yt))
+            yhat = xp.sum(g(lam) * v[:, None, :], axis=-1)
+        cls, mse = _test_errors(bk, yhat, yt, S)
+        rec["cls"].append(cls)
+        rec["mse"].append(mse)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=int(steps[-1]), desc="mixture SGD", unit="step")
-    done = 0
-    record()
-    for target in steps[1:]:
-        while done < target:
-            n = int(min(chunk, target - done))
-            X, y = data.draw(n)
-            Xb, yb = bk.asarray(X), bk.asarray(y)
-            for i in range(n):
-                x = Xb[:, i, :]
-                lam = xp.sum(w * x[:, None, :], axis=-1) / sqN                   # (S, K)
-                gl = g(lam)
-                e = yb[:, i] - xp.sum(v * gl, axis=-1)                          # (S,)
-                cw = (eta / sqN) * v * dg(lam) * e[:, None]
-                if reg:
-                    w = (1 - eta * reg / N) * w
-                w = w + cw[:, :, None] * x[:, None, :]
-                if eta_v:
-                    v = (1 - eta_v * reg / N) * v + (eta_v / N) * gl * e[:, None]
-            done += n
-            if bar is not None:
-                bar.update(n)
-        _check_finite(bk, (w, v), done, ("w", "v"))
-        record()
-    if bar is not None:
-        bar.close()
+    def advance(st, Xb, yb):
+        w, v = st["w"], st["v"]
+        for i in range(Xb.shape[1]):
+            x = Xb[:, i, :]
+            lam = xp.sum(w * x[:, None, :], axis=-1) / sqN                       # (S, K)
+            gl = g(lam)
+            e = yb[:, i] - xp.sum(v * gl, axis=-1)                              # (S,)
+            cw = (eta / sqN) * v * dg(lam) * e[:, None]
+            if reg:
+                w = (1 - eta * reg / N) * w
+            w = w + cw[:, :, None] * x[:, None, :]
+            if eta_v:
+                v = (1 - eta_v * reg / N) * v + (eta_v / N) * gl * e[:, None]
+        st["w"], st["v"] = w, v
+
+    _drive(bk, _DataStreams(mixture, seed, S), steps, chunk, st, advance, record, ("w", "v"), "mixture SGD", progress)
     return MixtureSGDTrajectory(steps / N, np.stack(rec["R"], 1), np.stack(rec["Q"], 1), np.stack(rec["v"], 1),
                                 np.stack(rec["cls"], 1), np.stack(rec["mse"], 1))
 
@@ -282,50 +288,33 @@ def simulate_rf_sgd(mixture, F, eta: float, t_max: float | None = None, *, reg: 
     xp = bk.xp
     g, _ = backend_activation(activation, bk)
     Fb = bk.asarray(F.T / math.sqrt(D))                                          # (D, P)
-    w = bk.asarray(np.zeros((S, P)))
-    b = bk.asarray(np.zeros(S))
+    st = {"w": bk.asarray(np.zeros((S, P))), "b": bk.asarray(np.zeros(S))}
     Xt, yt = _test_set(mixture, n_test, seed, S)
     Zt = None if Xt is None else g(xp.matmul(bk.asarray(Xt), Fb))               # (S, n, P)
-    data = _DataStreams(mixture, seed, S)
     sqP = math.sqrt(P)
     rec = {k: [] for k in ("w", "b", "cls", "mse")}
 
-    def record():
+    def record(st):
+        w, b = st["w"], st["b"]
         rec["w"].append(bk.to_numpy(w).copy())
         rec["b"].append(bk.to_numpy(b).copy())
-        if Zt is None:
-            rec["cls"].append(np.full(S, np.nan))
-            rec["mse"].append(np.full(S, np.nan))
-        else:
-            yhat = bk.to_numpy(xp.sum(Zt * w[:, None, :], axis=-1) / sqP + b[:, None])
-            rec["cls"].append(classification_error(yhat, yt))
-            rec["mse"].append(mse_error(yhat, yt))
+        yhat = None if Zt is None else xp.sum(Zt * w[:, None, :], axis=-1) / sqP + b[:, None]
+        cls, mse = _test_errors(bk, yhat, yt, S)
+        rec["cls"].append(cls)
+        rec["mse"].append(mse)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=int(steps[-1]), desc="RF SGD", unit="step")
-    done = 0
-    record()
-    for target in steps[1:]:
-        while done < target:
-            n = int(min(chunk, target - done))
-            X, y = data.draw(n)
-            Z = g(xp.matmul(bk.asarray(X), Fb))                                   # (S, n, P) features
-            yb = bk.asarray(y)
-            for i in range(n):
-                z = Z[:, i, :]
-                e = yb[:, i] - xp.sum(w * z, axis=-1) / sqP - b
-                if reg:
-                    w = (1 - eta * reg / P) * w
-                w = w + (eta / sqP) * e[:, None] * z
-                b = b + (eta / P) * e
-            done += n
-            if bar is not None:
-                bar.update(n)
-        _check_finite(bk, (w,), done, ("w",))
-        record()
-    if bar is not None:
-        bar.close()
+    def advance(st, Xb, yb):
+        w, b = st["w"], st["b"]
+        Z = g(xp.matmul(Xb, Fb))                                                # (S, n, P) features
+        for i in range(Xb.shape[1]):
+            z = Z[:, i, :]
+            e = yb[:, i] - xp.sum(w * z, axis=-1) / sqP - b
+            if reg:
+                w = (1 - eta * reg / P) * w
+            w = w + (eta / sqP) * e[:, None] * z
+            b = b + (eta / P) * e
+        st["w"], st["b"] = w, b
+
+    _drive(bk, _DataStreams(mixture, seed, S), steps, chunk, st, advance, record, ("w",), "RF SGD", progress)
     return RFSGDTrajectory(steps / D, np.stack(rec["w"], 1), np.stack(rec["b"], 1), np.stack(rec["cls"], 1),
                            np.stack(rec["mse"], 1))

@@ -40,6 +40,7 @@ from theory.committee_ode import CommitteeODE
 from theory.generalisation_error import generalisation_error
 
 from .activations import ACTIVATION_CODES, backend_activation
+from ._checks import nonneg as _nonneg, pos_int as _pos_int
 from .backends import Backend, as_seed_sequence, get_backend
 
 __all__ = ["TeacherStudent", "SGDTrajectory", "SimulationDivergedError", "simulate_sgd",
@@ -48,18 +49,6 @@ __all__ = ["TeacherStudent", "SGDTrajectory", "SimulationDivergedError", "simula
 
 class SimulationDivergedError(FloatingPointError):
     """A simulation produced non-finite values; the message names the step and the seed."""
-
-
-def _pos_int(name, val, minimum=1):
-    if not isinstance(val, (int, np.integer)) or isinstance(val, bool) or val < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {val!r}")
-    return int(val)
-
-
-def _nonneg(name, val):
-    if not isinstance(val, (int, float, np.floating, np.integer)) or not math.isfinite(val) or val < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
-    return float(val)
 
 
 @dataclass(frozen=True)
