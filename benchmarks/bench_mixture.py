@@ -96,7 +96,11 @@ def rhs_speed_and_accuracy(K=4, reference_n=10_000):
 
 def reference_rf_per_cluster_dense(feat, labels, probs):
     """Research-code RF readout: each cluster's P x P covariance formed from scratch, then solved."""
-    covs = [feat.ge_cov(a) for a in range(feat.n_clusters)]      # F F^T recomputed per cluster
+    covs = []
+    for a in range(feat.n_clusters):                              # F F^T recomputed per cluster
+        b = feat.b[a]
+        G = feat.F @ feat.F.T * (feat.Delta / feat.D)
+        covs.append(np.diag(feat.d[a]) + b[:, None] * G * b[None, :])
     return rf_population_readout(feat, labels, probs, covs=covs)
 
 

@@ -167,8 +167,11 @@ class GaussianMixture:
                 noise = np.sqrt(self.Delta) * z
             elif self._chol.ndim == 2:
                 noise = z @ self._chol.T
-            else:
-                noise = np.einsum("nij,nj->ni", self._chol[c], z)
+            else:                                   # per cluster: one GEMM each, no (n, N, N) gather
+                noise = np.empty_like(z)
+                for a in range(self.n_clusters):
+                    sel = c == a
+                    noise[sel] = z[sel] @ self._chol[a].T
             Xs.append(self.centres[c] + noise)
             ys.append(self.labels[c].astype(float))
             cs.append(c)

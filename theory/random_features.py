@@ -61,37 +61,74 @@ class RFReadout:
 
 
 class GaussianEquivalentFeatures:
-    """Per-cluster feature moments of z = g(F x/sqrt(D)) on an isotropic mixture (module docstring).
+    """Per-cluster feature moments of z = g(F x/sqrt(D)) on a Gaussian mixture (module docstring).
+
+    Given cluster alpha the pre-activations u = F x/sqrt(D) are Gaussian with means
+    a_alpha = F c_alpha/sqrt(D) and covariance G_alpha = F Sigma_alpha F^T/D, with Sigma_alpha =
+    Delta I (isotropic, the paper's case) or a general covariance (shared or per cluster, e.g. a
+    mixture fitted to real data: :mod:`sims.data_mixtures`). Everything below uses G_alpha through
+    its factor A_alpha = F L_alpha/sqrt(D) (L_alpha L_alpha^T = Sigma_alpha), so Omega is still
+    never formed: Cov_alpha v = d_alpha v + b_alpha A_alpha (A_alpha^T (b_alpha v)).
 
     Parameters
     ----------
     centres : array_like (C, D)
         Cluster centres c_alpha = mu_alpha/sqrt(D).
-    Delta : float
+    Delta : float or None
+        Isotropic variance; give exactly one of ``Delta`` and ``cov``.
     F : array_like (P, D)
     activation : str
+    cov : array_like (D, D) or (C, D, D), optional
+        Shared or per-cluster input covariance Sigma_alpha (positive definite).
     """
 
-    def __init__(self, centres, Delta, F, activation="relu"):
+    def __init__(self, centres, Delta, F, activation="relu", *, cov=None):
         c = np.asarray(centres, float)
         F = np.asarray(F, float)
         if c.ndim != 2 or F.ndim != 2 or c.shape[1] != F.shape[1]:
             raise ValueError(f"centres (C, D) and F (P, D) must share D, got {c.shape} and {F.shape}")
         if not (np.all(np.isfinite(c)) and np.all(np.isfinite(F))):
             raise ValueError("centres and F must be finite")
-        if not (np.isfinite(Delta) and Delta > 0):
-            raise ValueError(f"Delta must be a finite number > 0, got {Delta!r}")
-        D = F.shape[1]
+        C, D = c.shape
+        if (Delta is None) == (cov is None):
+            raise ValueError("give exactly one of Delta (isotropic variance) and cov")
+        if Delta is not None:
+            if not (np.isfinite(Delta) and Delta > 0):
+                raise ValueError(f"Delta must be a finite number > 0, got {Delta!r}")
+            A = np.sqrt(Delta / D) * F[None]                           # (1, P, D)
+        else:
+            S = np.asarray(cov, float)
+            if S.shape == (D, D):
+                S = S[None]
+            elif S.shape != (C, D, D):
+                raise ValueError(f"cov must have shape ({D}, {D}) or ({C}, {D}, {D}), got {S.shape}")
+            A = np.empty((S.shape[0], F.shape[0], D))
+            for k, Sk in enumerate(S):
+                if not (np.all(np.isfinite(Sk)) and np.allclose(Sk, Sk.T, rtol=1e-10, atol=1e-12)):
+                    raise ValueError(f"cov[{k}] must be finite and symmetric")
+                try:
+                    L = np.linalg.cholesky(Sk)
+                except np.linalg.LinAlgError:
+                    raise ValueError(f"cov[{k}] must be positive definite (smallest eigenvalue "
+                                     f"{np.linalg.eigvalsh(Sk).min():.3g})") from None
+                A[k] = F @ L / np.sqrt(D)
         self.act = get_activation(activation)
-        self.F, self.Delta, self.D = F, float(Delta), D
+        self.F, self.Delta, self.D, self._A = F, (None if Delta is None else float(Delta)), D, A
         self.a = c @ F.T / np.sqrt(D)                                  # (C, P)
-        self.s2 = Delta * np.sum(F * F, axis=1) / D                    # (P,)
-        if np.any(self.s2 <= 0):
+        s2 = np.sum(A * A, axis=2)                                     # (1 or C, P)
+        if np.any(s2 <= 0):
             raise ValueError("F has a zero row (a feature without input)")
+        self.s2 = s2[0] if s2.shape[0] == 1 else s2                    # (P,) isotropic/shared, else (C, P)
         self.mean = expect_1(self.act, 0, self.a, self.s2)             # (C, P)
         self.var = expect_diag(self.act, (0, 0), self.a, self.s2) - self.mean**2
         self.b = expect_1(self.act, 1, self.a, self.s2)
         self.d = self.var - self.b**2 * self.s2
+        self._G = None
+
+    @classmethod
+    def from_mixture(cls, mixture, F, activation="relu"):
+        """Features of a :class:`sims.gaussian_mixture.GaussianMixture` (isotropic or general covariance)."""
+        return cls(mixture.centres, mixture.Delta, F, activation, cov=mixture.cov)
 
     @property
     def n_clusters(self):
@@ -101,32 +138,45 @@ class GaussianEquivalentFeatures:
     def P(self):
         return self.F.shape[0]
 
+    def _s2(self, alpha):
+        return self.s2 if self.s2.ndim == 1 else self.s2[alpha]
+
+    def input_cov(self, alpha: int) -> np.ndarray:
+        """G_alpha = F Sigma_alpha F^T / D = Cov(u | alpha), shape (P, P) (cached when shared)."""
+        if self._A.shape[0] == 1:
+            if self._G is None:
+                self._G = self._A[0] @ self._A[0].T
+            return self._G
+        return self._A[alpha] @ self._A[alpha].T
+
     def cov_matvec(self, V):
         """Cov_alpha V for every cluster: V (C, P) -> (C, P) (row alpha multiplied by Cov_alpha)."""
         bv = self.b * V
-        return self.d * V + self.Delta * self.b * ((bv @ self.F) @ self.F.T) / self.D
+        if self._A.shape[0] == 1:
+            low = (bv @ self._A[0]) @ self._A[0].T
+        else:
+            low = np.einsum("cpd,cd->cp", self._A, np.einsum("cpd,cp->cd", self._A, bv))
+        return self.d * V + self.b * low
 
-    def ge_cov(self, alpha: int, G=None) -> np.ndarray:
-        """Dense Gaussian-equivalent Cov_alpha (P, P); ``G`` = F F^T/D if already formed."""
-        G = self.F @ self.F.T / self.D if G is None else G
+    def ge_cov(self, alpha: int) -> np.ndarray:
+        """Dense Gaussian-equivalent Cov_alpha = diag(d_alpha) + b_alpha b_alpha^T * G_alpha, (P, P)."""
         b = self.b[alpha]
-        return np.diag(self.d[alpha]) + self.Delta * b[:, None] * G * b[None, :]
+        return np.diag(self.d[alpha]) + b[:, None] * self.input_cov(alpha) * b[None, :]
 
     def second_order_cov(self, alpha: int) -> np.ndarray:
         """Leading correction to the Gaussian-equivalent off-diagonal covariance (P, P), zero diagonal:
-        E[g''(u_i)] E[g''(u_j)] c_ij^2 / 2 with c_ij = Delta F_i.F_j/D (the k = 2 term of
+        E[g''(u_i)] E[g''(u_j)] c_ij^2 / 2 with c_ij = (G_alpha)_ij (the k = 2 term of
         Cov = sum_k c^k/k! E[g^(k)(u_i)] E[g^(k)(u_j)]; for ReLU E g'' = phi(h)/s)."""
-        e2 = expect_1(self.act, 2, self.a[alpha], self.s2)
-        c = self.Delta * self.F @ self.F.T / self.D
+        e2 = expect_1(self.act, 2, self.a[alpha], self._s2(alpha))
+        c = self.input_cov(alpha)
         out = 0.5 * np.outer(e2, e2) * c * c
         np.fill_diagonal(out, 0.0)
         return out
 
     def exact_cov(self, alpha: int) -> np.ndarray:
         """Exact Cov(z_i, z_j | alpha) (P, P) from bivariate Gaussian expectations (O(P^2))."""
-        a, s2 = self.a[alpha], self.s2
-        G = self.Delta * self.F @ self.F.T / self.D
-        E = expect_2(self.act, (0, 0), a[:, None], a[None, :], s2[:, None], G, s2[None, :])
+        a, s2 = self.a[alpha], self._s2(alpha)
+        E = expect_2(self.act, (0, 0), a[:, None], a[None, :], s2[:, None], self.input_cov(alpha), s2[None, :])
         C = E - np.outer(self.mean[alpha], self.mean[alpha])
         C[np.diag_indices_from(C)] = self.var[alpha]
         return C
@@ -184,8 +234,7 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
         quad = np.einsum("cp,p->c", Cw, w)
     elif method in ("cg", "dense"):
         if covs is None:
-            G = feat.F @ feat.F.T / feat.D
-            covs = [feat.ge_cov(a, G) for a in range(C)]
+            covs = [feat.ge_cov(a) for a in range(C)]
         Om = sum(p[a] * covs[a] for a in range(C)) + (M.T * p) @ M + ridge * np.eye(P)
         w = np.linalg.solve(Om, Phi)
         quad = np.array([w @ covs[a] @ w for a in range(C)])
