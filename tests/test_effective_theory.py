@@ -117,3 +117,43 @@ def test_quadrature_that_does_not_converge_is_an_error():
                       None)
     with pytest.raises(ValueError, match="wild.*did not converge"):
         effective_theory(X2[:1], (10,), C_b=0.0, C_W=3.0, activation=wild)
+
+
+# --- the NTK mean's 1/n correction (theory.ntk_correction) ------------------------------------
+from theory.ntk_correction import ntk_mean_correction  # noqa: E402
+
+
+@pytest.mark.parametrize("activation,C_b,C_W", [("tanh", 0.1, 1.0), ("erf", 0.2, 1.3), ("relu", 0.3, 1.7)])
+def test_ntk_correction_carries_the_books_kernel_recursions(activation, C_b, C_W):
+    """Its g and v (E G - K and Var G) equal G1/n and V/n of theory.effective_theory, unequal widths."""
+    x = np.array([0.7, -0.2, 1.1])
+    widths = (5, 9, 4, 12)
+    c = ntk_mean_correction(x, widths, C_b=C_b, C_W=C_W, activation=activation, lambda_b=0.4, lambda_W=1.3)
+    et = effective_theory(x[None], widths, C_b=C_b, C_W=C_W, activation=activation, lambda_b=0.4, lambda_W=1.3)
+    n_prev = np.array((3,) + widths, float)
+    np.testing.assert_allclose(c.K, et.K[:, 0, 0], rtol=1e-10)
+    np.testing.assert_allclose(c.H, et.H[:, 0, 0], rtol=1e-10)
+    np.testing.assert_allclose(c.g * n_prev, et.G1[:, 0, 0], rtol=1e-7, atol=1e-12)
+    np.testing.assert_allclose(c.v * n_prev, et.V[:, 0, 0, 0, 0], rtol=1e-7, atol=1e-12)
+    assert c.h[0] == 0 and c.h[1] == 0                   # one hidden layer: E NTK = H exactly
+    assert c.ntk_mean(5) == pytest.approx(c.H[4] + c.h[4])
+
+
+def test_ntk_correction_scaling_and_zeros():
+    """h is exactly 1/n for equal widths; zero for linear and ReLU (scale invariance) at any C_b."""
+    x = np.array([1.0, 0.5, -0.3])
+    a = ntk_mean_correction(x, 10, depth=5, C_b=0.1, C_W=1.0, activation="tanh")
+    b = ntk_mean_correction(x, 40, depth=5, C_b=0.1, C_W=1.0, activation="tanh")
+    np.testing.assert_allclose(a.h, 4 * b.h, rtol=1e-12)
+    assert a.h[-1] < 0
+    for act, C_b, C_W in (("relu", 0.0, 2.0), ("relu", 0.5, 1.5), ("linear", 0.2, 1.0)):
+        c = ntk_mean_correction(x, (7, 3, 11), C_b=C_b, C_W=C_W, activation=act)
+        assert np.max(np.abs(c.h)) < 1e-12 * np.max(c.H), (act, c.h)
+    with pytest.raises(ValueError, match="one input"):
+        ntk_mean_correction(np.ones((2, 3)), 10, depth=3, C_b=0.1, C_W=1.0, activation="tanh")
+    with pytest.raises(ValueError, match="hidden_widths"):
+        ntk_mean_correction(x, (10, 0), C_b=0.1, C_W=1.0)
+    with pytest.raises(ValueError, match="C_W"):
+        ntk_mean_correction(x, 10, depth=3, C_b=0.1, C_W=0.0)
+    with pytest.raises(ValueError, match="lambda_b"):
+        ntk_mean_correction(x, 10, depth=3, C_b=0.1, C_W=1.0, lambda_b=-1.0)
