@@ -167,7 +167,7 @@ def _label_set(name, values, present):
     return vals
 
 
-def _shrinkage_intensity(Xc, shrinkage, name):
+def _shrinkage_intensity(Xc, shrinkage):
     if isinstance(shrinkage, str):
         if shrinkage != "ledoit-wolf":
             raise ValueError(f"shrinkage must be a number in [0, 1) or 'ledoit-wolf', got {shrinkage!r}")
@@ -246,10 +246,8 @@ def mixture_from_data(X, labels, positive, negative=None, *, clusters: str = "cl
     kept = np.flatnonzero(sd > 1e-12 * max(float(sd.max()), 1e-300))
     if kept.size == 0:
         raise ValueError("every input coordinate is constant over the selected samples")
-    shift = Xs[:, kept].mean(axis=0)
+    shift = Xs[:, kept].mean(axis=0) if standardise else np.zeros(kept.size)
     scale = sd[kept] if standardise else np.ones(kept.size)
-    if not standardise:
-        shift = np.zeros(kept.size)
     Z = (Xs[:, kept] - shift) / scale
     N = kept.size
     groups = [(v,) for v in pos + neg] if clusters == "label" else [pos, neg]
@@ -261,12 +259,12 @@ def mixture_from_data(X, labels, positive, negative=None, *, clusters: str = "cl
     centred = [Z[m] - means[k] for k, m in enumerate(members)]
     if covariance == "shared":
         pooled = np.concatenate(centred)
-        lam = _shrinkage_intensity(pooled, shrinkage, "pooled")
+        lam = _shrinkage_intensity(pooled, shrinkage)
         n, C = pooled.shape[0], len(groups)
         S = _shrunk_cov(pooled, lam, "the pooled within-cluster data") * (n - 1) / max(n - C, 1)
         cov, lams = S, np.array([lam])
     else:
-        lams = np.array([_shrinkage_intensity(c, shrinkage, nm) for c, nm in zip(centred, names)])
+        lams = np.array([_shrinkage_intensity(c, shrinkage) for c in centred])
         cov = np.stack([_shrunk_cov(c, lam, nm) for c, lam, nm in zip(centred, lams, names)])
     mix = GaussianMixture(np.sqrt(N) * means, np.array(ys), cov=cov, probs=probs)
     return DataMixture(mix, kept, shift, scale, tuple(tuple(g) for g in groups), pos, neg, lams)

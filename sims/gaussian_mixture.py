@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import logsumexp
 
-from theory.gaussian_integrals import check_symmetric
+from theory.gaussian_integrals import cholesky_factor
 
 from .backends import as_seed_sequence, get_backend
 
@@ -41,17 +41,6 @@ def mse_error(yhat, y):
     """1/2 mean (yhat - y)^2 over the last axis."""
     yhat, y = np.asarray(yhat, dtype=float), np.asarray(y, dtype=float)
     return 0.5 * np.mean((yhat - y) ** 2, axis=-1)
-
-
-def _as_cov(name, C, N):
-    C = check_symmetric(C, name, N)
-    try:
-        L = np.linalg.cholesky(C)
-    except np.linalg.LinAlgError:
-        ev = np.linalg.eigvalsh(C).min()
-        raise ValueError(f"{name} must be positive definite (smallest eigenvalue {ev:.3g}); "
-                         "a singular cluster covariance has no density") from None
-    return C, L
 
 
 @dataclass(frozen=True)
@@ -103,9 +92,9 @@ class GaussianMixture:
         else:
             cv = np.asarray(self.cov, dtype=float)
             if cv.ndim == 2:
-                cv, chol = _as_cov("cov", cv, N)
+                cv, chol = cholesky_factor(cv, "cov", N)
             elif cv.ndim == 3 and cv.shape[0] == C:
-                pairs = [_as_cov(f"cov[{a}]", cv[a], N) for a in range(C)]
+                pairs = [cholesky_factor(cv[a], f"cov[{a}]", N) for a in range(C)]
                 cv, chol = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
             else:
                 raise ValueError(f"cov must have shape ({N}, {N}) or ({C}, {N}, {N}), got {cv.shape}")

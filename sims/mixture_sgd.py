@@ -176,6 +176,15 @@ def _check_finite(bk, arrs, step, names):
                 "lower the learning rate")
 
 
+def _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend):
+    """Checks shared by both simulators: (reg, n_seeds, n_test, record steps, backend)."""
+    if _nonneg("eta", eta) == 0:
+        raise ValueError("eta must be > 0")
+    steps = _record_grid(t_max, n_records, t_record, N)
+    return (_nonneg("reg", reg), _pos_int("n_seeds", n_seeds), _pos_int("n_test", n_test, 0), steps,
+            get_backend(backend))
+
+
 def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None, *, eta_v: float | None = None,
                          reg: float = 0.0, activation: str = "relu", n_seeds: int = 1, seed=0, backend="numpy",
                          init_std: float = 1.0, v0=None, initial_weights=None, t_record=None, n_records: int = 21,
@@ -207,14 +216,8 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
     """
     N = mixture.N
     K = _pos_int("K", K)
-    if _nonneg("eta", eta) == 0:
-        raise ValueError("eta must be > 0")
+    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend)
     eta_v = eta if eta_v is None else _nonneg("eta_v", eta_v)
-    reg = _nonneg("reg", reg)
-    S = _pos_int("n_seeds", n_seeds)
-    n_test = _pos_int("n_test", n_test, 0)
-    steps = _record_grid(t_max, n_records, t_record, N)
-    bk = get_backend(backend)
     xp = bk.xp
     g, dg = backend_activation(activation, bk)
     if initial_weights is None:
@@ -278,13 +281,7 @@ def simulate_rf_sgd(mixture, F, eta: float, t_max: float | None = None, *, reg: 
     if F.ndim != 2 or F.shape[1] != D or not np.all(np.isfinite(F)):
         raise ValueError(f"F must be a finite (P, {D}) matrix, got shape {F.shape}")
     P = F.shape[0]
-    if _nonneg("eta", eta) == 0:
-        raise ValueError("eta must be > 0")
-    reg = _nonneg("reg", reg)
-    S = _pos_int("n_seeds", n_seeds)
-    n_test = _pos_int("n_test", n_test, 0)
-    steps = _record_grid(t_max, n_records, t_record, D)
-    bk = get_backend(backend)
+    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, D, backend)
     xp = bk.xp
     g, _ = backend_activation(activation, bk)
     Fb = bk.asarray(F.T / math.sqrt(D))                                          # (D, P)

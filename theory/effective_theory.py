@@ -181,6 +181,29 @@ def _positive(name, value):
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
 
 
+def hidden_widths_tuple(hidden_widths, depth=None) -> tuple:
+    """(n_1, ..., n_{L-1}) from a sequence, or from one width and ``depth``; ValueError naming the problem."""
+    if np.isscalar(hidden_widths):
+        if depth is None:
+            raise ValueError("give depth when hidden_widths is a single width")
+        hidden_widths = (hidden_widths,) * (int(depth) - 1)
+    hw = tuple(hidden_widths)
+    if depth is not None and len(hw) != int(depth) - 1:
+        raise ValueError(f"depth={depth} needs {int(depth) - 1} hidden widths, got {len(hw)}")
+    for i, n in enumerate(hw):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"hidden_widths[{i}] must be an integer >= 1, got {n!r}")
+    return hw
+
+
+def check_init_parameters(C_b, C_W, lambda_b=1.0, lambda_W=1.0) -> None:
+    """C_b, lambda_b, lambda_W finite and >= 0, C_W finite and > 0 (ValueError naming the parameter)."""
+    for name, val in (("C_b", C_b), ("lambda_b", lambda_b), ("lambda_W", lambda_W)):
+        if not (np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
+    _positive("C_W", C_W)
+
+
 def effective_theory(X, hidden_widths, *, C_b: float, C_W: float, activation: str = "relu",
                      depth: int | None = None, lambda_b: float = 1.0, lambda_W: float = 1.0,
                      order: int | None = None) -> EffectiveTheory:
@@ -201,23 +224,8 @@ def effective_theory(X, hidden_widths, *, C_b: float, C_W: float, activation: st
         Gauss--Hermite nodes per dimension (defaults: 150, 100, 30 for 1, 2, 3 inputs).
     """
     X = _check_inputs(X)
-    if np.isscalar(hidden_widths):
-        if depth is None:
-            raise ValueError("give depth when hidden_widths is a single width")
-        hidden_widths = (hidden_widths,) * (int(depth) - 1)
-    hw = tuple(hidden_widths)
-    if depth is not None and len(hw) != int(depth) - 1:
-        raise ValueError(f"depth={depth} needs {int(depth) - 1} hidden widths, got {len(hw)}")
-    for i, n in enumerate(hw):
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"hidden_widths[{i}] must be an integer >= 1, got {n!r}")
-    if not (np.isfinite(C_b) and C_b >= 0):
-        raise ValueError(f"C_b must be a finite number >= 0, got {C_b!r}")
-    _positive("C_W", C_W)
-    if not (np.isfinite(lambda_b) and lambda_b >= 0):
-        raise ValueError(f"lambda_b must be >= 0, got {lambda_b!r}")
-    if not (np.isfinite(lambda_W) and lambda_W >= 0):
-        raise ValueError(f"lambda_W must be >= 0, got {lambda_W!r}")
+    hw = hidden_widths_tuple(hidden_widths, depth)
+    check_init_parameters(C_b, C_W, lambda_b, lambda_W)
     get_activation(activation)
     n_in, n0 = X.shape
     widths = (n0,) + hw

@@ -156,6 +156,17 @@ def check_symmetric(M, parameter: str, n: int) -> np.ndarray:
     return M
 
 
+def cholesky_factor(C, parameter: str, n: int):
+    """(C, L) with L L^T = C for a symmetric positive-definite (n, n) ``C``; ValueError naming ``parameter``."""
+    C = check_symmetric(C, parameter, n)
+    try:
+        return C, np.linalg.cholesky(C)
+    except np.linalg.LinAlgError:
+        ev = np.linalg.eigvalsh(C).min()
+        raise ValueError(f"{parameter} must be positive definite (smallest eigenvalue {ev:.3g}); "
+                         "a singular covariance has no density") from None
+
+
 def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
     """Symmetric PSD square root L (L L^T = cov) of a batch of covariance matrices.
 

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
+from .effective_theory import check_init_parameters, hidden_widths_tuple
 from .gaussian_integrals import tensor_grid
 
 __all__ = ["NTKMeanCorrection", "ntk_mean_correction"]
@@ -113,21 +114,8 @@ def ntk_mean_correction(x, hidden_widths, *, C_b: float, C_W: float, activation:
                          "correction is not implemented")
     if not np.all(np.isfinite(X)) or X.shape[1] < 1:
         raise ValueError("x must be a finite, non-empty vector")
-    if np.isscalar(hidden_widths):
-        if depth is None:
-            raise ValueError("give depth when hidden_widths is a single width")
-        hidden_widths = (hidden_widths,) * (int(depth) - 1)
-    hw = tuple(hidden_widths)
-    if depth is not None and len(hw) != int(depth) - 1:
-        raise ValueError(f"depth={depth} needs {int(depth) - 1} hidden widths, got {len(hw)}")
-    for i, n in enumerate(hw):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"hidden_widths[{i}] must be an integer >= 1, got {n!r}")
-    for name, val, lo in (("C_b", C_b, 0), ("lambda_b", lambda_b, 0), ("lambda_W", lambda_W, 0)):
-        if not (np.isfinite(val) and val >= lo):
-            raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
-    if not (np.isfinite(C_W) and C_W > 0):
-        raise ValueError(f"C_W must be a finite number > 0, got {C_W!r}")
+    hw = hidden_widths_tuple(hidden_widths, depth)
+    check_init_parameters(C_b, C_W, lambda_b, lambda_W)
     act = get_activation(activation)
     n0 = X.shape[1]
     widths = (n0,) + hw

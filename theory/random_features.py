@@ -44,6 +44,7 @@ from scipy.sparse.linalg import LinearOperator, cg
 from scipy.special import ndtr
 
 from .activations import get_activation
+from .gaussian_integrals import cholesky_factor
 from .mixture_integrals import expect_1, expect_2, expect_diag
 
 __all__ = ["GaussianEquivalentFeatures", "RFReadout", "rf_population_readout"]
@@ -104,14 +105,7 @@ class GaussianEquivalentFeatures:
                 raise ValueError(f"cov must have shape ({D}, {D}) or ({C}, {D}, {D}), got {S.shape}")
             A = np.empty((S.shape[0], F.shape[0], D))
             for k, Sk in enumerate(S):
-                if not (np.all(np.isfinite(Sk)) and np.allclose(Sk, Sk.T, rtol=1e-10, atol=1e-12)):
-                    raise ValueError(f"cov[{k}] must be finite and symmetric")
-                try:
-                    L = np.linalg.cholesky(Sk)
-                except np.linalg.LinAlgError:
-                    raise ValueError(f"cov[{k}] must be positive definite (smallest eigenvalue "
-                                     f"{np.linalg.eigvalsh(Sk).min():.3g})") from None
-                A[k] = F @ L / np.sqrt(D)
+                A[k] = F @ cholesky_factor(Sk, f"cov[{k}]", D)[1] / np.sqrt(D)
         self.act = get_activation(activation)
         self.F, self.Delta, self.D, self._A = F, (None if Delta is None else float(Delta)), D, A
         self.a = c @ F.T / np.sqrt(D)                                  # (C, P)
