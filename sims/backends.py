@@ -123,15 +123,20 @@ class Backend:
             return self._native.asnumpy(a)
         return np.asarray(a)
 
-    def erf(self, a):
-        """Elementwise error function (not part of the array API standard)."""
+    def erf(self, a, out=None):
+        """Elementwise error function (not part of the array API standard); ``out=a`` writes in place."""
         if self.kind == "torch":
-            return self._native.special.erf(a)
+            return self._native.special.erf(a, out=out)
         if self.kind == "cupy":
             import cupyx.scipy.special as cps
-            return cps.erf(a)
+            return cps.erf(a, out=out)
         from scipy.special import erf
-        return erf(a)
+        return erf(a, out=out)
+
+    def exp_(self, a):
+        """exp(a) written into ``a`` (an array the caller owns), returned. Saves a fresh allocation
+        in hot elementwise code; the array API has no in-place exp."""
+        return self._native.exp(a, out=a)
 
     def streams(self, seed, n: int):
         """``n`` independent random streams (``normal(shape)``, ``uniform(shape)``) spawned from ``seed``."""

@@ -220,14 +220,19 @@ def _check_params(model, params):
 
 
 def _forward(model, params, X, g):
-    """f (S, P) and per layer (h_{l-1}, z_l); X (P, n_0) is shared by all members."""
+    """f (S, P) and per layer (h_{l-1}, z_l); X (P, n_0) is shared by all members.
+
+    Arrays created here are updated in place (no temporaries of shape (S, P, n_l)).
+    """
     cache = []
     h = X
     layers = model.layers()
     for l, ((W, b), (li, lo, cW, cb, *_r)) in enumerate(zip(params, layers)):
-        z = cW * (h @ W.mT)
+        z = h @ W.mT
+        if cW != 1.0:
+            z *= cW
         if b is not None:
-            z = z + cb * b[:, None, :]
+            z += cb * b[:, None, :]
         cache.append((h, z))
         if l + 1 < len(layers):
             h = g(z)
@@ -235,28 +240,49 @@ def _forward(model, params, X, g):
 
 
 def _deltas(model, params, cache, dg, xp):
-    """delta_l = df/dz^(l), shape (S, P, n_l), for every layer (last: ones)."""
+    """delta_l = df/dz^(l), shape (S, P, n_l), for every layer (last: ones).
+
+    The last hidden layer's delta is c_L W^(L) * g'(z) (a broadcast, not an outer-product matmul).
+    """
     layers = model.layers()
     z_last = cache[-1][1]
-    d = xp.ones_like(z_last)
-    out = [d]
+    out = [xp.ones_like(z_last)]
+    d = None
     for l in range(len(layers) - 2, -1, -1):
-        W_next = params[l + 1][0]
-        d = layers[l + 1][2] * (d @ W_next) * dg(cache[l][1])
+        W_next, c_next = params[l + 1][0], layers[l + 1][2]
+        if d is None:                      # W_next (S, 1, n_l) broadcasts over the P points
+            d = dg(cache[l][1])
+            d *= c_next * W_next
+        else:
+            d = d @ W_next
+            d *= c_next
+            d *= dg(cache[l][1])
         out.append(d)
     return out[::-1]
 
 
+def _gram(a, b):
+    """a @ b^T over the last axis (batched; b may be a shared 2-D array). With b is a, NumPy
+    recognises a @ a^T and calls BLAS syrk (half the flops)."""
+    return a @ (b.mT if b.ndim == 3 else b.T)
+
+
 def _ntk_from(model, cache_a, deltas_a, cache_b, deltas_b, xp):
-    th = 0.0
+    L = len(model.layers())
+    th = None
     for l, (li, lo, cW, cb, sW, sB, rW, rb) in enumerate(model.layers()):
-        dd = deltas_a[l] @ deltas_b[l].mT
-        ha, hb = cache_a[l][0], cache_b[l][0]
-        hh = ha @ (hb.mT if hb.ndim == 3 else hb.T)
-        term = rW * cW**2 * hh
+        term = _gram(cache_a[l][0], cache_b[l][0])
+        term *= rW * cW**2                 # a fresh matmul result: updated in place
         if cb > 0:
-            term = term + rb * cb**2
-        th = th + dd * term
+            term += rb * cb**2
+        if l < L - 1:                      # the output layer's delta is 1
+            dd = _gram(deltas_a[l], deltas_b[l])
+            if term.ndim == dd.ndim:
+                dd *= term
+            else:                          # first layer: (P, P2) input Gram shared by all members
+                dd *= term[None]
+            term = dd
+        th = term if th is None else th + term
     return th
 
 
