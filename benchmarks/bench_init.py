@@ -36,10 +36,13 @@ def kv_speed_and_se_ratio(n_members: int = 40_000, width: int = 100, depth: int 
     return speed, float(np.std(boots) / se_rb)
 
 
-def ntk_speed_ratio(width: int, n_members: int = 64, ref_networks: int = 8, depth: int = 3, method: str = "weights"):
-    """Per-member speed of the batched layerwise NTK over per-sample autograd with a per-parameter contraction."""
+def ntk_speed_ratio(width: int, n_members: int = 64, ref_networks: int = 8, depth: int = 3, method: str = "weights",
+                    n_workers: int | None = None):
+    """Per-member speed of the batched layerwise NTK over per-sample autograd with a per-parameter contraction
+    (``n_workers=1``: one thread for our side too; default: every usable core)."""
     t_ours = best_time(lambda: sample_init_ensemble(X2, (width,) * (depth - 1), C_b=0.1, C_W=2.0, activation="relu",
-                                                n_members=n_members, seed=0, ntk=True, method=method))
+                                                n_members=n_members, seed=0, ntk=True, method=method,
+                                                n_workers=n_workers))
     reference_ntk_autograd(X2, width, depth, 0.1, 2.0, 1)            # warm-up: torch import, first-call costs
     t_ref = best_time(lambda: reference_ntk_autograd(X2, width, depth, 0.1, 2.0, ref_networks), repeat=2)
     return (n_members / t_ours) / (ref_networks / t_ref)
@@ -113,6 +116,12 @@ class NTKRatios:
     track_ntk_per_member_vs_autograd.unit = "x"
 
     def track_ntk_marginal_per_member_vs_autograd(self, width):
-        return ntk_speed_ratio(width, n_members=2000, ref_networks=8 if width == 100 else 4, method="marginal")
+        return ntk_speed_ratio(width, n_members=4096, ref_networks=8 if width == 100 else 4, method="marginal")
 
     track_ntk_marginal_per_member_vs_autograd.unit = "x"
+
+    def track_ntk_marginal_one_thread_per_member_vs_autograd(self, width):
+        return ntk_speed_ratio(width, n_members=4096, ref_networks=8 if width == 100 else 4, method="marginal",
+                               n_workers=1)
+
+    track_ntk_marginal_one_thread_per_member_vs_autograd.unit = "x"

@@ -31,6 +31,14 @@ def _erf_prime(x, backend):
     return t
 
 
+def _relu_prime(x, xp):
+    """1 for x > 0, 1/2 at 0, 0 below: (sign(x) + 1) / 2 in one fresh array."""
+    t = xp.sign(x)
+    t *= 0.5
+    t += 0.5
+    return t
+
+
 def backend_activation(name: str, backend):
     """Return ``(g, dg)`` acting on ``backend`` arrays; raises ValueError naming ``activation``."""
     name = get_activation(name).name
@@ -38,8 +46,7 @@ def backend_activation(name: str, backend):
     if name == "erf":
         return (lambda x: _erf(x, backend)), (lambda x: _erf_prime(x, backend))
     if name == "relu":
-        return ((lambda x: xp.maximum(x, xp.zeros_like(x))),
-                (lambda x: xp.astype(x > 0, x.dtype) + 0.5 * xp.astype(x == 0, x.dtype)))
+        return (lambda x: xp.clip(x, 0.0, None)), (lambda x: _relu_prime(x, xp))
     if name == "linear":
         return (lambda x: x), (lambda x: 1.0 + 0.0 * x)
     if name == "tanh":

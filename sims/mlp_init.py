@@ -21,12 +21,14 @@ G), costing O(n_in^2 n_l) instead of O(n_l n_{l-1}) per layer -- the same joint 
 (z^(1), ..., z^(L)), hence of every forward statistic.
 
 Reproducibility: members are drawn in blocks of ``block`` members, block k from child k of the
-root SeedSequence; ``block`` defaults to a value set by the memory budget, so pass it explicitly
-when numbers must not depend on the budget.
+root SeedSequence; ``block`` defaults to min(MAX_BLOCK, what the memory budget allows), so pass it
+explicitly when numbers must not depend on the budget. Blocks run on ``n_workers`` threads; the
+numbers do not depend on it.
 """
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,6 +93,24 @@ class InitEnsemble:
         return self.ntk.mean(0), self.ntk.std(0, ddof=1) / np.sqrt(self.n_members)
 
 
+MAX_BLOCK = 1024   # default members per batched call: larger blocks gain nothing on a CPU
+
+
+def _default_workers(bk) -> int:
+    if bk.is_gpu:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:      # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_workers(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n_workers must be an integer >= 1, got {n!r}")
+    return int(n)
+
+
 def _validate(X, hidden_widths, n_out, C_b, C_W, n_members):
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or min(X.shape) < 1 or not np.all(np.isfinite(X)):
@@ -113,7 +133,8 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
                          n_members: int = 1000, seed=0, n_out: int = 1, ntk: bool = False,
                          lambda_b: float = 1.0, lambda_W: float = 1.0, backend="numpy", dtype="float64",
                          memory_budget_mb: float = 256.0, block: int | None = None,
-                         method: str = "weights", progress: bool = False) -> InitEnsemble:
+                         method: str = "weights", n_workers: int | None = None,
+                         progress: bool = False) -> InitEnsemble:
     """Draw ``n_members`` MLPs and record their empirical kernels (and NTKs) on the inputs ``X``.
 
     Parameters
@@ -132,9 +153,15 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
     backend, dtype :
         See :func:`sims.backends.get_backend`.
     memory_budget_mb : float
-        Members per batched call are chosen so that weights and activations stay within this.
+        Members per batched call are chosen so that weights and activations stay within this
+        (at most ``MAX_BLOCK``), and concurrent blocks share it.
     block : int, optional
         Members per batched call (overrides the budget; fixes the random stream layout).
+    n_workers : int, optional
+        Threads that run blocks concurrently (default: the usable CPU cores on CPU backends, 1 on
+        GPUs; never more than fit in the memory budget). NumPy and torch release the GIL in the
+        random fills, matmuls and linear algebra. Block k always uses stream k, so the numbers do
+        not depend on ``n_workers``.
     method : {"weights", "marginal"}
         Draw the weights, or draw pre-activations (and, for the NTK, backpropagated products)
         from their exact conditional laws without forming weight matrices.
@@ -156,10 +183,16 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         per_member = 6 * n_in * sum(widths) + (4 * (n_in * n_out) * sum(widths) if ntk else 0)
     if ntk:
         per_member += 3 * n_in * n_out * max(widths)
+    fit = max(1, int(memory_budget_mb * 2**20 / (8 * per_member)))      # members within the budget
     if block is None:
-        block = max(1, min(n_members, int(memory_budget_mb * 2**20 / (8 * per_member))))
+        block = min(n_members, fit, MAX_BLOCK)
+    elif isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise ValueError(f"block must be an integer >= 1, got {block!r}")
     block = int(block)
     n_blocks = math.ceil(n_members / block)
+    # threads share the budget: as many concurrent blocks as fit (never changes a number)
+    workers = _default_workers(bk) if n_workers is None else _check_workers(n_workers)
+    workers = max(1, min(workers, n_blocks, fit // block))
     streams = bk.streams(as_seed_sequence(seed), n_blocks)
     Xb = bk.asarray(X)
     G_out = np.empty((n_members, L, n_in, n_in))
@@ -167,59 +200,91 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
     ntk_out = np.empty((n_members, n_in, n_in)) if ntk else None
     ntk0_out = np.empty((n_members, n_in, n_in)) if ntk else None
     G_out[:, 0] = C_b + C_W * X @ X.T / n0
-    it = range(n_blocks)
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc=f"init ensemble ({n_members} members)")
-    for k in it:
+
+    def run_block(k):
         lo, hi = k * block, min(n_members, (k + 1) * block)
         B = hi - lo
         rng = streams[k]
-        if method == "marginal":
-            th = _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out[lo:hi], z_out[lo:hi], ntk,
-                                 n_out, lambda_b, lambda_W)
-            if ntk:
-                ntk_out[lo:hi] = bk.to_numpy(xp.mean(th, axis=-1))
-                ntk0_out[lo:hi] = bk.to_numpy(th[..., 0])
-            continue
-        h = xp.broadcast_to(Xb[None], (B, n_in, n0))
-        hs, zs, Ws = [h], [], []
-        for l in range(L):
-            fan_in, width = widths[l], widths[l + 1]
-            W = rng.normal((B, width, fan_in)) * math.sqrt(C_W / fan_in)
-            b = rng.normal((B, 1, width)) * math.sqrt(C_b)
-            z = xp.matmul(h, xp.permute_dims(W, (0, 2, 1))) + b          # (B, n_in, width)
-            z_out[lo:hi, l] = bk.to_numpy(z[:, :, 0])
-            zs.append(z)
-            Ws.append(W)
-            if l < L - 1:
-                a = g(z)
-                G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
-                G_out[lo:hi, l + 1] = bk.to_numpy(G)
-                h = a
-                hs.append(h)
+        sampler = _marginal_block if method == "marginal" else _weights_block
+        th = sampler(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out[lo:hi], z_out[lo:hi], ntk, n_out,
+                     lambda_b, lambda_W)
         if ntk:
-            # delta for every output neuron i at once: (B, n_in, n_out, n_l)
-            eye = xp.eye(n_out, dtype=bk.dtype, device=getattr(Xb, "device", None))
-            delta = xp.broadcast_to(eye[None, None], (B, n_in, n_out, n_out))
-            theta = 0.0
-            for l in range(L - 1, -1, -1):
-                hh = hs[l]
-                gram = lambda_b + lambda_W * xp.matmul(hh, xp.permute_dims(hh, (0, 2, 1))) / widths[l]
-                dd = xp.sum(delta[:, :, None, :, :] * delta[:, None, :, :, :], axis=-1)   # (B, n_in, n_in, n_out)
-                theta = theta + dd * gram[:, :, :, None]
-                if l > 0:
-                    delta = xp.matmul(delta, Ws[l][:, None, :, :]) * dg(zs[l - 1])[:, :, None, :]
-            ntk_out[lo:hi] = bk.to_numpy(xp.mean(theta, axis=-1))
-            ntk0_out[lo:hi] = bk.to_numpy(theta[..., 0])
+            ntk_out[lo:hi] = bk.to_numpy(xp.mean(th, axis=-1))
+            ntk0_out[lo:hi] = bk.to_numpy(th[..., 0])
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=n_blocks, desc=f"init ensemble ({n_members} members)", unit="block")
+    if workers == 1:
+        for k in range(n_blocks):
+            run_block(k)
+            if bar is not None:
+                bar.update()
+    else:   # block k always uses stream k and writes rows k*block.., so threads change no number
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(workers) as ex:
+            for _ in ex.map(run_block, range(n_blocks)):
+                if bar is not None:
+                    bar.update()
+    if bar is not None:
+        bar.close()
     return InitEnsemble(G_out, z_out, ntk_out, ntk0_out, widths)
+
+
+def _weights_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False, n_out=1,
+                   lambda_b=1.0, lambda_W=1.0):
+    """Draw every weight of B members, forward the inputs, fill G_out, z_out in place; the layerwise
+    NTK (B, n_in, n_in, n_out) when ``ntk`` (delta of every output neuron at once)."""
+    xp = bk.xp
+    B, L, n_in = z_out.shape
+    n0 = widths[0]
+    h = xp.broadcast_to(Xb[None], (B, n_in, n0))
+    hs, zs, Ws = [h], [], []
+    for l in range(L):
+        fan_in, width = widths[l], widths[l + 1]
+        W = rng.normal((B, width, fan_in)) * math.sqrt(C_W / fan_in)
+        b = rng.normal((B, 1, width)) * math.sqrt(C_b)
+        z = xp.matmul(h, xp.permute_dims(W, (0, 2, 1))) + b          # (B, n_in, width)
+        z_out[:, l] = bk.to_numpy(z[:, :, 0])
+        zs.append(z)
+        Ws.append(W)
+        if l < L - 1:
+            a = g(z)
+            G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
+            G_out[:, l + 1] = bk.to_numpy(G)
+            h = a
+            hs.append(h)
+    if ntk:
+        # delta for every output neuron i at once: (B, n_in, n_out, n_l)
+        eye = xp.eye(n_out, dtype=bk.dtype, device=getattr(Xb, "device", None))
+        delta = xp.broadcast_to(eye[None, None], (B, n_in, n_out, n_out))
+        theta = 0.0
+        for l in range(L - 1, -1, -1):
+            hh = hs[l]
+            gram = lambda_b + lambda_W * xp.matmul(hh, xp.permute_dims(hh, (0, 2, 1))) / widths[l]
+            dd = xp.sum(delta[:, :, None, :, :] * delta[:, None, :, :, :], axis=-1)   # (B, n_in, n_in, n_out)
+            theta = theta + dd * gram[:, :, :, None]
+            if l > 0:
+                delta = xp.matmul(delta, Ws[l][:, None, :, :]) * dg(zs[l - 1])[:, :, None, :]
+        return theta
+    return None
 
 
 def _psd_factor(bk, G):
     """A batch of factors F with F F^T = G (symmetric square root; PSD-safe for dead layers)."""
     xp = bk.xp
     ev, U = xp.linalg.eigh(G)
-    return U * xp.sqrt(xp.clip(ev, 0.0, None))[:, None, :]
+    return U * xp.sqrt(xp.clip(ev, 0.0, None))[..., None, :]
+
+
+def _pinv_from_eig(bk, ev, U):
+    """Moore-Penrose inverse U diag(1/ev) U^T with NumPy's cut-off (ev <= n eps max(ev): zero)."""
+    xp = bk.xp
+    tol = ev.shape[-1] * np.finfo(np.float64 if ev.dtype == xp.float64 else np.float32).eps
+    cut = tol * xp.max(ev, axis=-1, keepdims=True)
+    inv = xp.where(ev > cut, 1.0 / xp.where(ev > cut, ev, xp.ones_like(ev)), xp.zeros_like(ev))
+    return xp.matmul(U * inv[..., None, :], xp.permute_dims(U, (0, 2, 1)))
 
 
 def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False, n_out=1,
@@ -227,66 +292,93 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
     """Exact layer-by-layer sampler without weight matrices; fills G_out, z_out in place.
 
     Forward: the weight part A_l = W_l h_{l-1} of every neuron is N(0, (C_W/n_{l-1}) H H^T) given
-    the layer below (H: rows = inputs), i.i.d. over neurons; z_l = A_l + b_l.
+    the layer below (H: rows = inputs), i.i.d. over neurons; z_l = A_l + b_l. The first layer's
+    covariance is the same for every member (one factor for the block).
 
     Backward (NTK): the backpropagated products W_{l+1}^T D (D: n_{l+1} x C, one column per
     (output neuron, input)) are drawn from their law conditional on the forward products
     A_{l+1} = W_{l+1} H: W = A (H^T H)^-1 H^T + W~ (I - P_H) with W~ independent of everything else,
-    so W^T D = H (H^T H)^-1 A^T D + (I - P_H) Y, the rows of Y i.i.d. N(0, (C_W/n_l) D^T D).
-    Cost O(n_l C^2) per layer instead of O(n_l n_{l+1}). Returns the NTK (B, n_in, n_in, n_out)
-    when ``ntk``.
+    so W^T D = H (H^T H)^-1 A^T D + (I - P_H) Y, Y = W~^T D, whose rows are i.i.d.
+    N(0, (C_W/n_l) D^T D). Y is drawn as W~^T D itself when n_{l+1} <= C (e.g. below a single
+    output: n_l normals instead of C n_l), else through a C x C factor of D^T D. Everything is
+    kept transposed, E = D^T of shape (B, C, n_l), so the long axis is contiguous. Cost
+    O(n_l C min(C, n_{l+1})) per layer instead of O(n_l n_{l+1}). Returns the NTK
+    (B, n_in, n_in, n_out) when ``ntk``.
     """
     xp = bk.xp
     B, L, n_in = z_out.shape
     T = lambda a: xp.permute_dims(a, (0, 2, 1))
     H = xp.broadcast_to(Xb[None], (B, n_in, widths[0]))
-    Hs, As, Zs = [H], [], []
+    gram = xp.matmul(Xb, xp.permute_dims(Xb, (1, 0)))[None]         # the same for every member
+    eig = None                                                       # eigh of the current H H^T
+    Hs, As, Zs, Ginvs, grams = [H], [], [], [None], [gram]
     for l in range(L):
         width = widths[l + 1]
-        cov = (C_W / widths[l]) * xp.matmul(H, T(H))
-        if ntk:   # the backward pass needs the weight part A separately from the bias
-            A = xp.matmul(_psd_factor(bk, cov), rng.normal((B, n_in, width)))     # (B, n_in, width)
-            z = A + rng.normal((B, 1, width)) * math.sqrt(C_b)
-        else:     # one draw from N(0, C_b + cov) per neuron
-            A = None
-            z = xp.matmul(_psd_factor(bk, cov + C_b), rng.normal((B, n_in, width)))
+        c = C_W / widths[l]
+        N = rng.normal((B, n_in, width)) if l > 0 else rng.normal((n_in, B, width))
+        if ntk and l > 0:               # the weight part A alone; the bias is added below
+            ev, U = eig
+            F = U * xp.sqrt(c * ev)[..., None, :]
+        else:                           # one draw from N(0, C_b + c H H^T) per neuron (the backward
+            F = _psd_factor(bk, c * gram + C_b)   # pass never needs the first layer's A apart)
+        if l == 0:                      # shared factor: one GEMM for the block, seen as (B, n_in, width)
+            A = xp.permute_dims(xp.reshape(xp.matmul(F[0], xp.reshape(N, (n_in, B * width))),
+                                           (n_in, B, width)), (1, 0, 2))
+        else:
+            A = xp.matmul(F, N)
+        z = A + rng.normal((B, 1, width)) * math.sqrt(C_b) if ntk and l > 0 and C_b > 0 else A
         z_out[:, l] = bk.to_numpy(z[:, :, 0])
         As.append(A)
         Zs.append(z)
         if l < L - 1:
             H = g(z)
             Hs.append(H)
-            G_out[:, l + 1] = bk.to_numpy(C_b + (C_W / width) * xp.matmul(H, T(H)))
+            gram = xp.matmul(H, T(H))
+            grams.append(gram)
+            G_out[:, l + 1] = bk.to_numpy(C_b + (C_W / width) * gram)
+            if ntk:
+                ev, U = xp.linalg.eigh(gram)
+                eig = (xp.clip(ev, 0.0, None), U)
+                # pseudo-inverse: with a (nearly) dead ReLU layer H is rank-deficient and W is
+                # constrained on span(H) only, which is exactly what the projector built from it expresses
+                Ginvs.append(_pinv_from_eig(bk, *eig))
     if not ntk:
         return None
     C = n_out * n_in
     dtype, dev = Zs[-1].dtype, getattr(Zs[-1], "device", None)
-    # D_L: column (i, a) is e_i (output neuron i, input a)
+    # E_L = D_L^T: row (i, a) is e_i (output neuron i, input a)
     eye = xp.eye(n_out, dtype=dtype, device=dev)
-    D = xp.reshape(xp.broadcast_to(eye[:, :, None], (n_out, n_out, n_in)), (n_out, C))
-    D = xp.broadcast_to(D[None], (B, n_out, C))
-    cols_input = np.tile(np.arange(n_in), n_out)          # input index of every column
+    E = xp.reshape(xp.broadcast_to(eye[:, None, :], (n_out, n_in, n_out)), (1, C, n_out))
 
-    def contrib(Dl, l):
+    def contrib(E, l):
         # <delta_l(i, a), delta_l(i, b)> (lambda_b + lambda_W <h_{l-1,a}, h_{l-1,b}> / n_{l-1})
-        dd = xp.reshape(xp.matmul(T(Dl), Dl), (B, n_out, n_in, n_out, n_in))
-        dd = xp.stack([dd[:, i, :, i, :] for i in range(n_out)], axis=-1)      # (B, n_in, n_in, n_out)
-        gram = lambda_b + lambda_W * xp.matmul(Hs[l], T(Hs[l])) / widths[l]
-        return dd * gram[:, :, :, None]
+        dd = xp.matmul(E, T(E))
+        if dd.shape[0] != B:
+            dd = xp.broadcast_to(dd, (B, C, C))
+        if n_out == 1:
+            dd = dd[..., None]
+        else:
+            dd = xp.reshape(dd, (B, n_out, n_in, n_out, n_in))
+            dd = xp.stack([dd[:, i, :, i, :] for i in range(n_out)], axis=-1)      # (B, n_in, n_in, n_out)
+        return dd * (lambda_b + (lambda_W / widths[l]) * grams[l])[:, :, :, None]
 
-    theta = contrib(D, L - 1)
-    for l in range(L - 1, 0, -1):           # D currently holds delta of layer l+1 (index l); go to layer l
-        Hl = Hs[l]                                                     # (B, n_in, n_l): h_l, input to W_{l+1}
-        # pseudo-inverse: with a (nearly) dead ReLU layer H is rank-deficient and W is constrained on
-        # span(H) only, which is exactly what the projector built from pinv expresses
-        Ginv = xp.linalg.pinv(xp.matmul(Hl, T(Hl)))
-        det = xp.matmul(T(Hl), xp.matmul(Ginv, xp.matmul(As[l], D)))   # H (H^T H)^-1 A^T D: (B, n_l, C)
-        cov = (C_W / widths[l]) * xp.matmul(T(D), D)                   # (B, C, C)
-        Y = xp.matmul(rng.normal((B, widths[l], C)), T(_psd_factor(bk, cov)))
-        Y = Y - xp.matmul(T(Hl), xp.matmul(Ginv, xp.matmul(Hl, Y)))    # (I - P_H) Y
+    theta = contrib(E, L - 1)
+    for l in range(L - 1, 0, -1):           # E holds delta^T of layer l+1 (index l); go to layer l
+        Hl, Ginv = Hs[l], Ginvs[l]                                      # (B, n_in, n_l): h_l, input to W_{l+1}
+        n_next, n_l = widths[l + 1], widths[l]
+        c = C_W / n_l
+        det = xp.matmul(xp.matmul(xp.matmul(E, T(As[l])), Ginv), Hl)   # D^T A^T (H H^T)^+ H: (B, C, n_l)
+        if n_next <= C:                                                 # Y^T = D^T W~
+            Y = xp.matmul(E, rng.normal((B, n_next, n_l)) * math.sqrt(c))
+        else:
+            F = _psd_factor(bk, c * xp.matmul(E, T(E)))                # (B, C, C)
+            Y = xp.matmul(F, rng.normal((B, C, n_l)))
+        Y = Y - xp.matmul(xp.matmul(xp.matmul(Y, T(Hl)), Ginv), Hl)    # Y^T (I - P_H)
         sprime = dg(Zs[l - 1])                                         # (B, n_in, n_l)
-        D = (det + Y) * T(xp.stack([sprime[:, a, :] for a in cols_input], axis=1))
-        theta = theta + contrib(D, l - 1)
+        if n_out > 1:
+            sprime = xp.concat([sprime] * n_out, axis=1)               # row (i, a) takes input a
+        E = (det + Y) * sprime
+        theta = theta + contrib(E, l - 1)
     return theta
 
 

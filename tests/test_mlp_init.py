@@ -54,6 +54,30 @@ def test_weight_free_ntk_has_the_law_of_the_layerwise_ntk_with_drawn_weights(act
         assert stats.levene(a.ntk0[:, i, j], b.ntk0[:, i, j]).pvalue > 1e-4
 
 
+@pytest.mark.parametrize("X,C_b", [(X2, 0.0), (np.array([[1.0, 0.5, -0.3], [0.2, 1.0, 0.4], [-0.7, 0.1, 0.9]]), 0.2)],
+                         ids=["two-inputs-no-bias", "three-inputs"])
+def test_weight_free_ntk_law_with_one_output(X, C_b):
+    """One output neuron: below it the backward draw is W~^T D itself (n_l normals, not C n_l), and
+    without biases the forward draws share the Gram's eigen-decomposition with the pseudo-inverse.
+    Same Welch t / Levene tests as above, every NTK entry, 8000 members. Checked to fail when that
+    draw's variance is 1.5x too large or the pseudo-inverse 10 % too small."""
+    kw = dict(C_b=C_b, C_W=1.8, activation="relu", n_members=8000, ntk=True, n_out=1, lambda_b=0.5, lambda_W=1.2)
+    a = sample_init_ensemble(X, (10, 14), seed=11, method="weights", **kw)
+    b = sample_init_ensemble(X, (10, 14), seed=12, method="marginal", **kw)
+    for i in range(len(X)):
+        for j in range(i, len(X)):
+            assert stats.ttest_ind(a.ntk[:, i, j], b.ntk[:, i, j], equal_var=False).pvalue > 1e-4
+            assert stats.levene(a.ntk[:, i, j], b.ntk[:, i, j]).pvalue > 1e-4
+
+
+def test_numbers_do_not_depend_on_the_number_of_threads():
+    kw = dict(C_b=0.1, C_W=1.5, activation="tanh", n_members=700, ntk=True, seed=5, block=64, method="marginal")
+    runs = [sample_init_ensemble(X2, (9, 7), n_workers=w, **kw) for w in (1, 2, 3)]
+    for r in runs[1:]:
+        assert np.array_equal(r.G, runs[0].G) and np.array_equal(r.ntk, runs[0].ntk)
+        assert np.array_equal(r.z0, runs[0].z0)
+
+
 def test_marginal_sampler_has_the_law_of_drawn_weights():
     """Mean and variance of G^(3)_01 agree between the two exact samplers (Welch t / Levene tests, 1e-4)."""
     kw = dict(C_b=0.1, C_W=1.0, activation="tanh", n_members=6000)
@@ -91,7 +115,7 @@ def test_torch_backend_runs_with_ntk():
     (dict(hidden_widths=(0,)), "hidden_widths"), (dict(C_W=-1.0), "C_W"), (dict(C_b=np.nan), "C_b"),
     (dict(n_members=0), "n_members"), (dict(method="exact"), "method"),
     (dict(activation="selu"), "activation"), (dict(n_out=0), "n_out"), (dict(X=np.ones(3)), "X"),
-    (dict(backend="jax"), "backend"),
+    (dict(backend="jax"), "backend"), (dict(n_workers=0), "n_workers"), (dict(block=0), "block"),
 ])
 def test_bad_input_is_named(kwargs, match):
     base = dict(X=X2, hidden_widths=(4,), C_b=0.0, C_W=1.0, n_members=2)
