@@ -13,4 +13,8 @@ generalisation_error
     epsilon_g from order parameters.
 committee_fixed_points
     Plateau, stability threshold and asymptotic errors as fixed points of the ODE.
+effective_theory, ntk_correction
+    Kernel, four-point vertex, NTK mean and their 1/n corrections at initialisation (RYH).
+criticality
+    Critical (C_b, C_W) of any activation: fixed point K* with both susceptibilities equal to one.
 """

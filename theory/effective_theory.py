@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
+from .criticality import critical_points
 from .gaussian_integrals import I2, J2, psd_sqrt, tensor_grid
 
 __all__ = ["EffectiveTheory", "effective_theory", "critical_initialization", "layer_moments",
@@ -302,11 +303,14 @@ def nngp_ntk(X, depth: int, *, C_b, C_W, activation: str = "relu", lambda_b=1.0,
     return K, H
 
 
-def critical_initialization(activation: str):
+def critical_initialization(activation):
     """(C_b, C_W) at criticality (RYH chapter 5).
 
     Scale-invariant activations (ReLU, linear): C_b = 0, C_W = 2 / (a_+^2 + a_-^2).
     K* = 0 class (odd, smooth: tanh, erf): C_b = 0, C_W = 1 / sigma'(0)^2.
+    Any other activation (an :class:`theory.activations.Activation`, e.g. SWISH or GELU): the
+    critical point with the smallest K* > 0 found by :func:`theory.criticality.critical_points`
+    (call that for all of them and for K*); ValueError when there is none.
     """
     act = get_activation(activation)
     if act.name == "relu":
@@ -315,4 +319,8 @@ def critical_initialization(activation: str):
         return 0.0, 1.0
     if act.name in ("tanh", "erf"):
         return 0.0, float(1.0 / act.dg(np.array(0.0)) ** 2)
-    raise ValueError(f"no criticality rule for activation={activation!r}")
+    pts = critical_points(act)
+    if not pts:
+        raise ValueError(f"activation={act.name!r} has no critical point with K* in [1e-2, 1e3] and C_b >= 0; "
+                         "if it is odd with sigma'(0) != 0 it is in the K* = 0 class: C_b = 0, C_W = 1/sigma'(0)^2")
+    return pts[0].C_b, pts[0].C_W
