@@ -28,9 +28,10 @@ def ntk_speed_ratio(width: int = 1024, P: int = 256, backend: str = "torch"):
     X, _ = _data(P)
     model = _model(width)
     params = init_params(model, 1, seed=0, backend=backend)
-    t_ours = best_time(lambda: empirical_ntk(model, params, X, backend=backend), repeat=5)
+    empirical_ntk(model, params, X, backend=backend)             # warm-up (thread pools, first-call costs)
+    t_ours = best_time(lambda: empirical_ntk(model, params, X, backend=backend), repeat=10)
     reference_ntk_autograd(X[:4], width)                         # warm-up
-    t_ref = best_time(lambda: reference_ntk_autograd(X, width), repeat=2)
+    t_ref = best_time(lambda: reference_ntk_autograd(X, width), repeat=3)
     return t_ref / t_ours
 
 

@@ -137,6 +137,18 @@ def test_backends_agree_and_members_do_not_depend_on_ensemble_size():
     np.testing.assert_array_equal(a.f, d.f)
 
 
+@pytest.mark.parametrize("P", [131, 200])
+def test_torch_half_block_gram_equals_numpy_syrk(P):
+    """From 128 points on, torch builds the symmetric NTK Grams from two half-height products and
+    mirrors them (NumPy uses syrk): same NTK to 1e-12, odd P included."""
+    pytest.importorskip("torch")
+    model = MODELS[1]
+    Xb = np.random.default_rng(3).standard_normal((P, 4))
+    a = empirical_ntk(model, init_params(model, 2, seed=1), Xb)
+    b = empirical_ntk(model, init_params(model, 2, seed=1, backend="torch"), Xb, backend="torch")
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
 def test_particles_and_displacements_are_consistent():
     model = MODELS[3]
     r = train_gd(model, X, Y, eta=0.05, n_steps=5, n_seeds=2, seed=1, n_records=3, record_ntk=True,
