@@ -203,7 +203,6 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
 
     def run_block(k):
         lo, hi = k * block, min(n_members, (k + 1) * block)
-        B = hi - lo
         rng = streams[k]
         sampler = _marginal_block if method == "marginal" else _weights_block
         th = sampler(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out[lo:hi], z_out[lo:hi], ntk, n_out,
