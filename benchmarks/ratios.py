@@ -23,8 +23,8 @@ def main_init():
     s, se = kv_speed_and_se_ratio()
     print(f"K, V: depth 4, width 100, 40000 members (marginal sampler) vs per-network loop: {s:.0f}x members/s")
     print(f"SE of single-neuron V/n estimate / SE of Rao-Blackwellised estimate (same members): {se:.1f}x")
-    import os
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    from sims.backends import usable_cores
+    cores = usable_cores()
     for w, n, r in ((100, 64, 8), (1000, 16, 4)):
         print(f"NTK two inputs depth 3 width {w}, per member vs per-sample autograd: weights drawn "
               f"{ntk_speed_ratio(w, n, r):.0f}x; weight-free (marginal, 4096 members) "

@@ -15,16 +15,26 @@ same backend gives the same numbers. Streams are per seed of an ensemble (``spaw
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "as_seed_sequence"]
+__all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "as_seed_sequence",
+           "usable_cores"]
 
 
 class BackendUnavailableError(RuntimeError):
     """The requested backend cannot run here (package or device missing)."""
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:      # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:

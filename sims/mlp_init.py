@@ -28,7 +28,6 @@ numbers do not depend on it.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +35,7 @@ import numpy as np
 from theory.activations import get_activation
 
 from .activations import backend_activation
-from .backends import as_seed_sequence, get_backend
+from .backends import as_seed_sequence, get_backend, usable_cores
 
 __all__ = ["InitEnsemble", "sample_init_ensemble", "reduced_kernel_sampler"]
 
@@ -97,12 +96,7 @@ MAX_BLOCK = 1024   # default members per batched call: larger blocks gain nothin
 
 
 def _default_workers(bk) -> int:
-    if bk.is_gpu:
-        return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:      # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return 1 if bk.is_gpu else usable_cores()
 
 
 def _check_workers(n):
@@ -239,7 +233,8 @@ def _weights_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False
     B, L, n_in = z_out.shape
     n0 = widths[0]
     h = xp.broadcast_to(Xb[None], (B, n_in, n0))
-    hs, zs, Ws = [h], [], []
+    zs, Ws = [], []
+    grams = [xp.matmul(Xb, xp.permute_dims(Xb, (1, 0)))[None]]     # h_l h_l^T, reused by the NTK
     for l in range(L):
         fan_in, width = widths[l], widths[l + 1]
         W = rng.normal((B, width, fan_in)) * math.sqrt(C_W / fan_in)
@@ -249,19 +244,16 @@ def _weights_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False
         zs.append(z)
         Ws.append(W)
         if l < L - 1:
-            a = g(z)
-            G = C_b + (C_W / width) * xp.matmul(a, xp.permute_dims(a, (0, 2, 1)))
-            G_out[:, l + 1] = bk.to_numpy(G)
-            h = a
-            hs.append(h)
+            h = g(z)
+            grams.append(xp.matmul(h, xp.permute_dims(h, (0, 2, 1))))
+            G_out[:, l + 1] = bk.to_numpy(C_b + (C_W / width) * grams[-1])
     if ntk:
         # delta for every output neuron i at once: (B, n_in, n_out, n_l)
         eye = xp.eye(n_out, dtype=bk.dtype, device=getattr(Xb, "device", None))
         delta = xp.broadcast_to(eye[None, None], (B, n_in, n_out, n_out))
         theta = 0.0
         for l in range(L - 1, -1, -1):
-            hh = hs[l]
-            gram = lambda_b + lambda_W * xp.matmul(hh, xp.permute_dims(hh, (0, 2, 1))) / widths[l]
+            gram = lambda_b + lambda_W * grams[l] / widths[l]
             dd = xp.sum(delta[:, :, None, :, :] * delta[:, None, :, :, :], axis=-1)   # (B, n_in, n_in, n_out)
             theta = theta + dd * gram[:, :, :, None]
             if l > 0:
