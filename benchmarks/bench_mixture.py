@@ -4,7 +4,9 @@ References written here, research-code style:
 * :func:`reference_rhs_per_tuple_mc` -- every expectation of the mixture ODE evaluated separately by
   Monte Carlo with 10^4 samples per index tuple (fields redrawn for each tuple).
 * ``rf_population_readout(method="dense")`` forms the P x P covariance and solves it;
-  :func:`reference_rf_per_cluster_dense` also forms each cluster's covariance from scratch.
+  :func:`reference_rf_per_cluster_dense` also forms each cluster's covariance from scratch;
+  :func:`reference_omega_blas` is the structured CG product with one NumPy/BLAS (P x D) x (D x C)
+  product per pass (the CG matvec before the Numba kernels).
 * :func:`reference_sgd_loop` -- online SGD of the 2LNN one seed and one sample at a time in NumPy.
 """
 from __future__ import annotations
@@ -104,6 +106,36 @@ def reference_rf_per_cluster_dense(feat, labels, probs):
     return rf_population_readout(feat, labels, probs, covs=covs)
 
 
+def reference_omega_blas(feat, probs, v):
+    """Omega v (ridge 0) from C-column BLAS products, one column per cluster."""
+    p = np.asarray(probs, float)
+    M = feat.mean - p @ feat.mean
+    C, P = feat.n_clusters, feat.P
+    return (p[:, None] * feat.cov_matvec(np.broadcast_to(v, (C, P)))).sum(0) + (p * (M @ v)) @ M
+
+
+def rf_matvec_ratio(P=1600, D=800):
+    """(BLAS C-column product time / Numba k-component product time, max relative difference)."""
+    from theory._rf_numba import _omega
+    mix = xor_mixture(D, 0.1)
+    feat = GaussianEquivalentFeatures(mix.centres, 0.1, random_feature_matrix(P, D, seed=0))
+    p = mix.probs
+    A3, starts, beta = feat.lowrank_components(p)
+    M = feat.mean - p @ feat.mean
+    dtot = p @ feat.d
+    k = beta.shape[0]
+    U, Y, T, out = np.empty((k, P)), np.empty((k, P)), np.empty((k, D)), np.empty(P)
+    v = np.random.default_rng(1).standard_normal(P)
+
+    def ours():
+        _omega(A3, starts, beta, dtot, M, p, 0.0, v, U, T, Y, out)
+        return out
+    ours()
+    ref = reference_omega_blas(feat, p, v)
+    err = float(np.abs(ours() - ref).max() / np.abs(ref).max())
+    return best_time(lambda: reference_omega_blas(feat, p, v), 20) / best_time(ours, 20), err
+
+
 def rf_speed_ratios(P=1600, D=800):
     """(dense / CG, per-cluster dense / CG) time ratios for the RF population error."""
     mix = xor_mixture(D, 0.1)
@@ -183,6 +215,17 @@ class RFReadout:
 
     def peakmem_readout(self, P, method):
         rf_population_readout(self.feat, self.mix.labels, self.mix.probs, method=method)
+
+
+class RFMatvec:
+    """The structured CG product at P = 1600, D = 800: Numba k-component kernels vs BLAS."""
+
+    timeout = 120
+
+    def track_ratio_vs_blas(self):
+        return rf_matvec_ratio()[0]
+
+    track_ratio_vs_blas.unit = "x"
 
 
 class MixtureSGD:

@@ -12,6 +12,7 @@ from theory.activations import get_activation
 from theory.mixture_integrals import bivariate_normal_cdf, expect_1, expect_2, expect_diag
 from theory.mixture_ode import MixtureODE
 from theory.mixture_state_evolution import StateEvolutionError, state_evolution, xor_symmetric_ansatz
+from theory._rf_numba import expand, pcg, project
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 
 
@@ -164,6 +165,86 @@ def test_rf_structured_solver_equals_dense_and_ge_moments():
         GaussianEquivalentFeatures(mix.centres, 0.2, F[:, :10])
     with pytest.raises(ValueError, match="method"):
         rf_population_readout(feat, mix.labels, mix.probs, method="lu")
+
+
+@pytest.mark.parametrize("P,D,k", [(1, 1, 1), (3, 5, 2), (7, 33, 3), (203, 17, 5), (401, 64, 4)])
+def test_rf_numba_products_match_numpy(P, D, k):
+    """The k-column products of the structured CG (row blocks of 4 and of 200, remainders) equal
+    NumPy's to round-off; a dropped remainder row or block would show as an O(1) error."""
+    rng = np.random.default_rng(P + D + k)
+    A = rng.standard_normal((P, D))
+    U = rng.standard_normal((k, P))
+    T = np.full((k, D), np.nan)
+    Y = np.full((k, P), np.nan)
+    project(A, U, T)
+    expand(A, T, Y)
+    np.testing.assert_allclose(T, U @ A, rtol=1e-12, atol=1e-12 * np.sqrt(P))
+    np.testing.assert_allclose(Y, T @ A.T, rtol=1e-12, atol=1e-12 * np.abs(T).max() * np.sqrt(D))
+
+
+def test_rf_products_do_not_depend_on_the_thread_count():
+    import numba
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((1003, 50))
+    U = rng.standard_normal((3, 1003))
+    out = []
+    n0 = numba.get_num_threads()
+    for n in sorted({1, n0}):
+        numba.set_num_threads(n)
+        try:
+            T = np.empty((3, 50))
+            Y = np.empty((3, 1003))
+            project(A, U, T)
+            expand(A, T, Y)
+            out.append((T, Y))
+        finally:
+            numba.set_num_threads(n0)
+    for T, Y in out[1:]:
+        assert np.array_equal(T, out[0][0]) and np.array_equal(Y, out[0][1])
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.3])
+def test_rf_lowrank_components_reproduce_the_cluster_sum(rho):
+    """sum_r diag(beta_r) G diag(beta_r) = sum_alpha p_alpha B_alpha G B_alpha; on the XOR mixture
+    with ReLU features three components suffice (b at -mu is 1 - b at +mu), a six-cluster circle
+    (three antipodal pairs) needs four, five clusters at random means need all five, and
+    per-cluster covariances keep one component per cluster."""
+    from sims.gaussian_mixture import circle_mixture
+    D, P = 30, 45
+    F = random_feature_matrix(P, D, seed=2)
+    rand = GaussianMixture(np.random.default_rng(1).standard_normal((5, D)), np.array([1, -1, 1, -1, 1]),
+                           Delta=0.2, rho=rho)
+    for mix, k in ((xor_mixture(D, 0.2, rho=rho), 3), (circle_mixture(D, 3, 0.2, rho=rho), 4), (rand, 5)):
+        feat = GaussianEquivalentFeatures(mix.centres, 0.2, F)
+        A3, starts, beta = feat.lowrank_components(mix.probs)
+        assert beta.shape == (k, P) and list(starts) == [0, k]
+        G = feat.input_cov(0)
+        want = sum(p * np.outer(b, b) * G for p, b in zip(mix.probs, feat.b))
+        got = sum(np.outer(b, b) * (A3[0] @ A3[0].T) for b in beta)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+        w = np.random.default_rng(4).standard_normal(P)
+        np.testing.assert_allclose(feat.quad_forms(w), [w @ feat.ge_cov(a) @ w for a in range(len(mix.probs))],
+                                   rtol=1e-12)
+    rng = np.random.default_rng(5)
+    B = rng.standard_normal((4, D, D)) / np.sqrt(D)
+    aniso = GaussianMixture(xor_mixture(D, 0.2).means, np.array([-1, -1, 1, 1]),
+                            cov=B @ B.transpose(0, 2, 1) + 0.1 * np.eye(D))
+    feat = GaussianEquivalentFeatures.from_mixture(aniso, F)
+    A3, starts, beta = feat.lowrank_components(aniso.probs)
+    assert A3.shape == (4, P, D) and list(starts) == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(beta, np.sqrt(aniso.probs)[:, None] * feat.b)
+
+
+def test_rf_cg_reports_failure_instead_of_a_number():
+    mix = xor_mixture(20, 0.2)
+    feat = GaussianEquivalentFeatures(mix.centres, 0.2, random_feature_matrix(30, 20, seed=1))
+    feat.d = feat.d.copy()
+    feat.d[0, 3] = np.nan
+    with pytest.raises(RuntimeError, match="did not converge"):
+        rf_population_readout(feat, mix.labels, mix.probs)
+    A3, starts, beta = feat.lowrank_components(mix.probs)
+    ok = pcg(A3, starts, beta, np.ones(30), np.zeros((4, 30)), mix.probs, 0.0, np.ones(30), np.ones(30), 1e-14, 1)
+    assert ok[1] == 1 and not ok[2]
 
 
 def test_ge_features_with_general_covariances():
