@@ -165,6 +165,8 @@ def test_rf_structured_solver_equals_dense_and_ge_moments():
         GaussianEquivalentFeatures(mix.centres, 0.2, F[:, :10])
     with pytest.raises(ValueError, match="method"):
         rf_population_readout(feat, mix.labels, mix.probs, method="lu")
+    with pytest.raises(ValueError, match="rtol"):
+        rf_population_readout(feat, mix.labels, mix.probs, rtol=0.0)
 
 
 @pytest.mark.parametrize("P,D,k", [(1, 1, 1), (3, 5, 2), (7, 33, 3), (203, 17, 5), (401, 64, 4)])

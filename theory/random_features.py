@@ -41,8 +41,8 @@ the whole CG solve.
 Cost at P = 1600, D = 800 (XOR mixture, Delta = 0.1, rtol = 1e-8). CG needs 40 iterations, because
 after the Jacobi scaling the spectrum spans [0.26, 4.5] plus two outliers from the means. That is
 kappa ~ 17: the P - D null directions of G sit at the bottom and the Marchenko-Pastur bulk of G at
-the top. Each iteration is 2 k P D = 7.7 MFLOP (0.31 ms), so the solve takes 0.6 GFLOP. The
-dense path takes about 4.7 GFLOP (forming G, then LU).
+the top. Each iteration is 2 k P D = 7.7 M multiply-adds (15 MFLOP, 0.31 ms), so the solve takes
+0.6 GFLOP; the dense path takes about 4.8 GFLOP (G by a symmetric product, then LU).
 """
 from __future__ import annotations
 
@@ -250,6 +250,8 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
         raise ValueError(f"labels and probs must have shape ({C},), probs positive summing to 1")
     if not (np.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"ridge must be a finite number >= 0, got {ridge!r}")
+    if not 0 < rtol < 1:
+        raise ValueError(f"rtol must lie in (0, 1), got {rtol!r}")
     mbar = p @ feat.mean
     M = feat.mean - mbar                                               # (C, P)
     ybar = float(p @ y)
