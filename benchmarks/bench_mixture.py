@@ -106,6 +106,12 @@ def reference_rf_per_cluster_dense(feat, labels, probs):
     return rf_population_readout(feat, labels, probs, covs=covs)
 
 
+def rf_problem(P=1600, D=800):
+    """The benchmarked random-features problem: XOR mixture, Delta = 0.1, seeded F (P, D)."""
+    mix = xor_mixture(D, 0.1)
+    return mix, GaussianEquivalentFeatures(mix.centres, 0.1, random_feature_matrix(P, D, seed=0))
+
+
 def reference_omega_blas(feat, probs, v):
     """Omega v (ridge 0) from C-column BLAS products, one column per cluster."""
     p = np.asarray(probs, float)
@@ -117,8 +123,7 @@ def reference_omega_blas(feat, probs, v):
 def rf_matvec_ratio(P=1600, D=800):
     """(BLAS C-column product time / Numba k-component product time, max relative difference)."""
     from theory._rf_numba import _omega
-    mix = xor_mixture(D, 0.1)
-    feat = GaussianEquivalentFeatures(mix.centres, 0.1, random_feature_matrix(P, D, seed=0))
+    mix, feat = rf_problem(P, D)
     p = mix.probs
     A3, starts, beta = feat.lowrank_components(p)
     M = feat.mean - p @ feat.mean
@@ -138,8 +143,7 @@ def rf_matvec_ratio(P=1600, D=800):
 
 def rf_speed_ratios(P=1600, D=800):
     """(dense / CG, per-cluster dense / CG) time ratios for the RF population error."""
-    mix = xor_mixture(D, 0.1)
-    feat = GaussianEquivalentFeatures(mix.centres, 0.1, random_feature_matrix(P, D, seed=0))
+    mix, feat = rf_problem(P, D)
     t_cg = best_time(lambda: rf_population_readout(feat, mix.labels, mix.probs), 3)
     t_dense = best_time(lambda: rf_population_readout(feat, mix.labels, mix.probs, method="dense"), 2)
     t_naive = best_time(lambda: reference_rf_per_cluster_dense(feat, mix.labels, mix.probs), 1)
@@ -206,9 +210,7 @@ class RFReadout:
     param_names = ["P", "method"]
 
     def setup(self, P, method):
-        D = P // 2
-        self.mix = xor_mixture(D, 0.1)
-        self.feat = GaussianEquivalentFeatures(self.mix.centres, 0.1, random_feature_matrix(P, D, seed=0))
+        self.mix, self.feat = rf_problem(P, P // 2)
 
     def time_readout(self, P, method):
         rf_population_readout(self.feat, self.mix.labels, self.mix.probs, method=method)

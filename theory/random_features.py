@@ -183,7 +183,7 @@ class GaussianEquivalentFeatures:
         sb = np.sqrt(p)[:, None] * self.b
         if self._A.shape[0] == 1:
             _, S, Vt = np.linalg.svd(sb, full_matrices=False)
-            keep = S > rel_cut * S[0] if S[0] > 0 else S > 0
+            keep = S > rel_cut * S[0]
             beta = np.ascontiguousarray(S[keep, None] * Vt[keep])
             return self._A, np.array([0, beta.shape[0]]), beta
         return self._A, np.arange(self.n_clusters + 1), np.ascontiguousarray(sb)
@@ -260,7 +260,7 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
     if method == "cg" and covs is None:
         A3, starts, beta = feat.lowrank_components(p)
         dtot = p @ feat.d
-        diag = (p @ (feat.d + feat.b**2 * feat.s2)) + p @ (M * M) + ridge
+        diag = dtot + p @ (feat.b**2 * feat.s2) + p @ (M * M) + ridge
         w, it, ok = pcg(A3, starts, beta, dtot, M, p, float(ridge), Phi, 1.0 / diag, float(rtol), 20 * P)
         if not ok:
             raise RuntimeError(f"conjugate gradients did not converge in {it} iterations "
