@@ -1,8 +1,4 @@
-"""Repository-wide pytest options (shared by tests/ and validations/)."""
+"""Repository-wide pytest set-up (shared by tests/ and validations/): the claim plugin
+(options --claim-seed, --claim-seeds, --claim-json, --report; the ``claim`` and ``seed`` fixtures)."""
 
-
-def pytest_addoption(parser):
-    group = parser.getgroup("twolayer")
-    group.addoption("--claim-seed", default=None, help="root seed of every claim (env TWOLAYER_SEED)")
-    group.addoption("--report", default=None, help="write the validation report (JSON, PNG, index) to this directory "
-                                                  "(env TWOLAYER_REPORT)")
+pytest_plugins = ["validations.plugin"]

@@ -44,17 +44,16 @@ def test_systematic_allowance_widens_the_tolerance():
     assert v.passed and v.details["systematic_reason"] == "test"
 
 
-def test_slope_ci_covers_the_true_slope_at_its_rate():
+def test_slope_test_false_failure_rate_is_alpha():
+    """Welch-t slope test: with 8 replicates per group and lognormal noise its rate is the design's."""
     rng = np.random.default_rng(2)
     x = np.array([100.0, 200, 400, 800])
-    n_rep, alpha, miss = 200, 0.1, 0
+    n_rep, alpha = 1000, 0.1
+    miss = 0
     for _ in range(n_rep):
-        groups = [x_ ** -0.5 * np.exp(rng.normal(0, 0.3, 10)) for x_ in x]
-        v = stats.slope_test(x, groups, expected=-0.5, alpha=alpha, n_boot=2000, seed=int(rng.integers(1 << 30)),
-                             statistic=np.median)
-        miss += not v.passed
-    # percentile bootstrap with 10 replicates per group under-covers a little; 2x alpha is the bound
-    assert miss / n_rep < 2 * alpha
+        groups = [x_ ** -0.5 * (1 + rng.normal(0, 0.1, 8)) for x_ in x]
+        miss += not stats.slope_test(x, groups, expected=-0.5, alpha=alpha).passed
+    assert _rate_ok(miss, n_rep, alpha)
 
 
 def test_slope_test_rejects_a_wrong_exponent():
@@ -62,7 +61,17 @@ def test_slope_test_rejects_a_wrong_exponent():
     x = np.array([100.0, 200, 400, 800, 1600])
     groups = [x_ ** -1.0 * np.exp(rng.normal(0, 0.1, 20)) for x_ in x]
     assert not stats.slope_test(x, groups, expected=-0.5).passed
-    assert stats.slope_test(x, groups, expected=-1.0, upper=0.0).passed
+    assert stats.slope_test(x, groups, expected=-1.0).passed
+    assert stats.slope_test(x, groups, upper=0.0).passed          # a decrease is consistent with "<= 0"
+    assert not stats.slope_test(x, groups, lower=0.0).passed      # ... and evidence against ">= 0"
+
+
+def test_slope_test_with_a_jackknifed_statistic():
+    rng = np.random.default_rng(7)
+    x = np.array([32.0, 64, 128, 256])
+    groups = [rng.normal(0, x_ ** -0.5, 400) for x_ in x]
+    v = stats.slope_test(x, groups, expected=-0.5, statistic=lambda a, axis=None: np.std(a, axis=axis, ddof=1))
+    assert v.passed and 0 < v.details["slope_se"] < 0.05
 
 
 def test_paired_trajectory_accepts_truth_and_rejects_offset():
@@ -84,7 +93,7 @@ def test_clopper_pearson_coverage():
 
 
 def test_verdict_message_and_require():
-    v = stats.mean_vs_prediction([1.0, 1.1, 0.9], 5.0, name="thing")
+    v = stats.mean_vs_prediction([1.0, 1.1, 0.9, 1.05, 0.95, 1.0], 5.0, name="thing")
     assert not v.passed
     with pytest.raises(AssertionError, match="FAIL.*thing.*MDD"):
         stats.require(v)
@@ -93,8 +102,108 @@ def test_verdict_message_and_require():
 @pytest.mark.parametrize("call", [
     lambda: stats.mean_vs_prediction([1.0], 0.0), lambda: stats.mean_vs_prediction([1.0, np.nan], 0.0),
     lambda: stats.mean_vs_prediction([1.0, 2.0], 0.0, alpha=2.0), lambda: stats.proportion_ci(5, 3),
-    lambda: stats.slope_test([1.0], [[1.0, 2.0]]),
+    lambda: stats.slope_test([1.0], [[1.0, 2.0]], expected=0.0),
+    lambda: stats.slope_test([1.0, 2.0], [[1.0, 2.0], [1.0, 3.0]]),                      # no null given
+    lambda: stats.slope_test([1.0, 2.0], [[1.0, 2.0], [1.0, 3.0]], expected=0.0, upper=1.0),
+    lambda: stats.proportion_test(3, 10),
+    lambda: stats.proportion_test(3, 10, upper=1.5),
+    lambda: stats.mean_vs_prediction([1.0, 2.0, 3.0], [1.0, 2.0]),
+    lambda: stats.deterministic_bound("x", 1.0, 0.0, below=-1.0),
 ])
 def test_bad_inputs(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_one_sided_proportion_fails_only_on_evidence_against_the_claim():
+    # claim p <= 0.25; observed 0.22 with n = 100 is no evidence against it (the old "prove it" form failed here)
+    assert stats.proportion_test(22, 100, upper=0.25).passed
+    assert not stats.proportion_test(60, 100, upper=0.25).passed
+    assert stats.proportion_test(45, 100, lower=0.5).passed
+    assert not stats.proportion_test(10, 100, lower=0.5).passed
+    v = stats.proportion_test(22, 100, upper=0.25)
+    assert v.null == "one-sided" and v.p_value == pytest.approx(1 - __import__("scipy").stats.binom.cdf(21, 100, 0.25))
+
+
+def test_one_sided_test_rate_at_the_boundary_is_alpha():
+    rng = np.random.default_rng(8)
+    n_rep, alpha = 2000, 0.05
+    fails = sum(not stats.one_sided_test(rng.normal(1.0, 0.1), 0.1, 1.0, "<=", alpha=alpha).passed
+                for _ in range(n_rep))
+    assert _rate_ok(fails, n_rep, alpha)
+
+
+def test_decide_reproduces_every_verdict_and_its_shifts():
+    rng = np.random.default_rng(9)
+    x = rng.normal(0.0, 1.0, 30)
+    vs = [stats.mean_vs_prediction(x, 0.1), stats.proportion_test(40, 100, p0=0.45),
+          stats.proportion_test(40, 100, upper=0.5), stats.paired_trajectory(rng.normal(0, 1, (8, 5)), np.zeros(5)),
+          stats.slope_test([1.0, 2, 4], [rng.normal(1, 0.1, 9) for _ in range(3)], expected=0.0),
+          stats.fit_coefficient_test([0.1, 0.2, 0.3, 0.4], [1.0, 1.1, 1.2, 1.31], [0.01] * 4, degree=1, coef=1,
+                                     expected=1.0),
+          stats.deterministic_bound("b", np.array([1.0, 1.1]), 1.0, below=0.0, above=0.2)]
+    import json
+    for v in vs:
+        d = json.loads(json.dumps(v.to_dict()))
+        assert stats.decide(d["rule"], d["rule"]["prediction"]) == v.passed, v.name
+        for lab, shift in stats.STANDARD_SHIFTS.items():
+            p = stats.shifted_prediction(d["rule"], d["rule"]["prediction"], shift)
+            assert (None if p is None else stats.decide(d["rule"], p)) == v.details["shifted"][lab], (v.name, lab)
+
+
+def test_a_shift_by_the_mdd_is_rejected_at_the_stated_power():
+    rng = np.random.default_rng(10)
+    n_rep, rej = 1000, 0
+    for _ in range(n_rep):
+        rej += not stats.mean_vs_prediction(rng.normal(0.0, 1.0, 40), 0.0, alpha=0.01).details["shifted"]["+mdd"]
+    assert 0.75 < rej / n_rep < 0.9
+
+
+def test_active_shift_moves_the_prediction_and_not_the_data():
+    x = np.linspace(-1, 1, 21) * 0.1
+    try:
+        stats.set_shift("rel:0.5")
+        assert not stats.mean_vs_prediction(x + 1.0, 1.0).passed
+        assert "rel:+0.5" in stats.mean_vs_prediction(x + 1.0, 1.0).details["shift"]
+    finally:
+        stats.set_shift(None)
+    assert stats.mean_vs_prediction(x + 1.0, 1.0).passed
+    with pytest.raises(ValueError, match="TWOLAYER_SHIFT"):
+        stats.set_shift("sideways")
+
+
+def test_pit_is_uniform_under_the_null():
+    rng = np.random.default_rng(11)
+    u = [stats.mean_vs_prediction(rng.normal(2.0, 3.0, 6), 2.0).pit for _ in range(3000)]
+    from scipy import stats as sps
+    assert sps.kstest(u, "uniform").pvalue > 1e-3
+
+
+def test_fit_goodness_rate_and_power():
+    rng = np.random.default_rng(12)
+    x = 1.0 / np.array([8.0, 12, 16, 24, 32, 48])
+    se = np.full(6, 0.01)
+    fails = sum(not stats.fit_goodness_test(x, 1 + 0.5 * x + rng.normal(0, 0.01, 6), se, degree=1, alpha=0.05).passed
+                for _ in range(2000))
+    assert _rate_ok(fails, 2000, 0.05)
+    assert not stats.fit_goodness_test(x, 1 + 0.5 * x + 40 * x**2, se, degree=1).passed
+
+
+def test_paired_fit_equals_the_fit_of_the_differences():
+    x = 1.0 / np.array([64.0, 128, 256, 512])
+    y = np.array([1.02, 1.011, 1.004, 1.003])
+    e = np.array([1.001, 0.999, 1.0, 1.002])
+    se = np.full(4, 0.002)
+    a = stats.fit_coefficient_test(x, y, se, degree=1, coef=0, expected=e)
+    b = stats.fit_coefficient_test(x, y - e, se, degree=1, coef=0, expected=0.0)
+    assert a.passed == b.passed and a.statistic - a.prediction == pytest.approx(b.statistic, abs=1e-12)
+
+
+def test_deterministic_bounds_and_controls():
+    v = stats.deterministic_bound("loss", np.array([1.0, 1.0 + 1e-5]), np.array([1.0, 1.0]), below=1e-13, above=1e-4)
+    assert v.passed and v.null == "deterministic" and v.details["shifted"]["+5%"] is False
+    assert not stats.deterministic_bound("loss", np.array([1.0 - 1e-9]), 1.0, below=1e-13).passed
+    assert stats.exact_agreement("count", 3, 3).passed and not stats.exact_agreement("count", 2, 3).passed
+    wrong = stats.mean_vs_prediction(np.linspace(0, 1, 10), 5.0)
+    c = stats.negative_control(wrong)
+    assert c.passed and c.null == "control" and not wrong.passed

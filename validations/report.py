@@ -18,9 +18,10 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from . import stats
 from .stats import Verdict, require
 
-__all__ = ["ClaimRecord", "write_report", "claim_table"]
+__all__ = ["ClaimRecord", "write_report", "claim_table", "suite_rate_line"]
 
 
 @dataclass
@@ -38,6 +39,11 @@ class ClaimRecord:
     outcome: str = "not run"
     duration_s: float = 0.0
     error: str = ""
+    base: str = ""
+
+    def __post_init__(self):
+        if not self.base:
+            self.base = self.nodeid
 
     def check(self, verdict: Verdict) -> Verdict:
         """Record ``verdict`` and raise AssertionError if it failed."""
@@ -53,31 +59,44 @@ class ClaimRecord:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.nodeid.split("::", 1)[-1]).strip("_")
 
     def to_dict(self) -> dict:
-        return {"test": self.nodeid, "paper": self.paper, "arxiv": self.arxiv, "ref": self.ref,
+        return {"test": self.nodeid, "base": self.base, "paper": self.paper, "arxiv": self.arxiv, "ref": self.ref,
                 "claim": self.statement, "seed": self.seed, "outcome": self.outcome,
                 "duration_s": round(self.duration_s, 3), "error": self.error,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
 
 
+def _shown_prediction(v: Verdict) -> str:
+    if v.null == "one-sided":
+        return f"{v.details.get('side', '')} {v.prediction:.4g}"
+    return f"{v.prediction:.4g}"
+
+
 def claim_table(records) -> str:
-    """Markdown table: claim, paper, statistic vs prediction, tolerance, MDD, outcome."""
-    rows = ["| claim | paper | statistic | prediction | tolerance | MDD | outcome |",
-            "|---|---|---|---|---|---|---|"]
+    """Markdown table: claim, paper, statistic vs prediction, tolerance, MDD, p-value, outcome."""
+    rows = ["| claim | paper | statistic | prediction | tolerance | MDD | p | outcome |",
+            "|---|---|---|---|---|---|---|---|"]
     for r in records:
         first = True
         for v in r.verdicts or [None]:
             name = r.slug if first else ""
             paper = f"{r.paper} (arXiv:{r.arxiv})" if first and r.arxiv else (r.paper if first else "")
             if v is None:
-                rows.append(f"| {name} | {paper} | | | | | {r.outcome} |")
+                rows.append(f"| {name} | {paper} | | | | | | {r.outcome} |")
             else:
-                rows.append(f"| {name} | {paper} | {v.name}: {v.statistic:.4g} | {v.prediction:.4g} | "
-                            f"{v.tolerance:.3g} | {v.mdd:.3g} | {'pass' if v.passed else 'FAIL'} |")
+                p = "" if v.p_value is None else f"{v.p_value:.3g}"
+                rows.append(f"| {name} | {paper} | {v.name}: {v.statistic:.4g} | {_shown_prediction(v)} | "
+                            f"{v.tolerance:.3g} | {v.mdd:.3g} | {p} | {'pass' if v.passed else 'FAIL'} |")
             first = False
     return "\n".join(rows)
 
 
-def write_report(records, directory: str) -> str:
+def suite_rate_line(n_claims: int) -> str:
+    """One sentence: the run's designed chance-failure rate."""
+    return (f"{n_claims} claims at alpha = {stats.ALPHA:g} each: this run fails by chance with probability "
+            f"<= {n_claims * stats.ALPHA:.2%} (budget {stats.CLAIM_BUDGET} claims, {stats.SUITE_ALPHA:.0%}).")
+
+
+def write_report(records, directory: str, n_claims: int | None = None) -> str:
     """Write JSON + PNG per claim and an index (html and markdown); returns the index path."""
     os.makedirs(directory, exist_ok=True)
     entries = []
@@ -100,21 +119,25 @@ def write_report(records, directory: str) -> str:
             json.dump(d, fh, indent=2)
         entries.append((r, png))
     md = claim_table(records)
+    rate = suite_rate_line(len({r.base for r in records}) if n_claims is None else n_claims)
     with open(os.path.join(directory, "claims.md"), "w") as fh:
-        fh.write(f"# twolayer claim table ({time.strftime('%Y-%m-%d %H:%M')})\n\n{md}\n")
+        fh.write(f"# twolayer claim table ({time.strftime('%Y-%m-%d %H:%M')})\n\n{rate}\n\n{md}\n")
     parts = ["<html><head><meta charset='utf-8'><title>twolayer validation report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border:1px solid #ccc;"
-             "padding:3px 6px}table{border-collapse:collapse}.FAIL{color:#b00}.pass{color:#070}</style></head><body>",
-             "<h1>twolayer validation report</h1>"]
+             "padding:3px 6px}table{border-collapse:collapse}.FAIL,.failed,.error{color:#b00}.pass,.passed{color:#070}"
+             ".skipped{color:#888}</style></head><body>",
+             "<h1>twolayer validation report</h1>", f"<p>{html.escape(rate)}</p>"]
     for r, png in entries:
-        parts.append(f"<h2 class='{'pass' if r.outcome == 'passed' else 'FAIL'}'>{html.escape(r.slug)} — {r.outcome}</h2>")
+        parts.append(f"<h2 class='{html.escape(r.outcome)}'>{html.escape(r.slug)} — {r.outcome}</h2>")
         parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
                      f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
-        parts.append("<table><tr><th>assertion</th><th>statistic</th><th>prediction</th><th>tolerance</th>"
-                     "<th>MDD</th><th>result</th></tr>")
+        parts.append("<table><tr><th>assertion</th><th>null</th><th>statistic</th><th>prediction</th><th>tolerance</th>"
+                     "<th>MDD</th><th>p</th><th>result</th></tr>")
         for v in r.verdicts:
-            parts.append(f"<tr><td>{html.escape(v.name)}</td><td>{v.statistic:.5g}</td><td>{v.prediction:.5g}</td>"
-                         f"<td>{v.tolerance:.3g}</td><td>{v.mdd:.3g}</td><td>{'pass' if v.passed else 'FAIL'}</td></tr>")
+            p = "" if v.p_value is None else f"{v.p_value:.3g}"
+            parts.append(f"<tr><td>{html.escape(v.name)}</td><td>{v.null}</td><td>{v.statistic:.5g}</td>"
+                         f"<td>{html.escape(_shown_prediction(v))}</td><td>{v.tolerance:.3g}</td><td>{v.mdd:.3g}</td>"
+                         f"<td>{p}</td><td>{'pass' if v.passed else 'FAIL'}</td></tr>")
         parts.append("</table>")
         if r.error:
             parts.append(f"<pre>{html.escape(r.error[:2000])}</pre>")

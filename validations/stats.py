@@ -1,33 +1,81 @@
-r"""The few statistical assertions every claim uses (DESIGN.md section 5).
+r"""The statistical assertions every claim uses, calibrated at every seed.
 
-Each returns a :class:`Verdict` carrying the statistic, the prediction, the tolerance, the minimal
-detectable deviation (MDD) and pass/fail; :func:`require` raises with all of them on failure.
+Each assertion returns a :class:`Verdict`: the statistic, the prediction, the tolerance, the
+minimal detectable deviation (MDD), pass/fail, a p-value where the assertion has one, and the
+*decision rule* (``Verdict.rule``): a small JSON-able record from which :func:`decide` reproduces
+pass/fail at any other prediction. The pass/fail of the claim and of every shifted prediction
+(the power audit) come from that one function, so they cannot disagree.
 
-Error rates. ``alpha`` is the designed false-failure probability of one assertion (default 1e-3);
-a test making several assertions splits its alpha across them (Bonferroni).
+Error rates
+    ``ALPHA`` is the designed false-failure probability of one claim (one test function); a claim
+    making several assertions splits it over them (Bonferroni). A plain run holds at most
+    ``CLAIM_BUDGET`` claims, so the whole run fails by chance with probability at most
+    ``SUITE_ALPHA`` = ``CLAIM_BUDGET`` x ``ALPHA`` = 1 % (union bound); ``validations/conftest.py``
+    counts the claims of each run and refuses a run that holds more.
 
-Minimal detectable deviation. The smallest true deviation of the statistic from the prediction
-that the assertion detects with probability ``POWER`` = 0.8:
-MDD = (q_{1 - alpha/2} + q_{POWER}) * SE + systematic, with q the quantile of the reference
-distribution (Student t for ensemble means, normal otherwise).
+Kinds of null (``Verdict.null``)
+    ``"point"``
+        a two-sided test of one number (ensemble mean, slope, fit coefficient, proportion); its
+        p-value is uniform under the null (exact for t and z tests with normal data; mid-p for
+        large binomial counts), and ``Verdict.p_exact`` says so.
+    ``"family"``
+        a two-sided test of several numbers at once (a trajectory, a set of moments), Bonferroni
+        over them: its p-value min(1, m min_i p_i) is conservative (super-uniform).
+    ``"one-sided"``
+        the claim is an inequality (theta <= bound, or >=). It fails only on evidence *against*
+        the claim: the estimate beyond the bound by more than the one-sided quantile. Its power
+        is stated the other way round: a true value beyond the bound by the MDD is rejected with
+        probability ``POWER``.
+    ``"gof"``
+        a chi^2 goodness-of-fit test of a finite-size fit: it fails when the fitted model (e.g.
+        a + b/n) misses a next order that the data resolve.
+    ``"deterministic"``
+        an exact agreement or a derived bound on a number that is not random (round-off, a
+        certificate); the MDD is the tolerance itself, detected with certainty.
+    ``"control"``
+        a negative control: passes when the wrapped assertion rejects a prediction known to be
+        wrong.
 
-Systematic allowances. Where a finite-N bias or an integrator error is known to be present, its
-derived bound is added to the tolerance as ``systematic`` together with a one-line reason that
-the verdict carries; it is never a fudge factor.
+Minimal detectable deviation
+    The smallest true deviation of the statistic from the prediction that the assertion detects
+    with probability ``POWER`` = 0.8: MDD = (q_{1 - alpha/2} + q_{POWER}) SE + systematic (q the
+    quantile of the reference distribution: Student t with the test's degrees of freedom, or the
+    normal); one-sided tests use q_{1 - alpha}.
+
+Systematic allowances
+    Where a finite-N bias or an integrator error is known to be present, its derived bound is
+    added to the tolerance as ``systematic`` with a one-line reason that the verdict carries; it
+    is never a fudge factor. Such a test is conservative, and its p-value is computed from the
+    deviation beyond the allowance.
+
+Shifts (the power audit)
+    :func:`shifted_decisions` evaluates the rule at the prediction moved by +-MDD and by +-5 %
+    (relative); the audit runner (``python -m validations.audit``) collects them over seeds. The
+    environment variable ``TWOLAYER_SHIFT`` (``mdd``, ``-mdd``, ``rel:0.05``, ``rel:-0.05``) or
+    :func:`set_shift` makes every verdict *decide* at the shifted prediction, so a claim can be
+    seen to fail under it. A shift moves the prediction and never the data.
 """
 from __future__ import annotations
 
+import math
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["Verdict", "require", "mean_vs_prediction", "estimate_vs_prediction", "paired_trajectory", "slope_test",
-           "proportion_ci", "proportion_test", "variance_with_se", "covariance_with_se",
-           "fit_coefficient_test", "ALPHA", "POWER"]
+__all__ = ["Verdict", "require", "decide", "shifted_decisions", "set_shift", "active_shift",
+           "mean_vs_prediction", "estimate_vs_prediction", "paired_trajectory", "family_test", "one_sided_test",
+           "slope_test", "proportion_ci", "proportion_test", "fit_coefficient_test", "fit_goodness_test",
+           "exact_agreement", "deterministic_bound", "negative_control", "variance_with_se", "covariance_with_se",
+           "ALPHA", "POWER", "SUITE_ALPHA", "CLAIM_BUDGET", "STANDARD_SHIFTS"]
 
-ALPHA = 1e-3
+SUITE_ALPHA = 0.01
+CLAIM_BUDGET = 100
+ALPHA = SUITE_ALPHA / CLAIM_BUDGET
 POWER = 0.8
+#: the shifts every verdict is evaluated at (label -> (kind, value))
+STANDARD_SHIFTS = {"+mdd": ("mdd", 1.0), "-mdd": ("mdd", -1.0), "+5%": ("rel", 0.05), "-5%": ("rel", -0.05)}
 
 
 @dataclass
@@ -39,20 +87,33 @@ class Verdict:
     name : str
         What is compared.
     kind : str
-        The assertion used.
+        The assertion used, in words.
     statistic : float
-        Observed value (e.g. an ensemble mean, a slope).
+        Observed value (an ensemble mean, a slope, a proportion; for families the worst element).
     prediction : float
-        The theory's value; for one-sided assertions (a CI above ``lower`` / below ``upper``) the bound.
+        The theory's value; for one-sided assertions the bound.
     tolerance : float
-        Accepted |statistic - prediction| (for interval tests: the half-width used).
+        Accepted |statistic - prediction| (one-sided: accepted excess beyond the bound).
     mdd : float
         Minimal detectable deviation at power ``POWER``.
     passed : bool
     alpha : float
         Designed false-failure probability of this assertion.
     details : dict
-        Anything else (standard error, CI, z, systematic allowance and its reason).
+        Anything else (standard error, CI, degrees of freedom, systematic allowance and reason).
+    null : str
+        ``"point"``, ``"family"``, ``"one-sided"``, ``"gof"``, ``"deterministic"`` or ``"control"``.
+    p_value : float or None
+        Probability under the null of a deviation at least this large (None where no null
+        distribution exists: deterministic checks and controls).
+    p_exact : bool
+        Whether ``p_value`` is uniform under the null (else it is conservative).
+    rule : dict
+        The decision rule (see :func:`decide`).
+    pit : float or None
+        For point nulls, the probability integral transform of the signed statistic (e.g.
+        F_t((est - pred)/SE)): uniform on (0, 1) under the null. The audit tests its uniformity,
+        its mean (a bias) and its spread (a wrong SE) over seeds.
     """
 
     name: str
@@ -64,17 +125,24 @@ class Verdict:
     passed: bool
     alpha: float
     details: dict = field(default_factory=dict)
+    null: str = "point"
+    p_value: float | None = None
+    p_exact: bool = False
+    rule: dict = field(default_factory=dict)
+    pit: float | None = None
 
     def message(self) -> str:
         status = "PASS" if self.passed else "FAIL"
-        det = ", ".join(f"{k}={_fmt(v)}" for k, v in self.details.items())
-        return (f"[{status}] {self.name} ({self.kind}): statistic={self.statistic:.6g}, "
+        det = ", ".join(f"{k}={_fmt(v)}" for k, v in self.details.items() if k != "shifted")
+        p = "" if self.p_value is None else f", p={self.p_value:.3g}"
+        return (f"[{status}] {self.name} ({self.kind}, {self.null}): statistic={self.statistic:.6g}, "
                 f"prediction={self.prediction:.6g}, |diff|={abs(self.statistic - self.prediction):.3g}, "
-                f"tolerance={self.tolerance:.3g}, MDD={self.mdd:.3g}, alpha={self.alpha:.2g}; {det}")
+                f"tolerance={self.tolerance:.3g}, MDD={self.mdd:.3g}, alpha={self.alpha:.2g}{p}; {det}")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["details"] = {k: _jsonable(v) for k, v in self.details.items()}
+        d["rule"] = {k: _jsonable(v) for k, v in self.rule.items()}
         return {k: _jsonable(v) for k, v in d.items()}
 
 
@@ -88,13 +156,18 @@ def _fmt(v):
 
 def _jsonable(v):
     if isinstance(v, np.ndarray):
-        return v.tolist()
-    if isinstance(v, (np.floating, np.integer)):
+        return [_jsonable(x) for x in v.tolist()]
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return v if math.isfinite(v) else (None if math.isnan(v) else ("inf" if v > 0 else "-inf"))
+    if isinstance(v, np.integer):
         return v.item()
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, (tuple, list)):
         return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
     return v
 
 
@@ -106,11 +179,239 @@ def require(verdict: Verdict) -> Verdict:
 
 
 def _check_alpha(alpha):
-    if not (0 < alpha < 1):
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not (0 < alpha < 1):
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
 
 
-def mean_vs_prediction(samples, prediction: float, *, name: str = "mean", alpha: float = ALPHA,
+# ------------------------------------------------------------------------------------------------
+# decision rules: decide(rule, prediction) is the only place a verdict's pass/fail is computed
+# ------------------------------------------------------------------------------------------------
+def _num(x):
+    return np.asarray(x, float) if isinstance(x, (list, tuple, np.ndarray)) else float(x)
+
+
+def _binom_tails(k, n, p):
+    """(P(X >= k), P(X <= k)) for X ~ Bin(n, p)."""
+    return float(sps.binom.sf(k - 1, n, p)), float(sps.binom.cdf(k, n, p))
+
+
+def decide(rule: dict, prediction) -> bool:
+    """Pass/fail of a verdict's rule at ``prediction`` (scalar, or per element for families).
+
+    Rule types: ``family`` (|est - pred| <= q se + sys for every element), ``one_sided`` (the
+    estimate not beyond the bound by more than q se), ``binomial`` (exact Clopper-Pearson),
+    ``chi2`` (goodness of fit; the prediction is not used), ``bound`` (deterministic:
+    pred + lo <= est <= pred + hi) and ``control`` (passes when the inner rule fails at the
+    inner prediction).
+    """
+    t = rule["type"]
+    if t == "family":
+        est, se, sysv = (_arr(rule[k]) for k in ("est", "se", "sys"))
+        return bool(np.all(np.abs(est - np.asarray(prediction, float)) <= rule["q"] * se + sysv))
+    if t == "one_sided":
+        excess = (rule["est"] - prediction) if rule["side"] == "<=" else (prediction - rule["est"])
+        return bool(excess <= rule["q"] * rule["se"])
+    if t == "binomial":
+        k, n, a = rule["k"], rule["n"], rule["alpha"]
+        p = min(max(float(prediction), 0.0), 1.0)
+        ge, le = _binom_tails(k, n, p)
+        if rule["side"] == "=":
+            return bool(ge >= a / 2 and le >= a / 2)
+        return bool((ge if rule["side"] == "<=" else le) >= a)
+    if t == "chi2":
+        return bool(sps.chi2.sf(rule["stat"], rule["dof"]) >= rule["alpha"])
+    if t == "bound":
+        lo, hi, e = (_arr(rule[k]) for k in ("lo", "hi", "est"))
+        p = np.asarray(prediction, float)
+        return bool(np.all((p + lo <= e) & (e <= p + hi)))
+    if t == "control":
+        return not decide(rule["inner"], rule["inner_prediction"])
+    raise ValueError(f"unknown rule type {t!r}")
+
+
+def _arr(v):
+    """A rule's number or list as a float array ("inf"/"-inf" strings after a JSON round trip included)."""
+    if isinstance(v, np.ndarray):
+        return v.astype(float)
+    return np.asarray(v, dtype=object).astype(float) if isinstance(v, list) else np.asarray(float(v))
+
+
+def _rule_mdd(rule):
+    """Per-element MDD of a rule (array for families)."""
+    t = rule["type"]
+    if t == "family":
+        return (rule["q"] + rule["qp"]) * _arr(rule["se"]) + _arr(rule["sys"])
+    if t == "one_sided":
+        return (rule["q"] + rule["qp"]) * rule["se"]
+    if t == "binomial":
+        return rule["mdd"]
+    if t == "bound":
+        lo, hi = np.abs(_arr(rule["lo"])), _arr(rule["hi"])
+        return np.where(np.isfinite(hi), np.where(np.isfinite(lo), np.maximum(lo, hi), hi),
+                        np.where(np.isfinite(lo), lo, 0.0))
+    return None
+
+
+def shifted_prediction(rule: dict, prediction, shift):
+    """``prediction`` moved by ``shift`` = ("mdd", +-1) | ("rel", r) | ("bound", value); None when the
+    shift does not apply to the rule (goodness of fit, controls; MDD shifts of one-sided rules,
+    whose truth is not at the bound: the audit supplies ("bound", pooled estimate -+ MDD))."""
+    kind, val = shift
+    t = rule["type"]
+    if t in ("chi2", "control"):
+        return None
+    pred = _num(prediction)
+    if kind == "rel":
+        out = pred * (1.0 + val)
+        return min(max(out, 0.0), 1.0) if t == "binomial" else out
+    if kind == "mdd":
+        if t == "one_sided" or (t == "binomial" and rule["side"] != "="):
+            return None
+        out = pred + val * _rule_mdd(rule)
+        return min(max(out, 0.0), 1.0) if t == "binomial" else out
+    if kind == "bound":
+        return float(val)
+    raise ValueError(f"unknown shift kind {kind!r}")
+
+
+def shifted_decisions(rule: dict, prediction) -> dict:
+    """{label: pass/fail or None} at the ``STANDARD_SHIFTS`` of ``prediction``."""
+    out = {}
+    for label, shift in STANDARD_SHIFTS.items():
+        p = shifted_prediction(rule, prediction, shift)
+        out[label] = None if p is None else decide(rule, p)
+    return out
+
+
+_SHIFT = None
+
+
+def _parse_shift(spec):
+    if spec in (None, "", "none"):
+        return None
+    s = str(spec).strip().lower()
+    if s in ("mdd", "+mdd"):
+        return ("mdd", 1.0)
+    if s == "-mdd":
+        return ("mdd", -1.0)
+    if s.startswith("rel:"):
+        try:
+            return ("rel", float(s[4:]))
+        except ValueError:
+            pass
+    raise ValueError(f"TWOLAYER_SHIFT must be 'mdd', '-mdd' or 'rel:<fraction>', got {spec!r}")
+
+
+def set_shift(spec) -> None:
+    """Make every later verdict decide at its prediction shifted by ``spec`` ('mdd', '-mdd',
+    'rel:0.05', ...; None to stop). The data are never touched."""
+    global _SHIFT
+    _SHIFT = _parse_shift(spec)
+
+
+def active_shift():
+    """The shift in force, as (kind, value), or None."""
+    return _SHIFT
+
+
+_SHIFT = _parse_shift(os.environ.get("TWOLAYER_SHIFT"))
+
+
+def _verdict(name, kind, rule, statistic, prediction, tolerance, mdd, alpha, details, null, p_value, p_exact,
+             shown_prediction=None, pit=None):
+    """Build a Verdict whose pass/fail is ``decide(rule, prediction)`` (or at the active shift).
+
+    ``prediction`` is what the rule is decided at (an array for families); ``shown_prediction``
+    the number reported beside the statistic (default: ``prediction``)."""
+    details = dict(details)
+    passed = decide(rule, prediction)
+    if _SHIFT is not None and null not in ("gof", "control"):
+        p = shifted_prediction(rule, prediction, _SHIFT)
+        details["shift"] = f"{_SHIFT[0]}:{_SHIFT[1]:+g}" + ("" if p is not None else " (not applicable)")
+        if p is not None:
+            passed = decide(rule, p)
+    if null not in ("gof", "control"):
+        details["shifted"] = shifted_decisions(rule, prediction)
+    rule = dict(rule, prediction=_jsonable(np.asarray(prediction, float) if np.ndim(prediction) else float(prediction)))
+    shown = prediction if shown_prediction is None else shown_prediction
+    return Verdict(name, kind, float(statistic), float(np.mean(shown)), float(tolerance), float(mdd), bool(passed),
+                   float(alpha), details, null, None if p_value is None else float(p_value), bool(p_exact), rule,
+                   None if pit is None else float(pit))
+
+
+def _quantiles(alpha, df, two_sided=True):
+    a = alpha / 2 if two_sided else alpha
+    if df is None or not np.isfinite(df):
+        return float(sps.norm.isf(a)), float(sps.norm.ppf(POWER))
+    return float(sps.t.isf(a, df)), float(sps.t.ppf(POWER, df))
+
+
+def _sf(z, df):
+    return float(sps.norm.sf(z) if df is None or not np.isfinite(df) else sps.t.sf(z, df))
+
+
+def family_test(estimates, predictions, ses, *, name: str = "family", alpha: float = ALPHA, df=None,
+                systematic=0.0, systematic_reason: str = "", kind: str | None = None, details=None) -> Verdict:
+    """Every |estimate_i - prediction_i| <= q se_i + systematic_i, q at alpha / m (Bonferroni).
+
+    One element is the ordinary two-sided z (``df=None``) or t test, with a p-value uniform under
+    the null when ``systematic`` is 0; with m > 1 the p-value min(1, m min_i p_i) is
+    conservative.
+
+    Parameters
+    ----------
+    estimates, predictions, ses : array_like, shape (m,)
+        ``predictions`` may be a scalar.
+    df : float, optional
+        Degrees of freedom of the t reference distribution (None: normal).
+    systematic : float or array_like of shape (m,)
+        Derived allowances added to the tolerances.
+    """
+    _check_alpha(alpha)
+    est = np.atleast_1d(np.asarray(estimates, float))
+    pred = np.broadcast_to(np.asarray(predictions, float), est.shape).astype(float)
+    se = np.broadcast_to(np.asarray(ses, float), est.shape).astype(float)
+    sysv = np.broadcast_to(np.asarray(systematic, float), est.shape).astype(float)
+    if est.ndim != 1 or est.size < 1:
+        raise ValueError(f"{name}: estimates must be a non-empty 1-D array")
+    if not (np.all(np.isfinite(est)) and np.all(np.isfinite(pred))):
+        raise ValueError(f"{name}: estimates and predictions must be finite")
+    if np.any(~np.isfinite(se)) or np.any(se < 0) or np.any(sysv < 0):
+        raise ValueError(f"{name}: standard errors and systematic allowances must be finite and >= 0")
+    m = est.size
+    q, qp = _quantiles(alpha / m, df)
+    dev = np.abs(est - pred)
+    excess = np.maximum(dev - sysv, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, excess / np.where(se > 0, se, 1.0), np.where(excess > 0, np.inf, 0.0))
+    p_el = np.array([2 * _sf(zi, df) if np.isfinite(zi) else 0.0 for zi in z])
+    p = float(min(1.0, m * p_el.min()))
+    tol = q * se + sysv
+    ratio = np.where(tol > 0, dev / np.where(tol > 0, tol, 1.0), np.where(dev == 0, 0.0, np.inf))
+    j = int(np.argmax(ratio))
+    det = dict(details or {})
+    if m == 1:
+        det.update(se=float(se[0]), z=float((est[0] - pred[0]) / se[0]) if se[0] > 0 else np.inf)
+    else:
+        det.update(worst_index=j, se_at_worst=float(se[j]), n_elements=m, max_abs_diff=float(dev.max()))
+    if df is not None:
+        det["df"] = float(df)
+    if np.any(sysv > 0):
+        det["systematic"] = float(sysv[j])
+        if systematic_reason:
+            det["systematic_reason"] = systematic_reason
+    rule = {"type": "family", "est": est, "se": se, "sys": sysv, "q": q, "qp": qp, "df": df}
+    exact = m == 1 and not np.any(sysv > 0)
+    pit = None
+    if exact and se[0] > 0:
+        zs = (est[0] - pred[0]) / se[0]
+        pit = float(sps.norm.cdf(zs) if df is None or not np.isfinite(df) else sps.t.cdf(zs, df))
+    return _verdict(name, kind or ("z-test" if df is None else "t-test") + ("" if m == 1 else f", Bonferroni over {m}"),
+                    rule, est[j], pred if m > 1 else pred[0], tol[j], (q + qp) * se[j] + sysv[j], alpha, det,
+                    "point" if m == 1 else "family", p, exact, shown_prediction=pred[j], pit=pit)
+
+
+def mean_vs_prediction(samples, prediction, *, name: str = "mean", alpha: float = ALPHA,
                        systematic: float = 0.0, systematic_reason: str = "") -> Verdict:
     """Ensemble mean equals ``prediction``: |mean - prediction| <= t_{1-alpha/2, n-1} SE + systematic.
 
@@ -118,36 +419,36 @@ def mean_vs_prediction(samples, prediction: float, *, name: str = "mean", alpha:
     ----------
     samples : array_like, shape (n,)
         Independent replicates (e.g. one number per seed), n >= 2.
+    prediction : float or array_like, shape (n,)
+        One prediction for all replicates, or one per replicate (a paired test of
+        mean(samples - prediction) = 0; the reported prediction is the mean of them).
     """
     x = np.asarray(samples, dtype=float).ravel()
     _check_alpha(alpha)
     if x.size < 2 or not np.all(np.isfinite(x)):
-        raise ValueError("samples must hold at least two finite values")
+        raise ValueError(f"{name}: samples must hold at least two finite values")
+    pr = np.asarray(prediction, float)
+    if pr.ndim and pr.size != x.size:
+        raise ValueError(f"{name}: prediction must be a scalar or have one value per sample ({x.size}), got {pr.shape}")
+    pr = np.broadcast_to(pr.ravel() if pr.ndim else pr, x.shape)
+    if not np.all(np.isfinite(pr)):
+        raise ValueError(f"{name}: prediction must be finite")
     if systematic < 0:
-        raise ValueError("systematic must be >= 0")
+        raise ValueError(f"{name}: systematic must be >= 0")
     n = x.size
-    mean = float(x.mean())
-    se = float(x.std(ddof=1) / np.sqrt(n))
-    q = float(sps.t.isf(alpha / 2, n - 1))
-    qp = float(sps.t.ppf(POWER, n - 1))
-    tol = q * se + systematic
-    det = {"n": n, "se": se, "t": (mean - prediction) / se if se > 0 else np.inf, "systematic": systematic}
-    if systematic_reason:
-        det["systematic_reason"] = systematic_reason
-    return Verdict(name, "t-test of ensemble mean", mean, float(prediction), tol, (q + qp) * se + systematic,
-                   abs(mean - prediction) <= tol, alpha, det)
+    d = x - pr
+    se = float(d.std(ddof=1) / np.sqrt(n))
+    v = family_test([x.mean()], [pr.mean()], [se], name=name, alpha=alpha, df=n - 1, systematic=systematic,
+                    systematic_reason=systematic_reason, kind="t-test of ensemble mean", details={"n": n})
+    return v
 
 
 def estimate_vs_prediction(estimate: float, se: float, prediction: float, *, name: str = "estimate",
                            alpha: float = ALPHA) -> Verdict:
     """z-test of an estimate with a known (large-sample) standard error: |est - pred| <= z_{1-alpha/2} SE."""
-    _check_alpha(alpha)
     if not (np.isfinite(estimate) and np.isfinite(se) and se > 0):
-        raise ValueError(f"estimate must be finite and se > 0, got {estimate!r}, {se!r}")
-    q = float(sps.norm.isf(alpha / 2))
-    return Verdict(name, "z-test (known SE)", float(estimate), float(prediction), q * se,
-                   (q + float(sps.norm.ppf(POWER))) * se, abs(estimate - prediction) <= q * se, alpha,
-                   {"se": float(se), "z": (estimate - prediction) / se})
+        raise ValueError(f"{name}: estimate must be finite and se > 0, got {estimate!r}, {se!r}")
+    return family_test([estimate], [prediction], [se], name=name, alpha=alpha, kind="z-test (known SE)")
 
 
 def paired_trajectory(sim, theory, *, name: str = "trajectory", alpha: float = ALPHA,
@@ -165,92 +466,184 @@ def paired_trajectory(sim, theory, *, name: str = "trajectory", alpha: float = A
     systematic : float or array_like of shape (n_t,)
     """
     sim = np.asarray(sim, float)
+    if sim.ndim != 2:
+        raise ValueError(f"{name}: sim must be (seeds, times), got shape {sim.shape}")
     th = np.broadcast_to(np.asarray(theory, float), sim.shape)
-    _check_alpha(alpha)
     S, nt = sim.shape
     if S < 2:
-        raise ValueError("need at least two seeds")
+        raise ValueError(f"{name}: need at least two seeds")
     d = sim - th
-    mean = d.mean(0)
     se = d.std(0, ddof=1) / np.sqrt(S)
-    q = float(sps.t.isf(alpha / (2 * nt), S - 1))
-    qp = float(sps.t.ppf(POWER, S - 1))
-    sysv = np.broadcast_to(np.asarray(systematic, float), (nt,))
-    tol = q * se + sysv
-    ratio = np.where(tol > 0, np.abs(mean) / np.where(tol > 0, tol, 1), np.where(mean == 0, 0.0, np.inf))
-    j = int(np.argmax(ratio))
-    det = {"worst_time_index": j, "se_at_worst": float(se[j]), "q": q, "n_times": nt, "n_seeds": S,
-           "max_abs_mean_diff": float(np.abs(mean).max())}
-    if systematic_reason:
-        det["systematic_reason"] = systematic_reason
-    return Verdict(name, "paired trajectory (Bonferroni over times)", float(mean[j]), 0.0, float(tol[j]),
-                   float((q + qp) * se[j] + sysv[j]), bool(np.all(np.abs(mean) <= tol)), alpha, det)
+    v = family_test(sim.mean(0), th.mean(0), se, name=name, alpha=alpha, df=S - 1, systematic=systematic,
+                    systematic_reason=systematic_reason, kind="paired trajectory (Bonferroni over times)",
+                    details={"n_seeds": S, "n_times": nt})
+    return v
 
 
-def _interval_check(lo, hi, expected, lower, upper, point):
-    """Whether a CI [lo, hi] contains ``expected`` and lies above ``lower`` / below ``upper``
-    (each only if given); also the value to report as the prediction (the bound for one-sided checks)."""
-    ok = True
-    if expected is not None:
-        ok &= lo <= expected <= hi
-    if lower is not None:
-        ok &= lo > lower
-    if upper is not None:
-        ok &= hi < upper
-    centre = expected if expected is not None else (upper if upper is not None else
-                                                    (lower if lower is not None else point))
-    return bool(ok), float(centre)
+def one_sided_test(estimate: float, se: float, bound: float, side: str, *, name: str = "one-sided",
+                   alpha: float = ALPHA, df=None, details=None) -> Verdict:
+    """Claim theta <= bound (``side="<="``) or theta >= bound (``">="``); fails only on evidence against it.
+
+    Rejects when the estimate lies beyond the bound by more than q_{1-alpha} SE (t with ``df``
+    or normal). MDD = (q_{1-alpha} + q_POWER) SE: a true value that far beyond the bound is
+    rejected with probability ``POWER``.
+    """
+    _check_alpha(alpha)
+    if side not in ("<=", ">="):
+        raise ValueError(f"{name}: side must be '<=' or '>=', got {side!r}")
+    if not (np.isfinite(estimate) and np.isfinite(bound) and np.isfinite(se) and se > 0):
+        raise ValueError(f"{name}: estimate and bound must be finite and se > 0, got {estimate!r}, {bound!r}, {se!r}")
+    q, qp = _quantiles(alpha, df, two_sided=False)
+    z = (estimate - bound) / se if side == "<=" else (bound - estimate) / se
+    det = dict(details or {}, se=float(se), z=float(z), side=side)
+    if df is not None:
+        det["df"] = float(df)
+    rule = {"type": "one_sided", "est": float(estimate), "se": float(se), "q": q, "qp": qp, "side": side, "df": df}
+    return _verdict(name, f"one-sided {'z' if df is None else 't'}-test (claim {side} bound)", rule, estimate, bound,
+                    q * se, (q + qp) * se, alpha, det, "one-sided", _sf(z, df), False)
+
+
+# ------------------------------------------------------------------------------------------------
+# slopes and fits
+# ------------------------------------------------------------------------------------------------
+def _group_stat_and_se(g, statistic):
+    """Statistic of one group of replicates and its standard error (exact for the mean, else jackknife)."""
+    n = g.size
+    if statistic is None:
+        return float(g.mean()), float(g.std(ddof=1) / np.sqrt(n))
+    full = float(statistic(g))
+    loo = np.empty(n)
+    for lo in range(0, n, 256):             # leave-one-out values, in row blocks to bound memory
+        hi = min(n, lo + 256)
+        rows = np.broadcast_to(g, (hi - lo, n)).copy()
+        mask = np.ones((hi - lo, n), bool)
+        mask[np.arange(hi - lo), np.arange(lo, hi)] = False
+        loo[lo:hi] = statistic(rows[mask].reshape(hi - lo, n - 1), axis=1)
+    se = float(np.sqrt((n - 1) / n * np.sum((loo - loo.mean()) ** 2)))
+    return full, se
 
 
 def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool = True,
-               name: str = "slope", alpha: float = ALPHA, n_boot: int = 20000, seed: int = 0,
-               statistic=np.mean) -> Verdict:
-    """Slope of (log) ``statistic(samples[i])`` against (log) ``x[i]``, with a bootstrap CI.
+               name: str = "slope", alpha: float = ALPHA, statistic=None) -> Verdict:
+    """Slope of (log) ``statistic(samples[i])`` against (log) ``x[i]``: a t-test with Welch degrees of freedom.
 
-    The CI is the percentile interval [alpha/2, 1 - alpha/2] over ``n_boot`` resamples of each
-    group's replicates (seeds are independent within and across groups). The verdict passes when
-    ``expected`` (if given) lies in the CI, and the CI lies above ``lower`` / below ``upper`` (if
-    given): e.g. ``upper=0`` asserts a decrease that the noise cannot explain.
+    Per group i: the statistic s_i (the mean by default; any smooth ``statistic(a, axis=...)``
+    with a jackknife SE) and its standard error; with ``log`` the delta method gives
+    SE(log s_i) = SE(s_i)/s_i. The slope is the ordinary least-squares b = sum_i c_i Y_i with
+    c_i = (X_i - mean X)/S_xx, so Var b = sum_i c_i^2 SE_i^2 exactly (groups independent); its
+    reference distribution is Student t with the Welch-Satterthwaite degrees of freedom
+    (sum c_i^2 SE_i^2)^2 / sum (c_i^4 SE_i^4 / (n_i - 1)).
+
+    Exactly one of:
+    ``expected``
+        two-sided point null b = expected (p-value uniform under the null);
+    ``lower`` / ``upper``
+        one-sided claim b >= lower / b <= upper, failing only on evidence against it.
 
     Parameters
     ----------
-    x : array_like, shape (G,), G >= 2
+    x : array_like, shape (G,), G >= 2 (G >= 3 recommended)
     samples : sequence of G arrays of replicates (each >= 2 values)
     """
     _check_alpha(alpha)
     x = np.asarray(x, float)
     groups = [np.asarray(s, float).ravel() for s in samples]
     if x.ndim != 1 or x.size != len(groups) or x.size < 2:
-        raise ValueError("x and samples must describe at least two groups")
+        raise ValueError(f"{name}: x and samples must describe at least two groups")
     if any(g.size < 2 or not np.all(np.isfinite(g)) for g in groups):
-        raise ValueError("every group needs at least two finite replicates")
-    X = np.log(x) if log else x
-    rng = np.random.default_rng(seed)
+        raise ValueError(f"{name}: every group needs at least two finite replicates")
+    given = [v is not None for v in (expected, lower, upper)]
+    if sum(given) != 1:
+        raise ValueError(f"{name}: give exactly one of expected, lower, upper")
+    if log and np.any(x <= 0):
+        raise ValueError(f"{name}: a log-log slope needs x > 0")
+    st = np.array([_group_stat_and_se(g, statistic) for g in groups])
+    s, se = st[:, 0], st[:, 1]
+    if log:
+        if np.any(s <= 0):
+            raise ValueError(f"{name}: a log-log slope needs positive group statistics, got {s}")
+        X, Y, seY = np.log(x), np.log(s), se / s
+    else:
+        X, Y, seY = x, s, se
+    Xc = X - X.mean()
+    c = Xc / (Xc @ Xc)
+    b = float(c @ Y)
+    var_terms = c**2 * seY**2
+    se_b = float(np.sqrt(var_terms.sum()))
+    if se_b <= 0:
+        raise ValueError(f"{name}: the slope's standard error is zero (constant groups)")
+    dfs = np.array([g.size - 1 for g in groups], float)
+    df = float(var_terms.sum() ** 2 / np.sum(var_terms**2 / dfs))
+    det = {"x": x, "group_stats": s, "group_se": se, "slope_se": se_b}
+    label = ("log-log " if log else "") + "slope (OLS, Welch t)"
+    if expected is not None:
+        return family_test([b], [expected], [se_b], name=name, alpha=alpha, df=df, kind=label, details=det)
+    side, bound = (">=", lower) if lower is not None else ("<=", upper)
+    return one_sided_test(b, se_b, bound, side, name=name, alpha=alpha, df=df, details=det)
 
-    def fit(ys):
-        Y = np.log(ys) if log else ys
-        Xc = X - X.mean()
-        return (Y - Y.mean(axis=-1, keepdims=True)) @ Xc / (Xc @ Xc)
 
-    point = float(fit(np.array([statistic(g) for g in groups])))
-    boots = np.empty((n_boot, len(groups)))
-    for i, g in enumerate(groups):
-        idx = rng.integers(0, g.size, size=(n_boot, g.size))
-        boots[:, i] = statistic(g[idx], axis=1)
-    if log and np.any(boots <= 0):
-        raise ValueError("log-log slope needs positive group statistics")
-    bs = fit(boots)
-    lo, hi = (float(v) for v in np.quantile(bs, [alpha / 2, 1 - alpha / 2]))
-    ok, centre = _interval_check(lo, hi, expected, lower, upper, point)
-    half = 0.5 * (hi - lo)
-    zq = sps.norm.isf(alpha / 2)
-    mdd = half * (zq + sps.norm.ppf(POWER)) / zq
-    det = {"ci": (lo, hi), "boot_se": float(bs.std(ddof=1)), "n_boot": n_boot, "x": x, "group_stats":
-           np.array([statistic(g) for g in groups]), "lower": lower, "upper": upper}
-    return Verdict(name, ("log-log " if log else "") + "slope with bootstrap CI", point, centre,
-                   half, float(mdd), bool(ok), alpha, det)
+def _weighted_fit(x, y, se, degree):
+    x, y, se = (np.asarray(a, float) for a in (x, y, se))
+    if not (x.shape == y.shape == se.shape) or x.ndim != 1 or x.size < degree + 2:
+        raise ValueError("x, y, se must be 1-D of equal length > degree + 1")
+    if np.any(se <= 0) or not np.all(np.isfinite(np.r_[x, y, se])):
+        raise ValueError("x, y must be finite and standard errors > 0")
+    A = np.vander(x, degree + 1, increasing=True)
+    Wt = 1.0 / se**2
+    cov = np.linalg.inv(A.T @ (A * Wt[:, None]))
+    c = cov @ (A.T @ (Wt * y))
+    resid = (y - A @ c) / se
+    return c, cov, float(resid @ resid), x.size - degree - 1
 
 
+def fit_coefficient_test(x, y, se, *, degree: int, coef: int, expected: float, name: str = "coefficient",
+                         alpha: float = ALPHA) -> Verdict:
+    """Weighted polynomial fit y = sum_k c_k x^k (k <= degree) with known SEs; z-test of c_coef.
+
+    Used for finite-size scaling in x = 1/n: the intercept (coef=0) is the infinite-width value,
+    the slope (coef=1) the 1/n correction. The SEs of y are taken as known (each from many
+    members), so the coefficient's covariance is (A^T W A)^-1 and the z-test is exact when the
+    model holds; whether it holds is :func:`fit_goodness_test`'s job (the reduced chi^2 is
+    reported here too).
+
+    ``expected`` may also be an array of shape (G,): a paired prediction per point (e.g. each
+    member's own infinite-width trajectory), with ``se`` the SEs of the paired differences; the
+    prediction is then the same fit's coefficient of ``expected``, so that a shift of the
+    prediction moves it linearly.
+    """
+    ex = np.asarray(expected, float)
+    if ex.ndim:
+        if ex.shape != np.shape(y):
+            raise ValueError(f"{name}: a per-point expected must have the shape of y, got {ex.shape}")
+        c_ex, _, _, _ = _weighted_fit(x, ex, se, degree)
+        expected = float(c_ex[coef])
+    c, cov, chi2, dof = _weighted_fit(x, np.asarray(y, float) - (ex if ex.ndim else 0.0), se, degree)
+    c = c + (c_ex if ex.ndim else 0.0)
+    sd = float(np.sqrt(cov[coef, coef]))
+    return family_test([c[coef]], [expected], [sd], name=name, alpha=alpha,
+                       kind=f"weighted degree-{degree} fit, z-test of coefficient {coef}",
+                       details={"coefficients": c, "chi2_red": chi2 / dof if dof else np.nan, "dof": dof})
+
+
+def fit_goodness_test(x, y, se, *, degree: int, name: str = "fit", alpha: float = ALPHA) -> Verdict:
+    """chi^2 goodness of fit of the weighted degree-``degree`` polynomial: fails when a next order is resolved.
+
+    Statistic sum_i ((y_i - fit_i)/se_i)^2 ~ chi^2_{G - degree - 1} under the model (known SEs);
+    rejects when its upper-tail probability is below ``alpha``.
+    """
+    _check_alpha(alpha)
+    c, _, chi2, dof = _weighted_fit(x, y, se, degree)
+    p = float(sps.chi2.sf(chi2, dof))
+    q = float(sps.chi2.isf(alpha, dof))
+    rule = {"type": "chi2", "stat": chi2, "dof": dof, "alpha": alpha}
+    return _verdict(f"{name}: goodness of the degree-{degree} fit", "chi^2 goodness of fit", rule, chi2, float(dof),
+                    q - dof, q - dof, alpha, {"chi2_red": chi2 / dof, "dof": dof, "coefficients": c}, "gof", p, True,
+                    pit=float(sps.chi2.cdf(chi2, dof)))
+
+
+# ------------------------------------------------------------------------------------------------
+# proportions
+# ------------------------------------------------------------------------------------------------
 def proportion_ci(k: int, n: int, alpha: float = ALPHA):
     """Exact (Clopper--Pearson) two-sided 1 - alpha interval for a binomial proportion k/n."""
     _check_alpha(alpha)
@@ -263,16 +656,113 @@ def proportion_ci(k: int, n: int, alpha: float = ALPHA):
 
 def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: str = "proportion",
                     alpha: float = ALPHA) -> Verdict:
-    """Binomial proportion: ``p0`` inside the exact CI, and/or CI above ``lower`` / below ``upper``."""
-    lo, hi = proportion_ci(k, n, alpha)
-    phat = k / n
-    ok, centre = _interval_check(lo, hi, p0, lower, upper, phat)
-    se = np.sqrt(max(phat * (1 - phat), 1.0 / n) / n)
-    mdd = (sps.norm.isf(alpha / 2) + sps.norm.ppf(POWER)) * se
-    return Verdict(name, "exact binomial (Clopper-Pearson)", phat, float(centre), 0.5 * (hi - lo), float(mdd),
-                   bool(ok), alpha, {"k": k, "n": n, "ci": (lo, hi), "lower": lower, "upper": upper})
+    """Binomial proportion, exact. Exactly one of:
+
+    ``p0``
+        two-sided: p0 inside the Clopper-Pearson 1 - alpha interval (mid-p value reported);
+    ``upper``
+        one-sided claim p <= upper: fails only when P(X >= k | upper) < alpha, i.e. on evidence
+        that p exceeds the bound;
+    ``lower``
+        one-sided claim p >= lower: fails only when P(X <= k | lower) < alpha.
+
+    The MDD is (z_{1-a} + z_POWER) sqrt(p(1-p)/n) at the prediction or bound (a = alpha/2 for
+    the two-sided test).
+    """
+    _check_alpha(alpha)
+    if isinstance(k, bool) or isinstance(n, bool) or not (0 <= int(k) <= int(n)) or int(n) < 1:
+        raise ValueError(f"{name}: need 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}")
+    k, n = int(k), int(n)
+    given = [(s, v) for s, v in (("=", p0), (">=", lower), ("<=", upper)) if v is not None]
+    if len(given) != 1:
+        raise ValueError(f"{name}: give exactly one of p0, lower, upper")
+    side, pred = given[0]
+    pred = float(pred)
+    if not 0 <= pred <= 1:
+        raise ValueError(f"{name}: the predicted proportion or bound must lie in [0, 1], got {pred}")
+    a = alpha / 2 if side == "=" else alpha
+    sd = math.sqrt(max(pred * (1 - pred), 1.0 / n) / n)
+    mdd = (float(sps.norm.isf(a)) + float(sps.norm.ppf(POWER))) * sd
+    pmf = float(sps.binom.pmf(k, n, pred))
+    ge, le = _binom_tails(k, n, pred)
+    pit = None
+    if side == "=":
+        p = min(1.0, 2 * min(ge - 0.5 * pmf, le - 0.5 * pmf))
+        exact = n * min(pred, 1 - pred) >= 25
+        pit = le - 0.5 * pmf if exact else None       # mid-p transform, ~uniform for large counts
+        null = "point"
+        lo, hi = proportion_ci(k, n, alpha)
+        tol = 0.5 * (hi - lo)
+    else:
+        p = ge if side == "<=" else le
+        exact = False
+        null = "one-sided"
+        lo, hi = proportion_ci(k, n, 2 * alpha)
+        tol = (k / n - lo) if side == "<=" else (hi - k / n)
+    rule = {"type": "binomial", "k": k, "n": n, "alpha": alpha, "side": side, "mdd": mdd}
+    kind = "exact binomial (Clopper-Pearson)" + ("" if side == "=" else f", one-sided (claim p {side} bound)")
+    return _verdict(name, kind, rule, k / n, pred, tol, mdd, alpha, {"k": k, "n": n, "ci": (lo, hi), "side": side},
+                    null, p, exact, pit=pit)
 
 
+# ------------------------------------------------------------------------------------------------
+# deterministic checks and controls
+# ------------------------------------------------------------------------------------------------
+def deterministic_bound(name: str, statistic, prediction, *, below=0.0, above=0.0, reason: str = "",
+                        details=None) -> Verdict:
+    """Numbers that are not random lie within [prediction - below, prediction + above].
+
+    For round-off bounds, certificates and exact identities. ``statistic``, ``prediction``,
+    ``below`` and ``above`` may be arrays of one shape (one bound per network, say), and
+    ``below``/``above`` may be ``np.inf`` for a one-sided bound; the verdict reports the element
+    closest to (or furthest beyond) its bound. ``reason`` says where the bound comes from.
+    """
+    est = np.atleast_1d(np.asarray(statistic, float))
+    pred = np.broadcast_to(np.asarray(prediction, float), est.shape).astype(float)
+    lo = np.broadcast_to(np.asarray(below, float), est.shape).astype(float)
+    hi = np.broadcast_to(np.asarray(above, float), est.shape).astype(float)
+    if est.ndim != 1 or est.size < 1:
+        raise ValueError(f"{name}: statistic must be a number or a non-empty 1-D array")
+    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo < 0) or np.any(hi < 0):
+        raise ValueError(f"{name}: below and above must be >= 0")
+    if not (np.all(np.isfinite(est)) and np.all(np.isfinite(pred))):
+        raise ValueError(f"{name}: statistic and prediction must be finite")
+    det = dict(details or {})
+    if reason:
+        det["reason"] = reason
+    d = est - pred
+    with np.errstate(divide="ignore", invalid="ignore"):
+        use = np.where(d >= 0, hi, lo)
+        ratio = np.where(use > 0, np.abs(d) / np.where(use > 0, use, 1.0), np.where(d == 0, 0.0, np.inf))
+    j = int(np.argmax(ratio))
+    if est.size > 1:
+        det.update(worst_index=j, n_elements=int(est.size))
+    rule = {"type": "bound", "est": est, "lo": -lo, "hi": hi}
+    tol = float(use[j]) if np.isfinite(use[j]) else float(np.where(d[j] >= 0, lo[j], hi[j]))
+    exact = not (np.any(lo > 0) or np.any(hi > 0))
+    return _verdict(name, "exact agreement" if exact else "deterministic bound", rule, est[j],
+                    pred if est.size > 1 else pred[0], tol, tol, 0.0, det, "deterministic", None, False,
+                    shown_prediction=pred[j])
+
+
+def exact_agreement(name: str, observed, expected, *, details=None) -> Verdict:
+    """observed == expected exactly (counts, identical outcomes)."""
+    return deterministic_bound(name, observed, expected, details=details)
+
+
+def negative_control(verdict: Verdict, name: str | None = None) -> Verdict:
+    """Passes when ``verdict`` (an assertion against a prediction known to be wrong) rejects."""
+    inner = dict(verdict.rule)
+    pred = inner.pop("prediction")
+    rule = {"type": "control", "inner": inner, "inner_prediction": pred}
+    return _verdict(name or f"negative control: {verdict.name} rejected", f"control ({verdict.kind})", rule,
+                    verdict.statistic, verdict.prediction, verdict.tolerance, verdict.mdd, verdict.alpha,
+                    {"control_passed": decide(inner, pred)}, "control", None, False)
+
+
+# ------------------------------------------------------------------------------------------------
+# moments with standard errors
+# ------------------------------------------------------------------------------------------------
 def variance_with_se(samples, axis: int = 0):
     """Unbiased variance of ``samples`` along ``axis`` and its standard error (delta method).
 
@@ -297,32 +787,3 @@ def covariance_with_se(a, b):
     prod = da * db
     c = prod.sum() / (B - 1)
     return float(c), float(prod.std(ddof=1) / np.sqrt(B))
-
-
-def fit_coefficient_test(x, y, se, *, degree: int, coef: int, expected: float, name: str = "coefficient",
-                         alpha: float = ALPHA) -> Verdict:
-    """Weighted polynomial fit y = sum_k c_k x^k (k <= degree) with known SEs; z-test of c_coef.
-
-    Used for finite-size scaling in x = 1/n: the intercept (coef=0) is the infinite-width value,
-    the slope (coef=1) the 1/n correction. The coefficient's covariance (A^T W A)^-1 is inflated by
-    the reduced chi^2 when that exceeds 1 (the fit then says its model is incomplete).
-    """
-    x, y, se = (np.asarray(a, float) for a in (x, y, se))
-    if not (x.shape == y.shape == se.shape) or x.ndim != 1 or x.size < degree + 2:
-        raise ValueError("x, y, se must be 1-D of equal length > degree + 1")
-    if np.any(se <= 0):
-        raise ValueError("standard errors must be > 0")
-    A = np.vander(x, degree + 1, increasing=True)
-    Wt = 1.0 / se**2
-    cov = np.linalg.inv(A.T @ (A * Wt[:, None]))
-    c = cov @ (A.T @ (Wt * y))
-    resid = (y - A @ c) / se
-    dof = x.size - degree - 1
-    chi2_red = float(resid @ resid / dof)
-    cov = cov * max(1.0, chi2_red)
-    sd = float(np.sqrt(cov[coef, coef]))
-    q = float(sps.norm.isf(alpha / 2))
-    tol = q * sd
-    return Verdict(name, f"weighted degree-{degree} fit, z-test of coefficient {coef}", float(c[coef]),
-                   float(expected), tol, (q + float(sps.norm.ppf(POWER))) * sd, abs(c[coef] - expected) <= tol, alpha,
-                   {"coefficients": c, "se": sd, "chi2_red": chi2_red, "dof": dof})

@@ -16,7 +16,7 @@ from sims.teacher_student import TeacherStudent, simulate_sgd
 from validations._backends import require_backend
 from validations._committee import nominal_initial_state, richardson_window_average
 from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, Verdict, mean_vs_prediction, slope_test
+from validations.stats import ALPHA, mean_vs_prediction, slope_test
 
 PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
 
@@ -58,9 +58,9 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds,
     K = M = 2, erf, first layer, eta = 1, sigma = 0, random teacher (the ODE uses each seed's
     measured T, Q0, R0), w_k = 0.2 w*_k + 0.5 xi. For each N and seed: D = max over 40 log-spaced
     alpha <= 10 of |eps_SGD - eps_ODE| and of max_ij |(Q, R)_SGD - (Q, R)_ODE|. Log-log slope of
-    the ensemble means against N with a bootstrap percentile CI at 1 - alpha/2 (two assertions):
-    the CI must contain -1/2 and lie below 0. MDD of the slope (reported) is about 0.15, so a
-    deviation scaling like N^-1/4 or N^-1 would be rejected. The ``gpu`` versions run the same
+    the ensemble means against N, two-sided t-test of slope = -1/2 (Welch degrees of freedom,
+    alpha split over the two quantities). MDD of the slope (reported) is about 0.15, so a
+    deviation scaling like N^-1/4 or N^-1 -- or not shrinking at all -- is rejected. The ``gpu`` versions run the same
     explicit-weight SGD on CUDA (torch or CuPy) up to N = 16000 with 64 seeds.
     """
     if backend != "numpy":
@@ -77,7 +77,7 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds,
         devs_op.append(op.max(axis=1))
         keep[N] = (tr, ode)
     for name, devs in (("eps_g", devs_eps), ("order parameters", devs_op)):
-        claim.check(slope_test(Ns, devs, expected=-0.5, upper=0.0, alpha=ALPHA / 2, seed=seed,
+        claim.check(slope_test(Ns, devs, expected=-0.5, alpha=ALPHA / 2,
                                name=f"log-log slope of max |SGD - ODE| ({name}) vs N"))
 
     def fig():
@@ -117,8 +117,9 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
     for L >= 2 the erf ODE later leaves it on a much slower time scale, alpha ~ 10^3/eta, when
     extra units pair up; recorded in the report). SGD: Richardson-extrapolated window averages
     from N = 1000 and 2000 (14 seeds each). Assertions (alpha split over 5): per-L t-tests, and
-    the OLS slope of eps_g against L with a bootstrap CI containing the theory's slope and lying
-    above 0. MDDs are reported (about 1-2 % of eps_g per L).
+    a t-test of the OLS slope of eps_g against L against the theory's slope (its MDD, reported,
+    is ~2 % of the slope, so a flat eps_g is rejected by far). MDDs are reported (about 1-2 % of
+    eps_g per L).
     """
     M = 2
     probs = [TeacherStudent(N=1000, K=M + L, M=M, eta=0.1, sigma=0.5, activation=activation, orthonormal_teacher=True,
@@ -127,7 +128,7 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
                                            [f"{activation} L={L}: eps_g (N->inf extrapolated)" for L in LS],
                                            n_seeds=14, seed=seed, alpha=ALPHA / 5)
     th_slope = np.polyfit(LS, theory, 1)[0]
-    claim.check(slope_test(LS, samples, expected=th_slope, lower=0.0, log=False, alpha=ALPHA / 5, seed=seed,
+    claim.check(slope_test(LS, samples, expected=th_slope, log=False, alpha=ALPHA / 5,
                            name=f"{activation}: d eps_g / d L"))
 
     def fig():
@@ -157,8 +158,9 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
     the teacher plus 0.2 xi, extra units 0.2 xi, v = 1 initially. SGD: Richardson-extrapolated
     (N = 250, 500; 12 seeds) averages over alpha in [1000, 2000], where the ODE is within 6 % of
     its stationary values (reported). Assertions (alpha split over 5): per-L t-tests against the
-    ODE window averages, and the OLS slope of eps_g against L with a CI lying below 0 -- it
-    rules out any growth with L (MDD of the slope reported, about 1e-5 per unit).
+    ODE window averages, and a one-sided t-test of the claim that the OLS slope of eps_g against L
+    is <= 0: it fails on evidence of growth with L (a growth by the MDD of the slope, reported,
+    about 4e-5 per unit, is detected with probability 0.8).
     """
     M = 2
     window = (1000.0, 2000.0)
@@ -167,7 +169,7 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
     samples, theory = _extrapolated_vs_ode(claim, probs, [window] * len(LS),
                                            [f"both layers L={L}: eps_g" for L in LS],
                                            n_seeds=12, seed=seed + 1, alpha=ALPHA / 5)
-    claim.check(slope_test(LS, samples, upper=0.0, log=False, alpha=ALPHA / 5, seed=seed,
+    claim.check(slope_test(LS, samples, upper=0.0, log=False, alpha=ALPHA / 5,
                            name="both layers: d eps_g / d L"))
 
     def fig():
@@ -190,11 +192,13 @@ def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
 
     sigma in (0.25, 0.5, 1.0) at eta = 0.2, or eta in (0.05, 0.1, 0.2) at sigma = 0.5; students
     start at the teacher plus 0.05 xi. SGD: Richardson-extrapolated (N = 1000, 2000; 12 seeds)
-    window averages over alpha in [40/eta, 80/eta]. Log-log slope against sigma (eta) with a
-    bootstrap CI (alpha split in two): it must contain the exponent of the ODE's own window
-    averages (exact in eta and sigma), and that exponent must lie within 0.1 of the ideal 2 (1)
-    -- the O(sigma^2) and O(eta) corrections at these values. The slope's MDD (reported) is
-    about 0.03, so an eps_g ~ sigma or ~ eta^2 law is rejected by a wide margin.
+    window averages over alpha in [40/eta, 80/eta]. Assertions (alpha split over 4): t-tests of
+    each of the three extrapolated averages against the ODE's window average (the prefactor:
+    MDD ~ 2 % of eps_g, reported, so a 5 % error in the theory's level fails), and a t-test of
+    the log-log slope against sigma (eta) against the exponent of the ODE's own window averages
+    (exact in eta and sigma; slope MDD ~ 0.03, so an eps_g ~ sigma or ~ eta^2 law is rejected by
+    a wide margin). Reported, not asserted: the distance of the ODE exponent from the small-eta
+    ideal 2 (1), the size of the O(sigma^2) and O(eta) corrections at these values.
     """
     if scan == "sigma":
         xs, ideal = (0.25, 0.5, 1.0), 2.0
@@ -205,12 +209,13 @@ def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
         probs = [TeacherStudent(N=1000, K=2, M=2, eta=e, sigma=0.5, orthonormal_teacher=True, init_overlap=1.0,
                                 init_std=0.05) for e in xs]
     samples, theory = _extrapolated_vs_ode(claim, probs, [(40.0 / p.eta, 80.0 / p.eta) for p in probs],
-                                           [None] * len(probs), n_seeds=12, seed=seed + 2, alpha=ALPHA)
+                                           [f"{scan}={x}: eps_g (N->inf extrapolated)" for x in xs], n_seeds=12,
+                                           seed=seed + 2, alpha=ALPHA / 4)
     th_slope = float(np.polyfit(np.log(xs), np.log(theory), 1)[0])
-    v = claim.check(slope_test(xs, samples, expected=th_slope, alpha=ALPHA / 2, seed=seed,
-                               name=f"d log eps_g / d log {scan} (SGD) vs ODE exponent"))
-    claim.check(Verdict(f"ODE exponent in {scan} vs ideal {ideal}", "deterministic bound on O(eta, sigma^2) corrections",
-                        th_slope, ideal, 0.1, 0.0, abs(th_slope - ideal) <= 0.1, 0.0, {}))
+    v = slope_test(xs, samples, expected=th_slope, alpha=ALPHA / 4,
+                   name=f"d log eps_g / d log {scan} (SGD) vs ODE exponent")
+    v.details["ode_exponent_minus_ideal"] = th_slope - ideal
+    claim.check(v)
 
     def fig():
         f, ax = new_figure(1)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import norm
 
 from sims.gaussian_mixture import classification_error, mse_error, xor_mixture
 from sims.mixture_sgd import random_feature_matrix, simulate_mixture_sgd
@@ -21,8 +20,8 @@ from theory.mixture_state_evolution import state_evolution, xor_symmetric_ansatz
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 from validations._backends import require_backend
 from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import (ALPHA, Verdict, fit_coefficient_test, mean_vs_prediction, paired_trajectory,
-                               proportion_test, slope_test)
+from validations.stats import (ALPHA, deterministic_bound, family_test, fit_coefficient_test, fit_goodness_test,
+                               mean_vs_prediction, one_sided_test, paired_trajectory, proportion_test, slope_test)
 
 PAPER = dict(paper="Refinetti et al. 2021", arxiv="2102.11742")
 DELTAS = (0.05, 0.1, 0.2, 0.4)
@@ -117,7 +116,8 @@ def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed
     State evolution (symmetric XOR ansatz, then checked as a fixed point of the full ODE to
     max|dx/dt| <= 2e-5, the Monte-Carlo granularity of the eta^2 term) at eta = 0.4, 0.2, 0.1 with
     reg = 0.05. Weighted linear fit of eps_class(eta) - eps_Bayes in eta (SEs from the randomised
-    QMC of eps_class, inflated by the fit's chi^2); z-test that the intercept is 0. The MDD of the
+    QMC of eps_class); z-test that the intercept is 0, and a chi^2 test that the linear model fits
+    (an O(eta^2) term the three points resolve would fail it; alpha split in 2). The MDD of the
     intercept is reported (~1e-3, i.e. 4 % of the Bayes error); a net stuck at the K = 4 local
     minimum (eps ~ 0.13, seen from random starts) or a missing factor in the ODE would fail.
     """
@@ -126,8 +126,9 @@ def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed
     res = [_xor_fixed_point(e)[1] for e in etas]
     gap = np.array([r.eps_class for r in res]) - eb
     se = np.array([r.eps_class_se for r in res])
-    claim.check(fit_coefficient_test(etas, gap, se, degree=1, coef=0, expected=0.0,
-                                     name="eps_class(eta -> 0) - eps_Bayes"))
+    claim.check(fit_coefficient_test(etas, gap + eb, se, degree=1, coef=0, expected=eb, alpha=ALPHA / 2,
+                                     name="eps_class(eta -> 0) vs eps_Bayes"))
+    claim.check(fit_goodness_test(etas, gap, se, degree=1, alpha=ALPHA / 2, name="eps_class(eta)"))
 
     def fig():
         f, ax = new_figure(1)
@@ -198,7 +199,8 @@ def test_odd_activation_without_bias_is_at_chance_on_xor(claim, seed):
     claim.check(proportion_test(k, 4 * 50_000, p0=0.5, name="SGD erf net test error"))
     ode = MixtureODE.from_mixture(mix, 4, 0.5, activation="erf")
     _, cls, _ = ode.errors(tr.R, tr.Q, tr.v)
-    assert np.max(np.abs(cls - 0.5)) <= 1e-12, cls
+    claim.check(deterministic_bound("ODE eps_class at every recorded time and seed", cls.ravel(), 0.5, below=1e-12,
+                                    above=1e-12, reason="exact symmetry; 1e-12 is rounding of the antithetic QMC sum"))
 
 
 @pytest.mark.claim(ref="section 4 (random features fail on the XOR mixture, Fig. 3); THEORY.md B", **PAPER)
@@ -206,13 +208,15 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
     """At fixed P/D = 2 the random-features population error rises with D, far above Bayes.
 
     ReLU features, Gaussian F (rows of norm sqrt D), 4 draws of F per D in (25, 50, 100, 200, 400);
-    population least squares with a bias (Gaussian-equivalent covariance, CG). Log-log slope of
-    eps_class over D with a bootstrap CI over the F draws: the CI must lie above 0. "Far from Bayes":
-    every RF value must exceed the K = 4 net's state-evolution error at eta = 0.1 (0.0255, the
-    2LNN that succeeds) by a factor > 5 (observed: smallest RF error 0.168 at D = 25). A first
-    version asked for 10x the Bayes error at every D, a number picked without a derivation; it
-    fails at D = 25 (6.7x) and was replaced by this comparison with the network. MDD of the slope
-    is reported.
+    population least squares with a bias (Gaussian-equivalent covariance, CG). Assertions (alpha
+    split over 6), each one-sided and failing only on evidence against the claim: (a) the log-log
+    slope of the mean eps_class over D (t-test, Welch degrees of freedom over the F draws) is
+    >= 0: an error that falls with D by more than the MDD (reported) fails; (b) at each D the
+    mean RF error over the draws is >= the K = 4 net's state-evolution error at eta = 0.1 (0.0255,
+    the 2LNN that succeeds): RF do not reach what the network reaches. Observed: the smallest RF
+    error is ~0.17, 6.7x the network's and 7x the Bayes error; the MDD of (b) (reported, ~0.01) is
+    far below that gap. Earlier versions asserted a fixed factor (10x Bayes, then 5x the
+    network's error) on single draws -- numbers picked without a derivation; they are gone.
     """
     Ds = np.array([25, 50, 100, 200, 400])
     eb = xor_bayes_error(DELTA)
@@ -226,9 +230,12 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
                                              mix.probs).eps_class)
         errs.append(row)
     errs = np.array(errs)
-    claim.check(slope_test(Ds, errs, lower=0.0, name="d log eps_class(RF) / d log D at P = 2D"))
+    claim.check(slope_test(Ds, errs, lower=0.0, alpha=ALPHA / 6, name="d log eps_class(RF) / d log D at P = 2D"))
     net = _xor_fixed_point(0.1)[1].eps_class
-    assert errs.min() > 5 * net, (errs, net)
+    for D, row in zip(Ds, errs):
+        claim.check(one_sided_test(row.mean(), row.std(ddof=1) / np.sqrt(row.size), net, ">=", df=row.size - 1,
+                                   alpha=ALPHA / 6, name=f"D={D}: mean RF eps_class >= K=4 net's error {net:.4f}",
+                                   details={"ratio_to_net": float(row.mean() / net), "ratio_to_bayes": float(row.mean() / eb)}))
 
     def fig():
         f, ax = new_figure(1)
@@ -269,16 +276,17 @@ def test_random_features_formula_matches_simulated_features(claim, seed):
     D, P, n, S = 50, 100, 40_000, 6
     mix = xor_mixture(D, DELTA)
     infl = 1 + (P + 1) / (n - P - 2)
-    d_mse, ge_dev = [], []
+    sim, pred, ge_dev = [], [], []
     for r in range(S):
         F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 51, r]))
         feat = GaussianEquivalentFeatures(mix.centres, DELTA, F)
         exact = rf_population_readout(feat, mix.labels, mix.probs, covs=[feat.exact_cov(a) for a in range(4)])
         ge = rf_population_readout(feat, mix.labels, mix.probs)
         sim_mse, _ = _rf_empirical_fit(mix, F, n, (seed, 52, r))
-        d_mse.append(sim_mse - infl * exact.eps_mse)
+        sim.append(sim_mse)
+        pred.append(infl * exact.eps_mse)
         ge_dev.append(ge.eps_mse - exact.eps_mse)
-    v = mean_vs_prediction(np.array(d_mse), 0.0, name="eps_mse(RF fitted) - formula")
+    v = mean_vs_prediction(np.array(sim), np.array(pred), name="eps_mse(RF fitted) vs formula (paired over draws)")
     v.details["ge_minus_exact_eps_mse"] = float(np.mean(ge_dev))
     claim.check(v)
 
@@ -290,7 +298,7 @@ def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     D = 100, P = 30 ReLU features, 60 000 samples per cluster (4 clusters). (a) means: z-tests
     per (cluster, feature), Bonferroni over 120; (b) exact off-diagonal covariances (bivariate
     closed forms) against the sample covariances: the largest standardised deviation over the 4 x 435
-    pairs, Bonferroni; (c) Gaussian equivalence: weighted fit of the sample covariances, minus the
+    pairs, Bonferroni (alpha split over the three assertions); (c) Gaussian equivalence: weighted fit of the sample covariances, minus the
     leading neglected term E g''(u_i) E g''(u_j) c_ij^2/2, on the linearised prediction
     b_i b_j Delta F_i.F_j/D must have slope 1 (z-test, chi^2-inflated SE). Without that correction
     the slope is 0.990 +- 0.002 at this seed: with 60 000 samples per cluster the test resolves the
@@ -303,26 +311,25 @@ def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     feat = GaussianEquivalentFeatures(mix.centres, DELTA, F)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 62]))
     iu = np.triu_indices(P, 1)
-    zmax_mean, zmax_cov, emp_all, ge_all, se_all, sec_all = 0.0, 0.0, [], [], [], []
+    m_emp, m_pred, m_se, emp_all, ex_all, ge_all, se_all, sec_all = ([] for _ in range(8))
     for a in range(4):
         X = mix.centres[a] + np.sqrt(DELTA) * rng.standard_normal((n, D))
         Z = np.maximum(X @ F.T / np.sqrt(D), 0)
-        zmax_mean = max(zmax_mean, np.max(np.abs(Z.mean(0) - feat.mean[a]) / (Z.std(0, ddof=1) / np.sqrt(n))))
+        m_emp.append(Z.mean(0))
+        m_pred.append(feat.mean[a])
+        m_se.append(Z.std(0, ddof=1) / np.sqrt(n))
         Zc = Z - Z.mean(0)
         prod = Zc[:, iu[0]] * Zc[:, iu[1]]
-        emp, se = prod.mean(0), prod.std(0, ddof=1) / np.sqrt(n)
-        ex = feat.exact_cov(a)[iu]
-        zmax_cov = max(zmax_cov, np.max(np.abs(emp - ex) / se))
-        emp_all.append(emp)
+        emp_all.append(prod.mean(0))
+        se_all.append(prod.std(0, ddof=1) / np.sqrt(n))
+        ex_all.append(feat.exact_cov(a)[iu])
         ge_all.append(feat.ge_cov(a)[iu])
         sec_all.append(feat.second_order_cov(a)[iu])
-        se_all.append(se)
-    q_mean = norm.isf(ALPHA / (2 * 4 * P))
-    q_cov = norm.isf(ALPHA / (2 * 4 * iu[0].size))
-    claim.check(_max_z_verdict("max |z|, feature means", zmax_mean, q_mean))
-    claim.check(_max_z_verdict("max |z|, exact covariances", zmax_cov, q_cov))
-    emp_all, ge_all, se_all, sec_all = (np.concatenate(x) for x in (emp_all, ge_all, se_all, sec_all))
-    v = _through_origin_slope(ge_all, emp_all - sec_all, se_all)
+    m_emp, m_pred, m_se, emp_all, ex_all, ge_all, se_all, sec_all = (np.concatenate(x) for x in (
+        m_emp, m_pred, m_se, emp_all, ex_all, ge_all, se_all, sec_all))
+    claim.check(family_test(m_emp, m_pred, m_se, alpha=ALPHA / 3, name="feature means (4 clusters x 30)"))
+    claim.check(family_test(emp_all, ex_all, se_all, alpha=ALPHA / 3, name="exact off-diagonal covariances (4 x 435)"))
+    v = _through_origin_slope(ge_all, emp_all - sec_all, se_all, alpha=ALPHA / 3)
     v.details["slope_without_correction"] = _through_origin_slope(ge_all, emp_all, se_all).statistic
     claim.check(v)
 
@@ -355,19 +362,21 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
     Xr, lr = load_digits()
     yr, _ = dm.targets(lr)
     Zr = dm.transform(Xr)
-    d_mse, ge_dev, real_cls, sim_cls, th_cls = [], [], [], [], []
+    sim_mse_all, pred_all, ge_dev, real_cls, sim_cls, th_cls = [], [], [], [], [], []
     for r in range(S):
         F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 81, r]))
         feat = GaussianEquivalentFeatures.from_mixture(mix, F)
         exact = rf_population_readout(feat, mix.labels, mix.probs, covs=[feat.exact_cov(a) for a in range(C)])
         ge = rf_population_readout(feat, mix.labels, mix.probs)
         sim_mse, cls, coef = _rf_empirical_fit(mix, F, n, (seed, 82, r), return_coef=True)
-        d_mse.append(sim_mse - infl * exact.eps_mse)
+        sim_mse_all.append(sim_mse)
+        pred_all.append(infl * exact.eps_mse)
         ge_dev.append(ge.eps_mse - exact.eps_mse)
         sim_cls.append(cls)
         th_cls.append(exact.eps_class)
         real_cls.append(classification_error(_relu_features(Zr, F) @ coef, yr))
-    v = mean_vs_prediction(np.array(d_mse), 0.0, name="eps_mse(RF fitted on the digits mixture) - formula")
+    v = mean_vs_prediction(np.array(sim_mse_all), np.array(pred_all),
+                           name="eps_mse(RF fitted on the digits mixture) vs formula (paired over draws)")
     v.details.update(ge_minus_exact_eps_mse=float(np.mean(ge_dev)), eps_class_formula=float(np.mean(th_cls)),
                      eps_class_simulated=float(np.mean(sim_cls)), eps_class_real_digits=float(np.mean(real_cls)),
                      bayes_error_of_fitted_mixture=mix.bayes_error(100_000, seed=np.random.SeedSequence([seed, 83]))[0])
@@ -395,22 +404,16 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
     claim.figure(fig)
 
 
-def _max_z_verdict(name, zmax, q):
-    return Verdict(name, "largest |z| vs Bonferroni quantile", float(zmax), 0.0, float(q), float(q), bool(zmax <= q),
-                   ALPHA, {})
-
-
-def _through_origin_slope(x, y, se):
+def _through_origin_slope(x, y, se, alpha=ALPHA):
     """Weighted least-squares slope of y on x through the origin, z-test of slope = 1 (SE inflated by chi^2)."""
     w = 1 / se**2
     b = np.sum(w * x * y) / np.sum(w * x * x)
     sd = 1 / np.sqrt(np.sum(w * x * x))
     chi2 = np.sum(w * (y - b * x) ** 2) / (x.size - 1)
     sd *= np.sqrt(max(1.0, chi2))
-    q = norm.isf(ALPHA / 2)
-    return Verdict("Gaussian-equivalence slope (sample cov - 2nd-order term on b_i b_j Delta F_i.F_j/D)", "weighted slope z-test",
-                   float(b), 1.0, float(q * sd), float((q + norm.ppf(0.8)) * sd), bool(abs(b - 1) <= q * sd), ALPHA,
-                   {"chi2_red": float(chi2)})
+    return family_test([b], [1.0], [sd], alpha=alpha, kind="weighted slope z-test (chi^2-inflated SE)",
+                       name="Gaussian-equivalence slope (sample cov - 2nd-order term on b_i b_j Delta F_i.F_j/D)",
+                       details={"chi2_red": float(chi2)})
 
 
 @pytest.mark.claim(ref="section 3 (over-parameterisation, Fig. 2 K = 4, 8, 16); THEORY.md B", **PAPER)
@@ -419,9 +422,11 @@ def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim
 
     Online SGD, N = 400, eta = 0.5, reg = 0.05, 6 seeds per K, i.i.d. N(0, 1/4) weights and
     v_k ~ N(0, 1); test error on 10 000 fresh samples per seed. (a) Speed: log-log slope over K of
-    the mean test error at t = 15 (mid-escape), bootstrap CI must lie below 0. (b) Final error at
-    t = 150 of the runs that left the plateau (test error < 0.1): the slope over K must not be
-    negative (the CI's upper end must be >= 0, i.e. no significant decrease; reported with MDD).
+    the mean test error at t = 15 (mid-escape): the claim slope <= 0, failing only on evidence
+    that wider nets are slower. (b) Final error at t = 150 of the runs that left the plateau (test
+    error < 0.1): the claim slope >= 0 (no lower final error with K), failing only on evidence of a
+    decrease. Both one-sided t-tests (Welch degrees of freedom, alpha split in 2); their MDDs
+    (reported) are the smallest such slowdown or decrease detected with probability 0.8.
     """
     N, eta, reg, S = 400, 0.5, 0.05, 6
     mix = xor_mixture(N, DELTA)
@@ -433,11 +438,9 @@ def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim
         mid.append(tr.test_class[:, 1])
         f = tr.test_class[:, 2]
         fin.append(f[f < 0.1])
-    claim.check(slope_test(Ks, mid, upper=0.0, name="d log eps(t=15) / d log K"))
+    claim.check(slope_test(Ks, mid, upper=0.0, alpha=ALPHA / 2, name="d log eps(t=15) / d log K"))
     ok = [f for f in fin if f.size >= 2]
     if len(ok) < 2:
         pytest.fail(f"fewer than two widths with >= 2 converged runs: {[f.size for f in fin]}")
     Ks_ok = [K for K, f in zip(Ks, fin) if f.size >= 2]
-    v = slope_test(Ks_ok, ok, name="d log eps_final / d log K (converged runs)")
-    v.passed = bool(v.details["ci"][1] >= 0)      # one-sided "no significant decrease" (slope_test has no such bound)
-    claim.check(v)
+    claim.check(slope_test(Ks_ok, ok, lower=0.0, alpha=ALPHA / 2, name="d log eps_final / d log K (converged runs)"))

@@ -18,8 +18,8 @@ from sims.mlp_init import reduced_kernel_sampler, sample_init_ensemble
 from theory.effective_theory import critical_initialization, effective_theory, nngp_ntk
 from theory.ntk_correction import ntk_mean_correction
 from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import (ALPHA, covariance_with_se, fit_coefficient_test, mean_vs_prediction,
-                               slope_test, variance_with_se)
+from validations.stats import (ALPHA, covariance_with_se, fit_coefficient_test, fit_goodness_test,
+                               mean_vs_prediction, slope_test, variance_with_se)
 
 PAPER = dict(paper="Roberts, Yaida & Hanin 2021", arxiv="2106.10165")
 X1 = np.array([[1.0, 0.5, -0.3]])
@@ -81,8 +81,9 @@ def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activa
     Single input, exact reduced sampler (2 000 000 members, cost independent of width), depth 6.
     (a) At n = 16: Var(G^(l)) = K^2 [(1 + c/n)^(l-1) - 1] (c = 2 linear, 5 ReLU at criticality),
         one t-test per layer on the squared deviations (delta-method SE, which the t-test uses).
-    (b) n Var(G^(6)) over n = 16..256, weighted fit a + b/n: intercept a = V^(6) = 5 c K^2.
-    MDD: about 0.5 % of Var at n = 16; the fit detects an intercept error of about 2 %.
+    (b) n Var(G^(6)) over n = 16..256, weighted fit a + b/n + c/n^2: intercept a = V^(6) = 5 c K^2,
+    and a chi^2 test of that fit (alpha split over 7). MDD: about 0.5 % of Var at n = 16; the fit
+    detects an intercept error of about 2 %.
     """
     C_b, C_W = critical_initialization(activation)
     c = 2.0 if activation == "linear" else 5.0
@@ -94,7 +95,7 @@ def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activa
     for l in range(2, 7):
         exact = K**2 * ((1 + c / 16) ** (l - 1) - 1)
         dev2 = (G[:, l - 1] - G[:, l - 1].mean()) ** 2 * G.shape[0] / (G.shape[0] - 1)
-        claim.check(mean_vs_prediction(dev2, exact, alpha=ALPHA / 6, name=f"{activation} Var G^({l}) at n=16"))
+        claim.check(mean_vs_prediction(dev2, exact, alpha=ALPHA / 7, name=f"{activation} Var G^({l}) at n=16"))
     ns = np.array([16, 32, 64, 128, 256])
     vals, ses = [], []
     for j, n in enumerate(ns):
@@ -104,7 +105,9 @@ def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activa
         vals.append(n * v)
         ses.append(n * s)
     claim.check(fit_coefficient_test(1.0 / ns, np.array(vals), np.array(ses), degree=2, coef=0, expected=et.V[5, 0, 0, 0, 0],
-                                     alpha=ALPHA / 6, name=f"{activation}: n Var G^(6) -> V^(6) (intercept)"))
+                                     alpha=ALPHA / 7, name=f"{activation}: n Var G^(6) -> V^(6) (intercept)"))
+    claim.check(fit_goodness_test(1.0 / ns, np.array(vals), np.array(ses), degree=2, alpha=ALPHA / 7,
+                                  name=f"{activation}: n Var G^(6)"))
 
     def fig():
         f, ax = new_figure(1)
@@ -123,8 +126,8 @@ def test_vertex_two_inputs_matches_recursion(claim, seed, activation):
     """n Cov(G_ab, G_cd) of layer 3 tends to V^(3)_(ab)(cd) as n grows (two inputs).
 
     Widths n in (32, 64, 128, 256), 20 000 members each; weighted fit of n Cov against 1/n
-    (a + b/n); z-test of the intercept for (00)(00), (00)(11) and (01)(01) (alpha split in 3).
-    MDD (reported) about 5-10 % of V.
+    (a + b/n); z-test of the intercept and chi^2 test of the fit for (00)(00), (00)(11) and
+    (01)(01) (alpha split in 6). MDD (reported) about 5-10 % of V.
     """
     C_b, C_W = _crit(activation)
     ns = np.array([32, 64, 128, 256])
@@ -141,9 +144,11 @@ def test_vertex_two_inputs_matches_recursion(claim, seed, activation):
             ses[((a, b), (c, d))].append(n * se)
     et = effective_theory(X2, (64, 64), C_b=C_b, C_W=C_W, activation=activation)
     for (a, b), (c, d) in comps:
-        claim.check(fit_coefficient_test(1.0 / ns, np.array(vals[((a, b), (c, d))]), np.array(ses[((a, b), (c, d))]),
-                                         degree=1, coef=0, expected=et.V[2, a, b, c, d], alpha=ALPHA / 3,
+        y, sy = np.array(vals[((a, b), (c, d))]), np.array(ses[((a, b), (c, d))])
+        claim.check(fit_coefficient_test(1.0 / ns, y, sy, degree=1, coef=0, expected=et.V[2, a, b, c, d], alpha=ALPHA / 6,
                                          name=f"{activation}: V^(3)_({a}{b})({c}{d})"))
+        claim.check(fit_goodness_test(1.0 / ns, y, sy, degree=1, alpha=ALPHA / 6,
+                                      name=f"{activation}: n Cov, ({a}{b})({c}{d})"))
 
     def fig():
         f, ax = new_figure(1)
@@ -170,11 +175,11 @@ def test_kernel_finite_width_correction_fit(claim, seed, activation, ns, n_membe
     """A fit of the ensemble kernel over six widths gives intercept K and slope G1 (zero for ReLU).
 
     Single input, depth 4, widths n in (16, ..., 96), 400 000 members each (exact marginal
-    sampler). Weighted fit of E[G^(4)] = a + b/n; z-tests of a = K^(4) and b = G1^(4) (alpha split
-    in 2). G1^(4) = -0.034 for tanh (C_b = 0.1, C_W = 1), 0 for ReLU; the slope's MDD is 0.007
-    (20 % of |G1|), so a missing or sign-flipped correction is rejected. Neglected O(1/n^2) terms
-    would show as a reduced chi^2 above 1 (it inflates the errors; observed ~0.2); the slow variant
-    fits a + b/n + c/n^2 over n = 8..48 with 10^6 members.
+    sampler). Weighted fit of E[G^(4)] = a + b/n; z-tests of a = K^(4) and b = G1^(4), and a chi^2
+    test of the fit (alpha split in 3). G1^(4) = -0.034 for tanh (C_b = 0.1, C_W = 1), 0 for ReLU;
+    the slope's MDD is 0.007 (20 % of |G1|), so a missing or sign-flipped correction is rejected.
+    Neglected O(1/n^2) terms that the data resolve fail the chi^2 test; the slow variant fits
+    a + b/n + c/n^2 over n = 8..48 with 10^6 members.
     """
     C_b, C_W = _crit(activation)
     ns = np.array(ns)
@@ -188,9 +193,11 @@ def test_kernel_finite_width_correction_fit(claim, seed, activation, ns, n_membe
     et = effective_theory(X1, 16, depth=4, C_b=C_b, C_W=C_W, activation=activation)
     x = 1.0 / ns
     claim.check(fit_coefficient_test(x, np.array(means), np.array(ses), degree=degree, coef=0, expected=et.K[3, 0, 0],
-                                     alpha=ALPHA / 2, name=f"{activation}: intercept -> K^(4)"))
+                                     alpha=ALPHA / 3, name=f"{activation}: intercept -> K^(4)"))
     claim.check(fit_coefficient_test(x, np.array(means), np.array(ses), degree=degree, coef=1, expected=et.G1[3, 0, 0],
-                                     alpha=ALPHA / 2, name=f"{activation}: slope -> G1^(4)"))
+                                     alpha=ALPHA / 3, name=f"{activation}: slope -> G1^(4)"))
+    claim.check(fit_goodness_test(x, np.array(means), np.array(ses), degree=degree, alpha=ALPHA / 3,
+                                  name=f"{activation}: E G^(4)"))
 
     def fig():
         f, ax = new_figure(1)
@@ -212,9 +219,10 @@ def test_ntk_mean_and_fluctuations(claim, seed, activation):
 
     Two inputs, depth 3, lambda_b = lambda_W = 1, widths (32, 64, 128, 256), 4000 members each
     (weight-free exact NTK sampler; layerwise NTK averaged over 4 output neurons). (a) Weighted fit of the mean
-    NTK[0,1] against 1/n (a + b/n): z-test of a = H^(3)_01. (b) Log-log slope of the standard
-    deviation of one output neuron's NTK[0,0] across members against n, bootstrap CI containing
-    -1/2 (alpha split in 2). MDDs reported (intercept ~1 % of H, slope ~0.1).
+    NTK[0,1] against 1/n (a + b/n): z-test of a = H^(3)_01, and a chi^2 test of the fit. (b) Log-log
+    slope of the standard deviation of one output neuron's NTK[0,0] across members against n
+    (jackknife SEs, Welch t), two-sided test of -1/2 (alpha split in 3). MDDs reported (intercept
+    ~1 % of H, slope ~0.1).
     """
     C_b, C_W = _crit(activation)
     ns = np.array([32, 64, 128, 256])
@@ -228,9 +236,11 @@ def test_ntk_mean_and_fluctuations(claim, seed, activation):
         fluct.append(ens.ntk0[:, 0, 0])
     et = effective_theory(X2, (64, 64), C_b=C_b, C_W=C_W, activation=activation)
     claim.check(fit_coefficient_test(1.0 / ns, np.array(means), np.array(ses), degree=1, coef=0, expected=et.H[2, 0, 1],
-                                     alpha=ALPHA / 2, name=f"{activation}: mean NTK_01 -> H^(3)_01"))
-    claim.check(slope_test(ns, [f - f.mean() for f in fluct], expected=-0.5, alpha=ALPHA / 2, seed=seed,
-                           statistic=lambda a, axis=None: np.sqrt(np.mean(np.square(a), axis=axis)),
+                                     alpha=ALPHA / 3, name=f"{activation}: mean NTK_01 -> H^(3)_01"))
+    claim.check(fit_goodness_test(1.0 / ns, np.array(means), np.array(ses), degree=1, alpha=ALPHA / 3,
+                                  name=f"{activation}: mean NTK_01"))
+    claim.check(slope_test(ns, fluct, expected=-0.5, alpha=ALPHA / 3,
+                           statistic=lambda a, axis=None: np.std(a, axis=axis, ddof=1),
                            name=f"{activation}: d log sd(NTK_00) / d log n"))
 
     def fig():
@@ -258,11 +268,11 @@ def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W)
     Depth 4, widths n in (8, 12, 16, 24, 32, 48), 400 000 members each (exact weight-free sampler,
     one output neuron), lambda_b = 0, lambda_W = 1 (the bias learning rate only adds O(1) noise:
     with lambda_b = 1 the same test needs ~50x more members). Weighted fit E[NTK^(4)] = a + b/n;
-    z-tests of a = H^(4) and b = n h^(4) (alpha split in 2). tanh (C_b = 0.1, C_W = 1):
+    z-tests of a = H^(4) and b = n h^(4), and a chi^2 test of the fit (alpha split in 3). tanh (C_b = 0.1, C_W = 1):
     n h = -0.103, slope MDD 0.015 (15 %): a missing correction, a wrong sign or a factor-of-2 error
     in any one of its four contributions larger than that is rejected. ReLU at criticality: n h = 0
-    exactly (scale invariance), MDD of the slope ~0.13 (7 % of H). O(1/n^2) terms would raise the
-    reduced chi^2 above 1 (observed 0.2 and 0.9).
+    exactly (scale invariance), MDD of the slope ~0.13 (7 % of H). O(1/n^2) terms that the data
+    resolve fail the chi^2 test.
     """
     ns = np.array([8, 12, 16, 24, 32, 48])
     means, ses = [], []
@@ -275,10 +285,11 @@ def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W)
         ses.append(t.std(ddof=1) / np.sqrt(t.size))
     c = ntk_mean_correction(X1, 1, depth=4, C_b=C_b, C_W=C_W, activation=activation, lambda_b=0.0, lambda_W=1.0)
     x, means, ses = 1.0 / ns, np.array(means), np.array(ses)
-    claim.check(fit_coefficient_test(x, means, ses, degree=1, coef=0, expected=c.H[3], alpha=ALPHA / 2,
+    claim.check(fit_coefficient_test(x, means, ses, degree=1, coef=0, expected=c.H[3], alpha=ALPHA / 3,
                                      name=f"{activation}: intercept -> H^(4)"))
-    claim.check(fit_coefficient_test(x, means, ses, degree=1, coef=1, expected=c.h[3], alpha=ALPHA / 2,
+    claim.check(fit_coefficient_test(x, means, ses, degree=1, coef=1, expected=c.h[3], alpha=ALPHA / 3,
                                      name=f"{activation}: slope -> n h^(4) (NTK mean 1/n correction)"))
+    claim.check(fit_goodness_test(x, means, ses, degree=1, alpha=ALPHA / 3, name=f"{activation}: E NTK^(4)"))
 
     def fig():
         f, ax = new_figure(1)
@@ -301,7 +312,8 @@ def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
     NNGP: E G^(3)_01 at n in (256, 512, 1024, 2048), 20 000 members; NTK: mean NTK_01 at the same
     widths, 4000 members (both from the exact weight-free sampler). Weighted fits against 1/n
     (a + b/n); z-tests of a against the closed forms of theory.effective_theory.nngp_ntk
-    (arc-cosine for ReLU, asin for erf), alpha split in 2. MDDs reported (< 1 % of the kernels).
+    (arc-cosine for ReLU, asin for erf) and chi^2 tests of both fits, alpha split in 4. MDDs
+    reported (< 1 % of the kernels).
     """
     C_b, C_W = (0.1, 1.0) if activation == "erf" else (0.1, 2.0)
     K_inf, H_inf = nngp_ntk(X2, 3, C_b=C_b, C_W=C_W, activation=activation)
@@ -314,7 +326,9 @@ def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
         m.append(g.mean())
         s.append(g.std(ddof=1) / np.sqrt(g.size))
     claim.check(fit_coefficient_test(1.0 / ns, np.array(m), np.array(s), degree=1, coef=0, expected=K_inf[0, 1],
-                                     alpha=ALPHA / 2, name=f"{activation}: NNGP K^(3)_01"))
+                                     alpha=ALPHA / 4, name=f"{activation}: NNGP K^(3)_01"))
+    claim.check(fit_goodness_test(1.0 / ns, np.array(m), np.array(s), degree=1, alpha=ALPHA / 4,
+                                  name=f"{activation}: E G^(3)_01"))
     nt = ns
     tm, ts = [], []
     for j, n in enumerate(nt):
@@ -324,7 +338,9 @@ def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
         tm.append(t.mean())
         ts.append(t.std(ddof=1) / np.sqrt(t.size))
     claim.check(fit_coefficient_test(1.0 / nt, np.array(tm), np.array(ts), degree=1, coef=0, expected=H_inf[0, 1],
-                                     alpha=ALPHA / 2, name=f"{activation}: NTK H^(3)_01"))
+                                     alpha=ALPHA / 4, name=f"{activation}: NTK H^(3)_01"))
+    claim.check(fit_goodness_test(1.0 / nt, np.array(tm), np.array(ts), degree=1, alpha=ALPHA / 4,
+                                  name=f"{activation}: mean NTK_01"))
 
     def fig():
         f, ax = new_figure(2)

@@ -1,0 +1,198 @@
+"""pytest plumbing of the claims: seeds, the ``claim`` fixture, the suite's error budget, reports.
+
+Loaded by ``validations/conftest.py`` (and by ``-p validations.plugin`` for claim files elsewhere,
+as the audit's own tests do). Options:
+
+``--claim-seed N``
+    root seed of every claim (env ``TWOLAYER_SEED``; default ``DEFAULT_SEED``). ``commit``
+    derives one from ``git rev-parse HEAD`` (what CI runs beside the default), so that no claim
+    can be tuned to one seed.
+``--claim-seeds LIST``
+    run every claim at each of several seeds in one session (``1,2,3`` or ``10:30``); the items
+    are ordered seed by seed so that per-seed caches are reused. The audit runner uses this.
+``--claim-json FILE``
+    write every claim's record (outcome, duration, every verdict with its rule and p-value) as
+    one JSON list.
+``--report DIR``
+    the report directory (env ``TWOLAYER_REPORT``): JSON and PNG per claim, index.html, claims.md.
+
+Error budget: a plain run may hold at most ``stats.CLAIM_BUDGET`` claims at one seed, each at
+``stats.ALPHA``, so that the run fails by chance with probability <= ``stats.SUITE_ALPHA``; a
+run that selects more is refused at collection.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from .report import ClaimRecord, claim_table, suite_rate_line, write_report
+from . import stats
+
+DEFAULT_SEED = 20190618
+_RECORDS: list = []
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("twolayer claims")
+    for opt, kw in (("--claim-seed", dict(default=None, help="root seed of every claim (env TWOLAYER_SEED); "
+                                                             "'commit' derives one from the git commit")),
+                    ("--claim-seeds", dict(default=None, help="run every claim at each of these seeds "
+                                                              "('1,2,3' or 'a:b')")),
+                    ("--claim-json", dict(default=None, help="write all claim records to this JSON file")),
+                    ("--report", dict(default=None, help="write the validation report (JSON, PNG, index) to this "
+                                                         "directory (env TWOLAYER_REPORT)"))):
+        try:
+            group.addoption(opt, **kw)
+        except ValueError:      # already registered (the plugin loaded twice)
+            pass
+
+
+def commit_seed(cwd=None) -> int:
+    """A claim seed derived from the current git commit: first 8 hex digits of
+    SHA-256("twolayer-claim-seed:" + commit hash)."""
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=cwd).stdout.strip()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise pytest.UsageError(f"--claim-seed commit needs a git checkout: {e}") from None
+    return int(hashlib.sha256(f"twolayer-claim-seed:{sha}".encode()).hexdigest()[:8], 16)
+
+
+def _parse_seed(val) -> int:
+    if str(val).strip().lower() == "commit":
+        return commit_seed()
+    try:
+        seed = int(val)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"--claim-seed / TWOLAYER_SEED must be an integer or 'commit', got {val!r}") from None
+    if seed < 0:
+        raise pytest.UsageError("--claim-seed / TWOLAYER_SEED must be >= 0")
+    return seed
+
+
+def claim_seed(config) -> int:
+    opt = config.getoption("--claim-seed", default=None)
+    return _parse_seed(opt if opt is not None else os.environ.get("TWOLAYER_SEED", DEFAULT_SEED))
+
+
+def claim_seeds(config):
+    """The seeds of ``--claim-seeds``, or None."""
+    spec = config.getoption("--claim-seeds", default=None)
+    if not spec:
+        return None
+    try:
+        if ":" in spec:
+            a, b = (int(v) for v in spec.split(":"))
+            seeds = list(range(a, b))
+        else:
+            seeds = [int(v) for v in spec.split(",") if v.strip()]
+    except ValueError:
+        raise pytest.UsageError(f"--claim-seeds must be 'a,b,c' or 'a:b', got {spec!r}") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise pytest.UsageError(f"--claim-seeds must name non-negative seeds, got {spec!r}")
+    return seeds
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(paper, arxiv, ref): a validation claim with its source")
+
+
+def pytest_generate_tests(metafunc):
+    seeds = claim_seeds(metafunc.config)
+    if seeds is not None and "seed" in metafunc.fixturenames and metafunc.definition.get_closest_marker("claim"):
+        metafunc.parametrize("seed", seeds, indirect=True, ids=[f"seed{s}" for s in seeds])
+
+
+def pytest_collection_modifyitems(session, config, items):
+    seeds = claim_seeds(config)
+    if seeds is not None:        # seed-major order: caches keyed by seed are reused, memory stays bounded
+        order = {s: i for i, s in enumerate(seeds)}
+        keyed = [(order.get(getattr(it, "callspec", None) and it.callspec.params.get("seed"), -1), i, it)
+                 for i, it in enumerate(items)]
+        items[:] = [it for _, _, it in sorted(keyed, key=lambda t: (t[0], t[1]))]
+    claims = {_base_id(it) for it in items if it.get_closest_marker("claim") is not None}
+    config._twolayer_n_claims = len(claims)
+    if len(claims) > stats.CLAIM_BUDGET:
+        raise pytest.UsageError(
+            f"this run selects {len(claims)} claims but the error budget covers {stats.CLAIM_BUDGET} "
+            f"(ALPHA = {stats.ALPHA:g} each, suite rate <= {stats.SUITE_ALPHA:g}); raise stats.CLAIM_BUDGET, "
+            f"which lowers ALPHA, or select fewer claims")
+
+
+def _base_id(item) -> str:
+    """The node id without the ``seed`` parametrisation."""
+    cs = getattr(item, "callspec", None)
+    if cs is None or "seed" not in cs.params:
+        return item.nodeid
+    tag = f"seed{cs.params['seed']}"
+    nid = item.nodeid.replace(f"-{tag}]", "]").replace(f"[{tag}-", "[").replace(f"[{tag}]", "")
+    return nid
+
+
+@pytest.fixture
+def seed(request) -> int:
+    """Root seed of this claim (``--claim-seed`` / ``TWOLAYER_SEED``, or one of ``--claim-seeds``)."""
+    if hasattr(request, "param"):
+        return int(request.param)
+    return claim_seed(request.config)
+
+
+@pytest.fixture
+def claim(request, seed):
+    """The :class:`ClaimRecord` of this test, filled from its ``claim`` marker."""
+    m = request.node.get_closest_marker("claim")
+    kw = dict(m.kwargs) if m else {}
+    doc = (request.node.function.__doc__ or "").strip().split("\n\n")[0]
+    rec = ClaimRecord(request.node.nodeid, kw.get("paper", ""), kw.get("arxiv", ""), kw.get("ref", ""),
+                      " ".join(doc.split()), seed, base=_base_id(request.node))
+    t0 = time.perf_counter()
+    _RECORDS.append(rec)
+    request.node._claim_record = rec
+    yield rec
+    rec.duration_s = time.perf_counter() - t0
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    rec = getattr(item, "_claim_record", None)
+    if rec is None:
+        return
+    if rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed"):
+        rec.outcome = "skipped" if rep.skipped else rep.outcome
+        if rep.failed:
+            rec.error = str(rep.longrepr)[-3000:]
+            # a failed assertion of a verdict is a "failed" claim; any other exception is an "error"
+            failed_verdict = any(not v.passed for v in rec.verdicts)
+            if not (call.excinfo is not None and call.excinfo.errisinstance(AssertionError) and failed_verdict):
+                rec.outcome = "error"
+
+
+def report_dir(config):
+    return config.getoption("--report", default=None) or os.environ.get("TWOLAYER_REPORT") or None
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _RECORDS:
+        return
+    n_claims = getattr(config, "_twolayer_n_claims", len({r.base for r in _RECORDS}))
+    terminalreporter.section("claims")
+    terminalreporter.write_line(claim_table(_RECORDS))
+    terminalreporter.write_line(suite_rate_line(n_claims))
+    js = config.getoption("--claim-json", default=None)
+    if js:
+        tmp = f"{js}.partial"
+        with open(tmp, "w") as fh:
+            json.dump({"n_claims": n_claims, "alpha": stats.ALPHA, "records": [r.to_dict() for r in _RECORDS]}, fh)
+        os.replace(tmp, js)
+        terminalreporter.write_line(f"claim records written to {js}")
+    d = report_dir(config)
+    if d:
+        path = write_report(_RECORDS, d, n_claims=n_claims)
+        terminalreporter.write_line(f"report written to {path}")
