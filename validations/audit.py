@@ -481,4 +481,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run from the importable module, so that the sweep pickles audit_task by reference
+    from validations.audit import main as _main
+    sys.exit(_main())
