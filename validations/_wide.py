@@ -57,7 +57,7 @@ def ntk_runs(seed: int, widths=WIDTHS, n_seeds: int = 128, backend: str = "cpu",
 
 
 @lru_cache(maxsize=8)
-def scaled_runs(seed: int, alpha_exponent: float, widths=WIDTHS, particles: int = 8192, backend: str = "cpu"):
+def scaled_runs(seed: int, alpha_exponent: float, widths=WIDTHS, particles: int = 16384, backend: str = "cpu"):
     """alpha = m^a runs with particles / m members per width (a fixed pool of neurons)."""
     be = cpu_backend() if backend == "cpu" else backend
     X, Y, Xt = dataset(seed)

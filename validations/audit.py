@@ -240,18 +240,17 @@ def _power_one_sided(entries):
         if rule["type"] == "one_sided":
             mdd = (rule["q"] + rule["qp"]) * rule["se"]
         elif rule["type"] == "binomial":
-            n, a = rule["n"], rule["alpha"]
-            z = float(sps.norm.isf(a)) + float(sps.norm.ppf(stats.POWER))
-            b = theta
-            for _ in range(3):      # MDD at the moved bound (its binomial SD), by fixed-point iteration
-                mdd = z * math.sqrt(max(b * (1 - b), 1.0 / n) / n)
-                b = theta - mdd if rule["side"] == "<=" else theta + mdd
+            # the bound b at which the pooled truth is exactly detectable: b - MDD(b) = theta (">=": b + ...)
+            n, a, side = rule["n"], rule["alpha"], rule["side"]
+            grid = np.linspace(theta, 0.0, 2001) if side == "<=" else np.linspace(theta, 1.0, 2001)
+            bound = next((float(b) for b in grid
+                          if stats._binom_power(n, stats._binom_reject_region(n, b, side, a), side, theta)
+                          >= stats.POWER), None)
+            out.append(None if bound is None else stats.decide(rule, bound))
+            continue
         else:
             return None
         bound = theta - mdd if rule["side"] == "<=" else theta + mdd
-        if rule["type"] == "binomial" and not 0 <= bound <= 1:
-            out.append(None)
-            continue
         out.append(stats.decide(rule, bound))
     return {"pooled_estimate": theta, "passes": out}
 
@@ -275,7 +274,7 @@ def analyse(records, seeds=None) -> dict:
         designed = 0.0
         per_assert = defaultdict(list)
         for r in run:
-            alphas = [v["alpha"] for v in r["verdicts"]]
+            alphas = [v["alpha"] for v in r["verdicts"] if v["null"] != "control"]   # a control's level is power
             designed = max(designed, min(1.0, float(np.sum(alphas))))
             for i, v in enumerate(r["verdicts"]):
                 per_assert[i].append(dict(v, seed=r["seed"]))
@@ -310,7 +309,8 @@ def analyse(records, seeds=None) -> dict:
             shifted = defaultdict(list)
             for e in entries:
                 for lab, ok in (e["details"].get("shifted") or {}).items():
-                    shifted[lab].append(ok)
+                    if not (v0["null"] == "deterministic" and lab.endswith("mdd")):   # no MDD power for bounds
+                        shifted[lab].append(ok)
             if v0["null"] == "one-sided":
                 pw = _power_one_sided(entries)
                 if pw is not None:
@@ -465,6 +465,9 @@ def main(argv=None) -> int:
         for r in load_sweep(Path(args.out) / "runs"):
             records.extend(json.loads(str(r.values["json"]))["records"])
         summary = analyse(records)
+        old = Path(args.out) / "audit.json"
+        if old.exists():
+            summary["meta"] = json.loads(old.read_text()).get("meta", {})
         write_audit(summary, args.out)
     else:
         summary = run_audit(paths=args.paths, k_expr=args.k_expr, m_expr=args.m_expr, n_seeds=args.seeds,

@@ -64,7 +64,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats as sps
 
-__all__ = ["Verdict", "require", "decide", "shifted_decisions", "set_shift", "active_shift",
+__all__ = ["Verdict", "require", "decide", "shifted_decisions", "set_shift", "active_shift", "binomial_mdd",
            "mean_vs_prediction", "estimate_vs_prediction", "paired_trajectory", "family_test", "one_sided_test",
            "slope_test", "proportion_ci", "proportion_test", "fit_coefficient_test", "fit_goodness_test",
            "exact_agreement", "deterministic_bound", "negative_control", "variance_with_se", "covariance_with_se",
@@ -265,7 +265,9 @@ def shifted_prediction(rule: dict, prediction, shift):
         out = pred * (1.0 + val)
         return min(max(out, 0.0), 1.0) if t == "binomial" else out
     if kind == "mdd":
-        if t == "one_sided" or (t == "binomial" and rule["side"] != "="):
+        # one-sided: the truth is not at the bound; deterministic: a deviation beyond the tolerance
+        # fails with certainty, and one of exactly the tolerance sits on the boundary
+        if t in ("one_sided", "bound") or (t == "binomial" and rule["side"] != "="):
             return None
         out = pred + val * _rule_mdd(rule)
         return min(max(out, 0.0), 1.0) if t == "binomial" else out
@@ -524,7 +526,7 @@ def _group_stat_and_se(g, statistic):
 
 
 def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool = True,
-               name: str = "slope", alpha: float = ALPHA, statistic=None) -> Verdict:
+               name: str = "slope", alpha: float = ALPHA, statistic=None, correction: float | None = None) -> Verdict:
     """Slope of (log) ``statistic(samples[i])`` against (log) ``x[i]``: a t-test with Welch degrees of freedom.
 
     Per group i: the statistic s_i (the mean by default; any smooth ``statistic(a, axis=...)``
@@ -533,6 +535,11 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
     c_i = (X_i - mean X)/S_xx, so Var b = sum_i c_i^2 SE_i^2 exactly (groups independent); its
     reference distribution is Student t with the Welch-Satterthwaite degrees of freedom
     (sum c_i^2 SE_i^2)^2 / sum (c_i^4 SE_i^4 / (n_i - 1)).
+
+    ``correction=p`` adds the next order of a finite-size expansion: Y = a + b X + d x^{-p}
+    (e.g. p = 1 for an O(1/n) correction to a power law), so that b is the asymptotic exponent;
+    c is then the row of the least-squares pseudo-inverse that gives b, and Var b and the
+    degrees of freedom follow in the same way (the price is a larger SE).
 
     Exactly one of:
     ``expected``
@@ -565,8 +572,14 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
         X, Y, seY = np.log(x), np.log(s), se / s
     else:
         X, Y, seY = x, s, se
-    Xc = X - X.mean()
-    c = Xc / (Xc @ Xc)
+    if correction is None:
+        Xc = X - X.mean()
+        c = Xc / (Xc @ Xc)
+    else:
+        if x.size < 4:
+            raise ValueError(f"{name}: a slope with a correction term needs at least four groups")
+        A = np.column_stack([np.ones_like(X), X, x ** (-float(correction))])
+        c = np.linalg.pinv(A)[1]
     b = float(c @ Y)
     var_terms = c**2 * seY**2
     se_b = float(np.sqrt(var_terms.sum()))
@@ -576,6 +589,9 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
     df = float(var_terms.sum() ** 2 / np.sum(var_terms**2 / dfs))
     det = {"x": x, "group_stats": s, "group_se": se, "slope_se": se_b}
     label = ("log-log " if log else "") + "slope (OLS, Welch t)"
+    if correction is not None:
+        det["correction_exponent"] = float(correction)
+        label += f" with an x^-{correction:g} correction"
     if expected is not None:
         return family_test([b], [expected], [se_b], name=name, alpha=alpha, df=df, kind=label, details=det)
     side, bound = (">=", lower) if lower is not None else ("<=", upper)
@@ -622,7 +638,8 @@ def fit_coefficient_test(x, y, se, *, degree: int, coef: int, expected: float, n
     sd = float(np.sqrt(cov[coef, coef]))
     return family_test([c[coef]], [expected], [sd], name=name, alpha=alpha,
                        kind=f"weighted degree-{degree} fit, z-test of coefficient {coef}",
-                       details={"coefficients": c, "chi2_red": chi2 / dof if dof else np.nan, "dof": dof})
+                       details={"coefficients": c, "chi2_red": chi2 / dof if dof else np.nan, "dof": dof,
+                                "x": np.asarray(x, float), "y": np.asarray(y, float), "y_se": np.asarray(se, float)})
 
 
 def fit_goodness_test(x, y, se, *, degree: int, name: str = "fit", alpha: float = ALPHA) -> Verdict:
@@ -654,6 +671,44 @@ def proportion_ci(k: int, n: int, alpha: float = ALPHA):
     return lo, hi
 
 
+def _binom_reject_region(n, bound, side, alpha):
+    """Critical count of the exact test: ("<=": reject iff X >= c), (">=": reject iff X <= c)."""
+    ks = np.arange(n + 1)
+    if side == "<=":
+        ok = sps.binom.sf(ks - 1, n, bound) < alpha
+        return int(ks[ok][0]) if ok.any() else n + 1
+    ok = sps.binom.cdf(ks, n, bound) < alpha
+    return int(ks[ok][-1]) if ok.any() else -1
+
+
+def _binom_power(n, c, side, p):
+    return float(sps.binom.sf(c - 1, n, p) if side == "<=" else sps.binom.cdf(c, n, p))
+
+
+def binomial_mdd(n: int, bound: float, side: str, alpha: float) -> float:
+    """Exact MDD of a binomial test: the smallest distance beyond ``bound`` (side "<=": above it;
+    ">=": below it; "=": the larger of the two) at which the exact test rejects with probability
+    ``POWER``; inf when no alternative in [0, 1] reaches that power."""
+    if side == "=":
+        return max(binomial_mdd(n, bound, "<=", alpha / 2), binomial_mdd(n, bound, ">=", alpha / 2))
+    c = _binom_reject_region(n, bound, side, alpha)
+    if c > n or c < 0:
+        return float("inf")
+    lo, hi = (bound, 1.0) if side == "<=" else (0.0, bound)
+    target = lo if side == "<=" else hi
+    far = hi if side == "<=" else lo
+    if _binom_power(n, c, side, far) < POWER:
+        return float("inf")
+    a, b = target, far          # bisection on the distance: power grows from bound to the far end
+    for _ in range(60):
+        mid = 0.5 * (a + b)
+        if _binom_power(n, c, side, mid) >= POWER:
+            b = mid
+        else:
+            a = mid
+    return abs(b - bound)
+
+
 def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: str = "proportion",
                     alpha: float = ALPHA) -> Verdict:
     """Binomial proportion, exact. Exactly one of:
@@ -666,8 +721,8 @@ def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: st
     ``lower``
         one-sided claim p >= lower: fails only when P(X <= k | lower) < alpha.
 
-    The MDD is (z_{1-a} + z_POWER) sqrt(p(1-p)/n) at the prediction or bound (a = alpha/2 for
-    the two-sided test).
+    The MDD is exact (:func:`binomial_mdd`): the smallest distance from the prediction or bound
+    at which the exact test rejects with probability ``POWER``.
     """
     _check_alpha(alpha)
     if isinstance(k, bool) or isinstance(n, bool) or not (0 <= int(k) <= int(n)) or int(n) < 1:
@@ -680,9 +735,7 @@ def proportion_test(k: int, n: int, *, p0=None, lower=None, upper=None, name: st
     pred = float(pred)
     if not 0 <= pred <= 1:
         raise ValueError(f"{name}: the predicted proportion or bound must lie in [0, 1], got {pred}")
-    a = alpha / 2 if side == "=" else alpha
-    sd = math.sqrt(max(pred * (1 - pred), 1.0 / n) / n)
-    mdd = (float(sps.norm.isf(a)) + float(sps.norm.ppf(POWER))) * sd
+    mdd = binomial_mdd(n, pred, side, alpha)
     pmf = float(sps.binom.pmf(k, n, pred))
     ge, le = _binom_tails(k, n, pred)
     pit = None
