@@ -352,6 +352,18 @@ def _sf(z, df):
     return float(sps.norm.sf(z) if df is None or not np.isfinite(df) else sps.t.sf(z, df))
 
 
+def _aligned(name, first, *others):
+    """``first`` as a non-empty 1-D float array and every other argument broadcast to its shape."""
+    a = np.atleast_1d(np.asarray(first, float))
+    if a.ndim != 1 or a.size < 1:
+        raise ValueError(f"{name}: the statistic must be a number or a non-empty 1-D array, got shape {a.shape}")
+    try:
+        return (a, *(np.broadcast_to(np.asarray(o, float), a.shape).astype(float) for o in others))
+    except ValueError:
+        raise ValueError(f"{name}: predictions, SEs and bounds must be scalars or have the statistic's shape "
+                         f"{a.shape}") from None
+
+
 def family_test(estimates, predictions, ses, *, name: str = "family", alpha: float = ALPHA, df=None,
                 systematic=0.0, systematic_reason: str = "", kind: str | None = None, details=None) -> Verdict:
     """Every |estimate_i - prediction_i| <= q se_i + systematic_i, q at alpha / m (Bonferroni).
@@ -370,12 +382,7 @@ def family_test(estimates, predictions, ses, *, name: str = "family", alpha: flo
         Derived allowances added to the tolerances.
     """
     _check_alpha(alpha)
-    est = np.atleast_1d(np.asarray(estimates, float))
-    pred = np.broadcast_to(np.asarray(predictions, float), est.shape).astype(float)
-    se = np.broadcast_to(np.asarray(ses, float), est.shape).astype(float)
-    sysv = np.broadcast_to(np.asarray(systematic, float), est.shape).astype(float)
-    if est.ndim != 1 or est.size < 1:
-        raise ValueError(f"{name}: estimates must be a non-empty 1-D array")
+    est, pred, se, sysv = _aligned(name, estimates, predictions, ses, systematic)
     if not (np.all(np.isfinite(est)) and np.all(np.isfinite(pred))):
         raise ValueError(f"{name}: estimates and predictions must be finite")
     if np.any(~np.isfinite(se)) or np.any(se < 0) or np.any(sysv < 0):
@@ -770,12 +777,7 @@ def deterministic_bound(name: str, statistic, prediction, *, below=0.0, above=0.
     ``below``/``above`` may be ``np.inf`` for a one-sided bound; the verdict reports the element
     closest to (or furthest beyond) its bound. ``reason`` says where the bound comes from.
     """
-    est = np.atleast_1d(np.asarray(statistic, float))
-    pred = np.broadcast_to(np.asarray(prediction, float), est.shape).astype(float)
-    lo = np.broadcast_to(np.asarray(below, float), est.shape).astype(float)
-    hi = np.broadcast_to(np.asarray(above, float), est.shape).astype(float)
-    if est.ndim != 1 or est.size < 1:
-        raise ValueError(f"{name}: statistic must be a number or a non-empty 1-D array")
+    est, pred, lo, hi = _aligned(name, statistic, prediction, below, above)
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)) or np.any(lo < 0) or np.any(hi < 0):
         raise ValueError(f"{name}: below and above must be >= 0")
     if not (np.all(np.isfinite(est)) and np.all(np.isfinite(pred))):
