@@ -115,7 +115,12 @@ def pytest_collection_modifyitems(session, config, items):
         keyed = [(order.get(getattr(it, "callspec", None) and it.callspec.params.get("seed"), -1), i, it)
                  for i, it in enumerate(items)]
         items[:] = [it for _, _, it in sorted(keyed, key=lambda t: (t[0], t[1]))]
-    claims = {_base_id(it) for it in items if it.get_closest_marker("claim") is not None}
+
+
+def pytest_collection_finish(session):
+    """Count the claims the run holds (after -m/-k deselection) against the error budget."""
+    config = session.config
+    claims = {_base_id(it) for it in session.items if it.get_closest_marker("claim") is not None}
     config._twolayer_n_claims = len(claims)
     if len(claims) > stats.CLAIM_BUDGET:
         raise pytest.UsageError(
