@@ -72,10 +72,22 @@ def main_mixture():
     print(f"2LNN online SGD, 64 seeds, N=500: {sgd_speed_ratio():.1f}x seed-steps/s vs a per-seed NumPy loop")
 
 
+TARGETS = {"committee": main, "init": main_init, "wide": main_wide, "relu1d": main_relu1d, "mixture": main_mixture}
+
+
+def cli(argv=None) -> int:
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.ratios",
+                                 description="Speed ratios against the reference implementations, measured in one run.")
+    ap.add_argument("targets", nargs="*", default=["all"], choices=["all", *TARGETS],
+                    help="which families (default: all)")
+    args = ap.parse_args(argv)
+    for name, fn in TARGETS.items():
+        if "all" in args.targets or name in args.targets:
+            fn()
+    return 0
+
+
 if __name__ == "__main__":
     import sys
-    which = sys.argv[1] if len(sys.argv) > 1 else "all"
-    for name, fn in (("committee", main), ("init", main_init), ("wide", main_wide), ("relu1d", main_relu1d),
-                     ("mixture", main_mixture)):
-        if which in ("all", name):
-            fn()
+    sys.exit(cli())
