@@ -74,6 +74,39 @@ def test_slope_test_with_a_jackknifed_statistic():
     assert v.passed and 0 < v.details["slope_se"] < 0.05
 
 
+def test_replicate_fit_test_rate_is_alpha_with_few_replicates_and_unequal_noise():
+    """Welch t for a fit coefficient of replicate means: 6 replicates, noise differing 3x between groups
+    (the K = 4 state-evolution claim's set-up); a z-test with the estimated SEs would reject ~3x too often."""
+    rng = np.random.default_rng(11)
+    x = np.array([0.4, 0.2, 0.1])
+    sd = np.array([3e-4, 2e-4, 1e-4])
+    n_rep, alpha = 2000, 0.05
+    miss_c = miss_g = 0
+    for _ in range(n_rep):
+        cls = 0.025 + 0.02 * x[:, None] + sd[:, None] * rng.standard_normal((3, 6))
+        miss_c += not stats.replicate_fit_test(x, cls, degree=1, coef=0, expected=0.025, alpha=alpha).passed
+        miss_g += not stats.replicate_fit_goodness_test(x, cls, degree=1, alpha=alpha).passed
+    assert _rate_ok(miss_c, n_rep, alpha)
+    assert _rate_ok(miss_g, n_rep, alpha)
+
+
+def test_replicate_fit_tests_detect_an_mdd_shift_and_curvature():
+    rng = np.random.default_rng(12)
+    x = np.array([0.4, 0.2, 0.1])
+    hits, n_rep = 0, 400
+    for _ in range(n_rep):
+        cls = 0.025 + 0.02 * x[:, None] + 2e-4 * rng.standard_normal((3, 6))
+        v = stats.replicate_fit_test(x, cls, degree=1, coef=0, expected=0.025, alpha=1e-3)
+        hits += not stats.decide(v.rule, 0.025 + v.mdd)
+    assert hits / n_rep > 0.7                   # design: power 0.8 at the MDD (df estimated per run)
+    curved = 0.025 + 0.5 * x[:, None] ** 2 + 1e-4 * rng.standard_normal((3, 6))
+    assert not stats.replicate_fit_goodness_test(x, curved, degree=1, alpha=1e-3).passed
+    with pytest.raises(ValueError, match="replicates"):
+        stats.replicate_fit_test(x, [[1.0], [2.0, 3.0], [4.0, 5.0]], degree=1, coef=0, expected=0.0)
+    with pytest.raises(ValueError, match="groups"):
+        stats.replicate_fit_test(x[:2], np.ones((2, 4)), degree=1, coef=0, expected=0.0)
+
+
 def test_paired_trajectory_accepts_truth_and_rejects_offset():
     rng = np.random.default_rng(4)
     th = np.linspace(1, 0, 30)

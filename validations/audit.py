@@ -354,7 +354,7 @@ def _short(base):
 def audit_markdown(summary) -> str:
     meta = summary.get("meta", {})
     s = summary["suite"]
-    lines = [f"# Calibration and power audit", "",
+    lines = ["# Calibration and power audit", "",
              f"{s['seeds']} seeds (root {meta.get('root_seed')}, selection `-m {meta.get('m')}`"
              + (f" `-k {meta['k']}`" if meta.get("k") else "") + f"), ALPHA = {stats.ALPHA:g} per claim.", "",
              f"**Suite**: {s['seeds_with_a_failure']} of {s['seeds']} seeds had a failing claim "

@@ -67,6 +67,7 @@ from scipy import stats as sps
 __all__ = ["Verdict", "require", "decide", "shifted_decisions", "set_shift", "active_shift", "binomial_mdd",
            "mean_vs_prediction", "estimate_vs_prediction", "paired_trajectory", "family_test", "one_sided_test",
            "slope_test", "proportion_ci", "proportion_test", "fit_coefficient_test", "fit_goodness_test",
+           "replicate_fit_test", "replicate_fit_goodness_test",
            "exact_agreement", "deterministic_bound", "negative_control", "variance_with_se", "covariance_with_se",
            "ALPHA", "POWER", "SUITE_ALPHA", "CLAIM_BUDGET", "STANDARD_SHIFTS"]
 
@@ -587,13 +588,7 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
             raise ValueError(f"{name}: a slope with a correction term needs at least four groups")
         A = np.column_stack([np.ones_like(X), X, x ** (-float(correction))])
         c = np.linalg.pinv(A)[1]
-    b = float(c @ Y)
-    var_terms = c**2 * seY**2
-    se_b = float(np.sqrt(var_terms.sum()))
-    if se_b <= 0:
-        raise ValueError(f"{name}: the slope's standard error is zero (constant groups)")
-    dfs = np.array([g.size - 1 for g in groups], float)
-    df = float(var_terms.sum() ** 2 / np.sum(var_terms**2 / dfs))
+    b, se_b, df = _welch_contrast(c, Y, seY, [g.size for g in groups], name)
     det = {"x": x, "group_stats": s, "group_se": se, "slope_se": se_b}
     label = ("log-log " if log else "") + "slope (OLS, Welch t)"
     if correction is not None:
@@ -603,6 +598,76 @@ def slope_test(x, samples, *, expected=None, lower=None, upper=None, log: bool =
         return family_test([b], [expected], [se_b], name=name, alpha=alpha, df=df, kind=label, details=det)
     side, bound = (">=", lower) if lower is not None else ("<=", upper)
     return one_sided_test(b, se_b, bound, side, name=name, alpha=alpha, df=df, details=det)
+
+
+def _welch_contrast(c, y, se, sizes, name):
+    """(sum c_i y_i, its SE, Welch-Satterthwaite degrees of freedom) for independent group
+    estimates y_i with SEs se_i from sizes[i] replicates each."""
+    c, y, se = (np.asarray(a, float) for a in (c, y, se))
+    var_terms = c**2 * se**2
+    total = float(np.sqrt(var_terms.sum()))
+    if total <= 0:
+        raise ValueError(f"{name}: the standard error is zero (constant groups)")
+    dfs = np.asarray(sizes, float) - 1
+    df = float(var_terms.sum() ** 2 / np.sum(var_terms**2 / dfs))
+    return float(c @ y), total, df
+
+
+def _replicate_groups(x, samples, degree, name):
+    x = np.asarray(x, float)
+    groups = [np.asarray(g, float).ravel() for g in samples]
+    if x.ndim != 1 or x.size != len(groups) or x.size < degree + 2:
+        raise ValueError(f"{name}: x and samples must describe more than degree + 1 = {degree + 1} groups")
+    if any(g.size < 2 or not np.all(np.isfinite(g)) for g in groups) or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: x must be finite and every group needs at least two finite replicates")
+    means = np.array([g.mean() for g in groups])
+    ses = np.array([g.std(ddof=1) / np.sqrt(g.size) for g in groups])
+    return x, groups, means, ses, np.vander(x, degree + 1, increasing=True)
+
+
+def replicate_fit_test(x, samples, *, degree: int, coef: int, expected: float, name: str = "coefficient",
+                       alpha: float = ALPHA) -> Verdict:
+    """OLS polynomial fit of group means y_i = sum_k c_k x_i^k (k <= degree); Welch t-test of c_coef.
+
+    For groups of independent replicates (e.g. a theory evaluated with independent Monte-Carlo
+    seeds) whose SEs are *estimated* from few replicates: c_coef = sum_i L_i ybar_i with L the
+    row of the least-squares pseudo-inverse, Var = sum_i L_i^2 s_i^2 / n_i exactly (groups
+    independent), and the reference distribution is Student t with the Welch-Satterthwaite
+    degrees of freedom -- the z-test of :func:`fit_coefficient_test` would treat these SEs as
+    known and reject too often.
+
+    Parameters
+    ----------
+    x : array_like, shape (G,), G > degree + 1
+    samples : sequence of G arrays of replicates (each >= 2 values)
+    """
+    _check_alpha(alpha)
+    x, groups, means, ses, A = _replicate_groups(x, samples, degree, name)
+    L = np.linalg.pinv(A)[coef]
+    b, se_b, df = _welch_contrast(L, means, ses, [g.size for g in groups], name)
+    return family_test([b], [expected], [se_b], name=name, alpha=alpha, df=df,
+                       kind=f"OLS degree-{degree} fit of replicate means, Welch t of coefficient {coef}",
+                       details={"coefficients": np.linalg.pinv(A) @ means, "x": x, "y": means, "y_se": ses,
+                                "replicates": [g.size for g in groups]})
+
+
+def replicate_fit_goodness_test(x, samples, *, degree: int, name: str = "fit", alpha: float = ALPHA) -> Verdict:
+    """Whether the degree-``degree`` polynomial fits the group means: Welch t-tests of the residual contrasts.
+
+    The k = G - degree - 1 orthonormal contrasts n_j orthogonal to the polynomial's columns have
+    mean 0 under the model; each is tested by a Welch t (Bonferroni over k; with k = 1, e.g. a
+    line through three points, the test is the single t-test of the curvature contrast). Fails
+    when a next order is resolved.
+    """
+    _check_alpha(alpha)
+    x, groups, means, ses, A = _replicate_groups(x, samples, degree, name)
+    q, _ = np.linalg.qr(np.column_stack([A, np.eye(x.size)]))
+    basis = q[:, degree + 1:x.size].T                      # (k, G), orthogonal to the columns of A
+    stats = [_welch_contrast(n, means, ses, [g.size for g in groups], name) for n in basis]
+    vals, sds, dfs = (np.array(a) for a in zip(*stats))
+    return family_test(vals, 0.0, sds, name=f"{name}: goodness of the degree-{degree} fit", alpha=alpha,
+                       df=float(dfs.min()), kind="Welch t of the residual contrasts",
+                       details={"x": x, "y": means, "y_se": ses, "contrast_df": dfs})
 
 
 def _weighted_fit(x, y, se, degree):
