@@ -6,13 +6,15 @@ against the reference implementations in :mod:`benchmarks.references`.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_ode import CommitteeODE
 
-from ._timing import backend_or_skip, best_time
-from .references import euler_solution, reference_euler_time, reference_sgd_loop
+from ._timing import backend_or_skip, interleaved_ratio
+from .references import euler_solution, reference_euler_steps, reference_sgd_loop
 
 BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
 
@@ -73,9 +75,9 @@ def sgd_speed_ratio(n_seeds: int, method: str = "gram", n_steps: int = 20_000, r
     """(seed-)steps/s of :func:`simulate_sgd` over steps/s of :func:`reference_sgd_loop` (N = 500, K = M = 2)."""
     p = TeacherStudent(N=500, K=2, M=2, eta=1.0, init_overlap=0.2)
     _warm_numba()
-    t_ref = best_time(lambda: reference_sgd_loop(500, 2, 2, 1.0, ref_steps))
-    t_ours = best_time(lambda: simulate_sgd(p, n_steps / 500, n_seeds=n_seeds, method=method, n_records=3))
-    return (n_steps * n_seeds / t_ours) / (ref_steps / t_ref)
+    return interleaved_ratio(lambda: simulate_sgd(p, n_steps / 500, n_seeds=n_seeds, method=method, n_records=3),
+                             lambda: reference_sgd_loop(500, 2, 2, 1.0, ref_steps), pairs=5,
+                             scale=n_steps * n_seeds / ref_steps).median
 
 
 def ode_speed_and_errors(alpha_max: float = 100.0):
@@ -89,11 +91,14 @@ def ode_speed_and_errors(alpha_max: float = 100.0):
     al = np.linspace(0, alpha_max, 21)
     exact = ode.integrate(Q0, R0, None, al, rtol=1e-12, atol=1e-14).eps_g
     ours = ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9)
-    t_ours = best_time(lambda: ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9))
     err_ours = float(np.abs(ours.eps_g - exact).max())
     err_euler = float(np.abs(euler_solution(ode, Q0, R0, al) - exact).max())
-    t_ref = reference_euler_time(Q0, R0, np.eye(M), np.ones(K), np.ones(M), 0.5, 0.1, alpha_max)
-    return t_ref / t_ours, err_ours, err_euler
+    n_timed, dt = 5, 0.01                  # every Euler step costs the same: time 5, scale to ceil(alpha_max/dt)
+    speed = interleaved_ratio(lambda: ode.integrate(Q0, R0, None, al, rtol=1e-6, atol=1e-9),
+                              lambda: reference_euler_steps(Q0, R0, np.eye(M), np.ones(K), np.ones(M), 0.5, 0.1,
+                                                            n_timed, dt),
+                              pairs=5, scale=math.ceil(alpha_max / dt) / n_timed).median
+    return speed, err_ours, err_euler
 
 
 class SpeedRatios:

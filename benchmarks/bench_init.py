@@ -8,7 +8,7 @@ import numpy as np
 
 from sims.mlp_init import sample_init_ensemble
 
-from ._timing import backend_or_skip, best_time
+from ._timing import backend_or_skip, interleaved_ratio
 from .references_init import reference_kernel_loop, reference_ntk_autograd
 
 X1 = np.array([[1.0, 0.5, -0.3]])
@@ -19,10 +19,10 @@ def kv_speed_and_se_ratio(n_members: int = 40_000, width: int = 100, depth: int 
     """(members/s of the batched marginal sampler over the per-network loop,
     SE of the single-neuron V/n estimate over SE of the Rao-Blackwellised one, same members)."""
     kw = dict(C_b=0.1, C_W=1.0, activation="tanh")
-    t_ours = best_time(lambda: sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=0,
-                                                method="marginal", **kw))
-    t_ref = best_time(lambda: reference_kernel_loop(X1[0], width, depth, 0.1, 1.0, ref_networks), repeat=2)
-    speed = (n_members / t_ours) / (ref_networks / t_ref)
+    speed = interleaved_ratio(lambda: sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=0,
+                                                           method="marginal", **kw),
+                              lambda: reference_kernel_loop(X1[0], width, depth, 0.1, 1.0, ref_networks),
+                              pairs=3, scale=n_members / ref_networks).median
     ens = sample_init_ensemble(X1, (width,) * (depth - 1), n_members=n_members, seed=1, method="marginal", **kw)
     g = ens.G[:, depth - 1, 0, 0]                       # Rao-Blackwellised: Var(G) estimates V/n
     d = g - g.mean()
@@ -40,12 +40,12 @@ def ntk_speed_ratio(width: int, n_members: int = 64, ref_networks: int = 8, dept
                     n_workers: int | None = None):
     """Per-member speed of the batched layerwise NTK over per-sample autograd with a per-parameter contraction
     (``n_workers=1``: one thread for our side too; default: every usable core)."""
-    t_ours = best_time(lambda: sample_init_ensemble(X2, (width,) * (depth - 1), C_b=0.1, C_W=2.0, activation="relu",
-                                                n_members=n_members, seed=0, ntk=True, method=method,
-                                                n_workers=n_workers))
     reference_ntk_autograd(X2, width, depth, 0.1, 2.0, 1)            # warm-up: torch import, first-call costs
-    t_ref = best_time(lambda: reference_ntk_autograd(X2, width, depth, 0.1, 2.0, ref_networks), repeat=2)
-    return (n_members / t_ours) / (ref_networks / t_ref)
+    return interleaved_ratio(lambda: sample_init_ensemble(X2, (width,) * (depth - 1), C_b=0.1, C_W=2.0,
+                                                          activation="relu", n_members=n_members, seed=0, ntk=True,
+                                                          method=method, n_workers=n_workers),
+                             lambda: reference_ntk_autograd(X2, width, depth, 0.1, 2.0, ref_networks),
+                             pairs=3, scale=n_members / ref_networks, warmup=False).median
 
 
 class InitEnsemble:

@@ -19,7 +19,7 @@ from theory.activations import get_activation
 from theory.mixture_ode import MixtureODE
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 
-from ._timing import backend_or_skip, best_time
+from ._timing import backend_or_skip, interleaved_ratio
 
 
 def _ode_state(K=4, N=200, seed=0):
@@ -89,11 +89,11 @@ def rhs_speed_and_accuracy(K=4, reference_n=10_000):
     mix, R, Q, v = _ode_state(K)
     ode = MixtureODE.from_mixture(mix, K, 0.5)
     exact = np.concatenate([x.ravel() for x in MixtureODE.from_mixture(mix, K, 0.5, n_mc=1 << 21).rhs(R, Q, v)])
-    t_ours = best_time(lambda: ode.rhs(R, Q, v), 5)
-    t_ref = best_time(lambda: reference_rhs_per_tuple_mc(ode, R, Q, v, reference_n), 1)
+    speed = interleaved_ratio(lambda: [ode.rhs(R, Q, v) for _ in range(10)],
+                              lambda: reference_rhs_per_tuple_mc(ode, R, Q, v, reference_n), pairs=3, scale=10).median
     ours = np.concatenate([x.ravel() for x in ode.rhs(R, Q, v)])
     ref = np.concatenate([x.ravel() for x in reference_rhs_per_tuple_mc(ode, R, Q, v, reference_n, seed=1)])
-    return t_ref / t_ours, float(np.abs(ours - exact).max()), float(np.abs(ref - exact).max())
+    return speed, float(np.abs(ours - exact).max()), float(np.abs(ref - exact).max())
 
 
 def reference_rf_per_cluster_dense(feat, labels, probs):
@@ -138,16 +138,20 @@ def rf_matvec_ratio(P=1600, D=800):
     ours()
     ref = reference_omega_blas(feat, p, v)
     err = float(np.abs(ours() - ref).max() / np.abs(ref).max())
-    return best_time(lambda: reference_omega_blas(feat, p, v), 20) / best_time(ours, 20), err
+    reps = 20                                # one product takes ~0.1 ms: time 20 per sample
+    ratio = interleaved_ratio(lambda: [ours() for _ in range(reps)],
+                              lambda: [reference_omega_blas(feat, p, v) for _ in range(reps)], pairs=15).median
+    return ratio, err
 
 
 def rf_speed_ratios(P=1600, D=800):
     """(dense / CG, per-cluster dense / CG) time ratios for the RF population error."""
     mix, feat = rf_problem(P, D)
-    t_cg = best_time(lambda: rf_population_readout(feat, mix.labels, mix.probs), 3)
-    t_dense = best_time(lambda: rf_population_readout(feat, mix.labels, mix.probs, method="dense"), 2)
-    t_naive = best_time(lambda: reference_rf_per_cluster_dense(feat, mix.labels, mix.probs), 1)
-    return t_dense / t_cg, t_naive / t_cg
+    def cg():
+        return rf_population_readout(feat, mix.labels, mix.probs)
+    dense = interleaved_ratio(cg, lambda: rf_population_readout(feat, mix.labels, mix.probs, method="dense"), pairs=5)
+    naive = interleaved_ratio(cg, lambda: reference_rf_per_cluster_dense(feat, mix.labels, mix.probs), pairs=3)
+    return dense.median, naive.median
 
 
 def reference_sgd_loop(mix, K, eta, steps, w0, v0, seed=0):
@@ -170,11 +174,11 @@ def sgd_speed_ratio(n_seeds=64, N=500, K=4, steps=2000):
     """Seed-steps/s of the batched simulator over the per-seed loop (numpy)."""
     mix = xor_mixture(N, 0.1)
     w0, v0 = mixture_initial_weights(N, K, n_seeds, 0)
-    t_b = best_time(lambda: simulate_mixture_sgd(mix, K, 0.5, steps / N, n_seeds=n_seeds, n_records=2,
-                                                 initial_weights=(w0, v0)), 1)
     n_ref = 4
-    t_r = best_time(lambda: [reference_sgd_loop(mix, K, 0.5, steps, w0[s], v0[s], s) for s in range(n_ref)], 1)
-    return (t_r / n_ref) / (t_b / n_seeds)
+    return interleaved_ratio(lambda: simulate_mixture_sgd(mix, K, 0.5, steps / N, n_seeds=n_seeds, n_records=2,
+                                                          initial_weights=(w0, v0)),
+                             lambda: [reference_sgd_loop(mix, K, 0.5, steps, w0[s], v0[s], s) for s in range(n_ref)],
+                             pairs=3, scale=n_seeds / n_ref).median
 
 
 class MixtureODERHS:

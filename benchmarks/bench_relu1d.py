@@ -6,7 +6,7 @@ import numpy as np
 from sims.relu1d import draw_relu1d_init, train_relu1d
 from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
 
-from ._timing import best_time
+from ._timing import interleaved_ratio
 
 
 def _setup(n, B=200):
@@ -43,14 +43,17 @@ def relu1d_ratios(n=64, B=400, epochs=300):
     batched array trainer (fresh temporaries every epoch); and (c) the batched array trainer's time over
     the reduced system's. Crossed networks stop in all of them, so the work compared is the same."""
     a0, w0, p, h = _setup(n, B)
-    train_relu1d(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2)          # compile
-    t_fast = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 3)
-    t_batch = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=epochs,
-                                                use_numba=False), 2)
-    t_red = best_time(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), 2)
+    def fast():
+        return train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs)
+
+    def batch():
+        return train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=epochs, use_numba=False)
     k = 40
-    t_ref = best_time(lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs), 1) * B / k
-    return t_ref / t_fast, t_batch / t_fast, t_batch / t_red
+    r_ref = interleaved_ratio(fast, lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs),
+                              pairs=3, scale=B / k)
+    r_batch = interleaved_ratio(fast, batch, pairs=5)
+    r_red = interleaved_ratio(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), batch, pairs=5)
+    return r_ref.median, r_batch.median, r_red.median
 
 
 def decide_ratio(n, B=100, epochs=5000):
@@ -58,10 +61,11 @@ def decide_ratio(n, B=100, epochs=5000):
     trainer (compiled) over the reduced system (compiled). Both decide the same networks."""
     a0, w0, p, h = _setup(n, B)
     reduced_gd(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2, certify_every=1, record_loss=False)   # compile
-    t_full = best_time(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify=True, check_every=500), 1)
-    t_red = best_time(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify_every=500,
-                                         record_loss=False), 2)
-    return t_full / t_red
+    train_relu1d(a0[:2], w0[:2], PAPER_X, PAPER_Y, p[:2], h[:2], 2, certify=True, check_every=1)
+    return interleaved_ratio(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify_every=500,
+                                                record_loss=False),
+                             lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, certify=True, check_every=500),
+                             pairs=3, warmup=False).median
 
 
 class Relu1DDecide:

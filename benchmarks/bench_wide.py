@@ -7,7 +7,7 @@ import numpy as np
 
 from sims.wide_training import WideMLP, empirical_ntk, init_params, train_gd
 
-from ._timing import backend_or_skip, best_time
+from ._timing import backend_or_skip, interleaved_ratio
 from .references_wide import reference_ntk_autograd, reference_training_loop
 
 D = 16
@@ -28,11 +28,9 @@ def ntk_speed_ratio(width: int = 1024, P: int = 256, backend: str = "torch"):
     X, _ = _data(P)
     model = _model(width)
     params = init_params(model, 1, seed=0, backend=backend)
-    empirical_ntk(model, params, X, backend=backend)             # warm-up (thread pools, first-call costs)
-    t_ours = best_time(lambda: empirical_ntk(model, params, X, backend=backend), repeat=10)
-    reference_ntk_autograd(X[:4], width)                         # warm-up
-    t_ref = best_time(lambda: reference_ntk_autograd(X, width), repeat=3)
-    return t_ref / t_ours
+    reps = 5                                # ours takes a few ms: time 5 calls per sample
+    return interleaved_ratio(lambda: [empirical_ntk(model, params, X, backend=backend) for _ in range(reps)],
+                             lambda: reference_ntk_autograd(X, width), pairs=5, scale=reps).median
 
 
 def ensemble_speed_ratio(n_seeds: int = 64, width: int = 512, P: int = 16, n_steps: int = 50,
@@ -42,13 +40,16 @@ def ensemble_speed_ratio(n_seeds: int = 64, width: int = 512, P: int = 16, n_ste
     X, Y = _data(P)
     model = _model(width)
     eta = 0.5 * float(train_gd(model, X, Y, eta=1e-6, n_steps=0, n_seeds=4, backend=backend).eta_crit.min())
-    t_ours = best_time(lambda: train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=n_seeds, backend=backend,
-                                        n_records=5), repeat=2)
     ref_seeds = max(n_seeds // 8, 1)
-    t_ref = best_time(lambda: reference_training_loop(X, Y, width, ref_seeds, eta, n_steps), repeat=2) * n_seeds / ref_seeds
-    t_loop = best_time(lambda: [train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=1, seed=s, backend=backend,
-                                         n_records=5) for s in range(ref_seeds)], repeat=2) * n_seeds / ref_seeds
-    return t_ref / t_ours, t_loop / t_ours
+
+    def ours():
+        return train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=n_seeds, backend=backend, n_records=5)
+    r_ref = interleaved_ratio(ours, lambda: reference_training_loop(X, Y, width, ref_seeds, eta, n_steps),
+                              pairs=3, scale=n_seeds / ref_seeds)
+    r_loop = interleaved_ratio(ours, lambda: [train_gd(model, X, Y, eta=eta, n_steps=n_steps, n_seeds=1, seed=s,
+                                                       backend=backend, n_records=5) for s in range(ref_seeds)],
+                               pairs=3, scale=n_seeds / ref_seeds)
+    return r_ref.median, r_loop.median
 
 
 class WideNTK:

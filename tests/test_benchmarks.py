@@ -1,0 +1,129 @@
+"""The benchmark tooling: interleaved ratios, the performance gate's decision, the history and dashboard CLIs.
+
+Nothing here times anything against a target (speed targets live in the benchmarks): the gate's logic
+is checked on given ratios."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import gate
+from benchmarks._timing import Ratio, interleaved_ratio
+
+
+def test_interleaved_ratio_alternates_and_scales():
+    calls = []
+    r = interleaved_ratio(lambda: calls.append("o"), lambda: calls.append("r"), pairs=4, scale=3.0, warmup=True,
+                          inner=1)
+    assert calls[:2] == ["o", "r"]                       # warm-up
+    assert calls[2:] == ["r", "o", "o", "r", "r", "o", "o", "r"]   # the first side alternates
+    assert r.samples.shape == (4,) and np.all(r.samples > 0)
+    assert r.median == pytest.approx(np.median(r.samples))
+    calls.clear()
+    interleaved_ratio(lambda: calls.append("o"), lambda: calls.append("r"), pairs=2, warmup=False, inner=2)
+    assert calls == ["r", "r", "o", "o", "o", "o", "r", "r"]      # each side twice in a row, fastest kept
+
+
+@pytest.mark.parametrize("kw", [{"pairs": 0}, {"pairs": -1}, {"inner": 0}])
+def test_interleaved_ratio_rejects_bad_counts(kw):
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        interleaved_ratio(lambda: None, lambda: None, **kw)
+
+
+def test_ratio_spread():
+    r = Ratio(2.0, np.array([1.0, 2.0, 3.0, 2.0]), 1.0, 2.0)
+    q1, q3 = np.quantile(r.samples, [0.25, 0.75])
+    assert r.spread == pytest.approx((q3 - q1) / 4.0)
+    assert float(r) == 2.0
+
+
+def test_decide_fails_exactly_from_the_factor():
+    assert gate.decide(30.0, 20.0) == (pytest.approx(1.5), True)
+    assert gate.decide(30.0, 20.1)[1] is False
+    assert gate.decide(30.0, 60.0) == (pytest.approx(0.5), False)      # faster never fails
+    with pytest.raises(ValueError, match="positive"):
+        gate.decide(30.0, 0.0)
+    with pytest.raises(ValueError, match="positive"):
+        gate.decide(float("nan"), 1.0)
+
+
+def _fake_measure(values):
+    """measure() returning the given medians in order (each a 7-pair Ratio at that value)."""
+    it = iter(values)
+
+    def measure(name, pairs=None):
+        v = next(it)
+        return Ratio(v, np.full(pairs or 7, v), 1.0, v)
+    return measure
+
+
+def test_gate_remeasures_once_and_decides_on_all_samples(monkeypatch):
+    base = {"kernels": {"relu1d_gd": {"ratio": 30.0}}}
+    # a disturbed first batch (slowdown 2x) that the second batch does not confirm: pooled median passes
+    monkeypatch.setattr(gate, "measure", _fake_measure([15.0, 29.0]))
+    rows = gate.gate(["relu1d_gd"], base, out=lambda s: None)
+    assert rows[0]["remeasured"] and not rows[0]["failed"]
+    # a real slowdown is seen in both batches: it fails, and the row names the kernel
+    monkeypatch.setattr(gate, "measure", _fake_measure([15.0, 16.0]))
+    rows = gate.gate(["relu1d_gd"], base, out=lambda s: None)
+    assert rows[0]["failed"] and rows[0]["kernel"] == "relu1d_gd" and rows[0]["slowdown"] >= 1.5
+    # within the line: measured once
+    monkeypatch.setattr(gate, "measure", _fake_measure([25.0]))
+    assert not gate.gate(["relu1d_gd"], base, out=lambda s: None)[0]["remeasured"]
+
+
+def test_gate_cli_names_the_slow_kernel(monkeypatch, tmp_path, capsys):
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps({"commit": "abc", "kernels": {"relu1d_gd": {"ratio": 30.0}}}))
+    monkeypatch.setattr(gate, "measure", _fake_measure([10.0, 10.0]))
+    assert gate.cli(["relu1d_gd", "--baseline", str(path)]) == 1
+    assert "relu1d_gd" in capsys.readouterr().err
+
+
+def test_gate_cli_rejects_bad_input(capsys, tmp_path):
+    with pytest.raises(SystemExit) as e:
+        gate.cli(["no_such_kernel"])
+    assert e.value.code == 2 and "no_such_kernel" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        gate.cli(["--factor", "0.9"])
+    with pytest.raises(FileNotFoundError, match="--record"):
+        gate.cli(["relu1d_gd", "--baseline", str(tmp_path / "missing.json")])
+    with pytest.raises(ValueError, match="known"):
+        gate.resolve("nope")
+
+
+def test_baseline_covers_every_gated_kernel():
+    base = gate.load_baseline()
+    assert set(base["kernels"]) == set(gate.KERNELS)
+    for name, entry in base["kernels"].items():
+        assert entry["ratio"] > 0, name
+        assert len(entry["runs"]) == gate.RECORD_RUNS, name
+
+
+def test_history_rejects_unknown_revisions(capsys):
+    from benchmarks import history
+    with pytest.raises(SystemExit):
+        history.cli(["no-such-revision-xyz"])
+    assert "no-such-revision-xyz" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="--last"):
+        history.resolve_revs([], 0)
+
+
+def test_dashboard_page_is_pointed_at_local_copies(tmp_path):
+    from benchmarks import dashboard
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    site.mkdir()
+    cache.mkdir()
+    urls = list(dashboard.VENDORED)
+    (site / "index.html").write_text("".join(f'<script src="{u}"></script>' for u in urls[:-1])
+                                     + f'<link href="{urls[-1]}" rel="stylesheet">'
+                                     + '<script src="https://example.invalid/other.js"></script>')
+    for u in urls:
+        (cache / dashboard._local_name(u)).write_text("x")
+    left = dashboard.localise(site, cache)
+    assert left == ["https://example.invalid/other.js"]       # an unknown external script is reported
+    text = (site / "index.html").read_text()
+    assert not any(u in text for u in urls)
+    assert all((site / "vendor" / dashboard._local_name(u)).exists() for u in urls)
