@@ -84,13 +84,17 @@ def resolve_revs(revs, last: int | None) -> list[str]:
     return out
 
 
-def run_commit(commit: str, *, machine: str = MACHINE, bench: list[str] = (), quick: bool = False) -> int:
+def run_commit(commit: str, *, machine: str = MACHINE, bench: list[str] = (), quick: bool = False,
+               threads: int | None = None) -> int:
     """Benchmark ``commit``'s sims/theory with this checkout's suite; returns asv's exit code."""
     tmp = Path(tempfile.mkdtemp(prefix="twolayer-asv-"))
     tree = tmp / commit[:12]
     try:
         _git("worktree", "add", "--detach", str(tree), commit)
-        env = dict(os.environ, ASV_PYTHONPATH=str(tree))
+        env = dict(os.environ, ASV_PYTHONPATH=str(tree), TWOLAYER_TREE=str(tree))
+        if threads is not None:                 # as the gate measures: one thread per pool
+            env.update({v: str(threads) for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                  "MKL_NUM_THREADS")})
         args = ["run", "--python=same", f"--set-commit-hash={commit}", f"--machine={machine}", "--show-stderr"]
         for b in bench:
             args += ["--bench", b]
@@ -111,6 +115,7 @@ def cli(argv=None) -> int:
     ap.add_argument("--bench", action="append", default=[], help="asv --bench regex (repeatable; default: all)")
     ap.add_argument("--machine", default=MACHINE, help="asv machine name (default: %(default)s)")
     ap.add_argument("--force", action="store_true", help="re-measure commits that already have results")
+    ap.add_argument("--threads", type=int, help="threads per pool (Numba, BLAS, OpenMP); default: all")
     args = ap.parse_args(argv)
     try:
         commits = resolve_revs(args.revs, args.last)
@@ -122,7 +127,7 @@ def cli(argv=None) -> int:
     failed = []
     for i, c in enumerate(todo, 1):
         print(f"[{i}/{len(todo)}] {_git('log', '-1', '--format=%h %s', c)[:100]}", flush=True)
-        if run_commit(c, machine=args.machine, bench=args.bench) != 0:
+        if run_commit(c, machine=args.machine, bench=args.bench, threads=args.threads) != 0:
             failed.append(c[:8])
     if failed:
         print(f"asv reported failures at {', '.join(failed)} (failed benchmarks leave gaps)", file=sys.stderr)

@@ -127,3 +127,48 @@ def test_dashboard_page_is_pointed_at_local_copies(tmp_path):
     text = (site / "index.html").read_text()
     assert not any(u in text for u in urls)
     assert all((site / "vendor" / dashboard._local_name(u)).exists() for u in urls)
+
+
+def _nonnull(v):
+    if isinstance(v, list):
+        return any(_nonnull(x) for x in v)
+    return v is not None
+
+
+def test_published_dashboard_has_a_graph_for_every_measured_benchmark(tmp_path):
+    """asv's own output (index.json, graphs/) covers every benchmark the kept history measured,
+    with a point for every commit that measured it."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+    from benchmarks import history
+    pytest.importorskip("asv")
+    here = Path(sys.executable).with_name("asv")
+    asv = str(here) if here.exists() else shutil.which("asv")
+    machines = [d for d in history.results_dir().iterdir() if (d / "machine.json").exists()]
+    assert machines, f"no kept asv history in {history.results_dir()}"
+    measured = {}
+    for m in machines:
+        for f in m.glob("*.json"):
+            if f.name == "machine.json":
+                continue
+            doc = json.loads(f.read_text())
+            for name, res in doc["results"].items():
+                if _nonnull(res[0] if isinstance(res, list) else res):
+                    measured[name] = measured.get(name, 0) + 1
+    assert measured
+    out = tmp_path / "html"
+    subprocess.run([asv, "publish", "--no-pull", "--html-dir", str(out)], cwd=history.ROOT, check=True,
+                   capture_output=True)
+    index = json.loads((out / "index.json").read_text())
+    for name, n_commits in measured.items():
+        assert name in index["benchmarks"], name
+        graphs = list((out / "graphs").rglob(f"{name}.json"))
+        assert graphs, f"no graph for {name}"
+        points = set()
+        for g in graphs:
+            for rev, val in json.loads(g.read_text()):
+                if _nonnull(val):
+                    points.add(rev)
+        assert len(points) >= n_commits, (name, len(points), n_commits)
