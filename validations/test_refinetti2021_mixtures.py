@@ -113,10 +113,20 @@ def _mc_seed(seed, *salt) -> int:
 
 
 def _xor_fixed_point(eta, reg=0.05, N=100, mc_seed=0):
+    """State evolution in the symmetric XOR ansatz, checked as a fixed point of the full ODE.
+
+    The full right-hand side cannot vanish at the ansatz point beyond the Monte-Carlo noise of its
+    eta^2 term: that floor, measured over 12 MC seeds each, has median 1.2e-5 / 1.3e-6 / 2.4e-7
+    and maximum 2.5e-5 / 2.7e-6 / 9.1e-7 at eta = 0.4 / 0.2 / 0.1 (roughly eta^2-proportional).
+    The check is max|dx/dt| <= 1e-3 eta^2: 13x the median floor at eta = 0.4 (6x its maximum),
+    more at smaller eta. It exists to catch an ansatz point that is not a fixed point of the full
+    dynamics, whose residual the MC floor does not bound. The earlier fixed 2e-5 sat inside the
+    floor at eta = 0.4: 2 of 360 solves in the third audit raised, at 2.01e-5 and 2.03e-5.
+    """
     ode = MixtureODE.from_mixture(xor_mixture(N, DELTA), 4, eta, reg=reg, mc_seed=mc_seed)
     E = xor_symmetric_ansatz(ode)
     R, Q, v = ode.unpack(E @ XOR_START)
-    return ode, state_evolution(ode, R, Q, v, ansatz=E, tol=2e-5)
+    return ode, state_evolution(ode, R, Q, v, ansatz=E, tol=1e-3 * eta**2)
 
 
 @pytest.mark.claim(ref="section 3 (K = 4 2LNN reaches the Bayes error on the XOR mixture, Fig. 2)", **PAPER)
@@ -124,7 +134,7 @@ def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed
     """The K = 4 ReLU net's stationary error tends to the Bayes error as eta -> 0 (an O(eta) gap).
 
     State evolution (symmetric XOR ansatz, then checked as a fixed point of the full ODE to
-    max|dx/dt| <= 2e-5, the Monte-Carlo granularity of the eta^2 term) at eta = 0.4, 0.2, 0.1 with
+    max|dx/dt| <= 1e-3 eta^2, ten times the Monte-Carlo floor of the eta^2 term) at eta = 0.4, 0.2, 0.1 with
     reg = 0.05, each with R = 6 independent Monte-Carlo seeds of the theory. The theory is
     random twice over: the eta^2 term of the ODE is a Monte-Carlo average, so the *fixed point
     itself* moves with the seed, and eps_class at it is a randomised-QMC estimate. The spread over
