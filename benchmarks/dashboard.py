@@ -20,7 +20,9 @@ Commands::
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
+import hashlib
 import http.server
 import json
 import re
@@ -112,8 +114,14 @@ def localise(site: Path, cache: Path) -> list[str]:
     (site / "vendor").mkdir(exist_ok=True)
     for url in VENDORED:
         if url in text:
-            shutil.copy2(cache / _local_name(url), site / "vendor" / _local_name(url))
-            text = text.replace(url, f"vendor/{_local_name(url)}")
+            local = site / "vendor" / _local_name(url)
+            shutil.copy2(cache / _local_name(url), local)
+            digest = base64.b64encode(hashlib.sha384(local.read_bytes()).digest()).decode()
+            # the tag's subresource-integrity hash is the CDN file's (npm ships some unminified):
+            # the browser would refuse the local copy, so the tag gets the copy's own hash
+            text = re.sub(r'(<(?:script|link)[^>]*?)' + re.escape(url) + r'([^>]*>)',
+                          lambda m: re.sub(r'integrity="[^"]*"', f'integrity="sha384-{digest}"',
+                                           m.group(1) + f"vendor/{_local_name(url)}" + m.group(2)), text)
     index.write_text(text)
     return re.findall(r'<(?:script|link)[^>]*(?:src|href)="(https?://[^"]+)"', text)
 
