@@ -8,5 +8,12 @@ code the old tree lacks fails with ImportError and leaves a gap in its graph.
 import os as _os
 import sys as _sys
 
-if _os.environ.get("TWOLAYER_TREE"):
+
+
+def drop_editable_finder() -> None:
+    """Remove the editable install's import finder (older trees must not borrow this checkout's modules)."""
     _sys.meta_path[:] = [f for f in _sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+
+
+if _os.environ.get("TWOLAYER_TREE"):
+    drop_editable_finder()

@@ -43,7 +43,7 @@ from typing import Callable
 FACTOR = 1.5
 RECORD_RUNS = 5
 THREADS = 1
-_POOLS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+POOLS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 BASELINE = Path(__file__).with_name("gate_baseline.json")
 
 
@@ -73,12 +73,8 @@ def _repeat(fn, n):
 
 
 def _relu1d_problem(n=64, B=200):
-    import numpy as np
-    from sims.relu1d import draw_relu1d_init
-    from theory.relu1d import empirical_weights, large_step, side_moments, PAPER_X
-    a0, w0 = draw_relu1d_init(n, B, seed=1)
-    p = empirical_weights(n * n, B, seed=2)
-    return a0, w0, p, large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+    from .bench_relu1d import _setup
+    return _setup(n, B)
 
 
 def _relu1d_reference(a0, w0, p, h, epochs, k):
@@ -184,11 +180,9 @@ def build_init_kv(n_members=20_000, ref_networks=200):
 
 
 def _wide(width, P):
-    import numpy as np
-    from sims.wide_training import WideMLP
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((P, 16))
-    return WideMLP((16, width), "erf", "ntk", sigma_w=1.5, sigma_b=0.3), X, np.tanh(X[:, 0])
+    from .bench_wide import _data, _model
+    X, Y = _data(P)
+    return _model(width), X, Y
 
 
 def _torch_threads():
@@ -372,7 +366,7 @@ def pin_threads(n: int = THREADS) -> None:
     loaded = [m for m in ("numpy", "numba", "torch") if m in sys.modules]
     if loaded:
         raise RuntimeError(f"pin_threads must run before {', '.join(loaded)} is imported")
-    for var in _POOLS:
+    for var in POOLS:
         os.environ[var] = str(n)
 
 
@@ -414,7 +408,8 @@ def cli(argv=None) -> int:
             raise RuntimeError("--tree must be applied before sims/theory are imported")
         sys.path.insert(0, str(tree))
         # an editable install would fill the old tree's gaps with this checkout's modules: drop it
-        sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "__module__", "").startswith("__editable__")]
+        from . import drop_editable_finder
+        drop_editable_finder()
         global _TREE
         _TREE = tree
         print(f"gating the sims/theory of {tree} (commit {_commit(tree)})")

@@ -93,8 +93,8 @@ def run_commit(commit: str, *, machine: str = MACHINE, bench: list[str] = (), qu
         _git("worktree", "add", "--detach", str(tree), commit)
         env = dict(os.environ, ASV_PYTHONPATH=str(tree), TWOLAYER_TREE=str(tree))
         if threads is not None:                 # as the gate measures: one thread per pool
-            env.update({v: str(threads) for v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                  "MKL_NUM_THREADS")})
+            from .gate import POOLS
+            env.update({v: str(threads) for v in POOLS})
         args = ["run", "--python=same", f"--set-commit-hash={commit}", f"--machine={machine}", "--show-stderr"]
         for b in bench:
             args += ["--bench", b]
