@@ -12,6 +12,10 @@ from numba import njit, prange
 
 _SQ2PI = math.sqrt(2.0 / math.pi)
 _ISQ2 = 1.0 / math.sqrt(2.0)
+#: A pivot of the field covariance below PSD_RTOL * C[j, j] is round-off: that field is a linear
+#: combination of the earlier ones (the student has reached the teacher's span). Shared with the
+#: array-API path (sims.teacher_student._psd_cholesky).
+PSD_RTOL = 1e-13
 
 
 @njit(cache=True, inline="always")
@@ -43,8 +47,11 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, k
     """Advance (Q, R, v) in place through ``z.shape[1]`` steps.
 
     Q (S,K,K), R (S,K,M), T (S,M,M), v (S,K), vs (M,), z (S,n,P), zeta (S,n), chi2 (S,n).
-    status[s]: 0 running, 1 non-finite, 2 field covariance not positive definite; bad_step[s] is
-    the global step at which that happened.
+    status[s]: 0 running, 1 non-finite, 2 field covariance not positive semi-definite (a pivot
+    below -PSD_RTOL * C[j, j]); bad_step[s] is the global step at which that happened. A pivot in
+    [-PSD_RTOL, PSD_RTOL] * C[j, j] is a rank drop (semi-definite Cholesky): L's column j is zero,
+    and z_j still enters |x|^2, which keeps |x|^2 = |z|^2 + chi^2 exact at any rank r
+    (chi^2_{N-r} = sum_{dropped j} z_j^2 + chi^2_{N-K-M}).
     """
     S, n, P = z.shape
     K = Q.shape[1]
@@ -73,15 +80,21 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, k
                 acc = C[j, j]
                 for q in range(j):
                     acc -= L[j, q] * L[j, q]
-                if not (acc > 0.0):
+                tol = PSD_RTOL * C[j, j]
+                if acc > tol:
+                    L[j, j] = math.sqrt(acc)
+                    for i in range(j + 1, P):
+                        acc2 = C[i, j]
+                        for q in range(j):
+                            acc2 -= L[i, q] * L[j, q]
+                        L[i, j] = acc2 / L[j, j]
+                elif acc >= -tol:
+                    # field j is (to round-off) a combination of fields 0..j-1: rank drops by one
+                    for i in range(j, P):
+                        L[i, j] = 0.0
+                else:
                     ok = False
                     break
-                L[j, j] = math.sqrt(acc)
-                for i in range(j + 1, P):
-                    acc2 = C[i, j]
-                    for q in range(j):
-                        acc2 -= L[i, q] * L[j, q]
-                    L[i, j] = acc2 / L[j, j]
             if not ok:
                 status[s] = 2 if math.isfinite(C[0, 0]) else 1
                 bad_step[s] = step0 + t

@@ -292,9 +292,12 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, c
 
 
 def _batched_cholesky(bk: Backend, C, eye):
-    """Cholesky factors of a batch; a seed whose C is non-finite or not positive definite gets NaN.
+    """Lower factors L L^T = C of a batch of field covariances; NaN for a seed whose C is not PSD.
 
-    One seed's failure must not stop the others (it is reported as a divergence of that seed).
+    The fast path is the backend's Cholesky. Where it refuses the batch (a covariance that is only
+    semi-definite, as when the student reaches the teacher's span), the batch is factored by
+    :func:`_psd_cholesky`, the same rank-revealing rule as the compiled kernel. One seed's failure
+    must not stop the others (it is reported as a divergence of that seed).
     """
     xp = bk.xp
     S = C.shape[0]
@@ -302,15 +305,37 @@ def _batched_cholesky(bk: Backend, C, eye):
     Cs = xp.where(finite[:, None, None], C, eye)
     try:
         L = xp.linalg.cholesky(Cs)
-    except Exception:  # numpy/cupy raise for the whole batch; factor seed by seed
-        rows = []
-        for s in range(S):
-            try:
-                rows.append(xp.linalg.cholesky(Cs[s]))
-            except Exception:
-                rows.append(eye * float("nan"))
-        L = xp.stack(rows)
+        ok = bool(xp.all(xp.isfinite(L)))     # CuPy returns NaN where numpy and torch raise
+    except Exception:
+        ok = False
+    if not ok:
+        L = _psd_cholesky(bk, Cs)
     return xp.where(finite[:, None, None], L, eye * float("nan"))
+
+
+def _psd_cholesky(bk: Backend, C):
+    """Semi-definite Cholesky of a batch C (S, P, P), column by column, vectorised over seeds.
+
+    A pivot within +-PSD_RTOL * C[j, j] is a rank drop (column j of L is zero); a pivot below
+    -PSD_RTOL * C[j, j] means C is not PSD, and that seed's factor is NaN. Same rule as
+    :func:`sims._gram_numba.gram_chunk`.
+    """
+    from ._gram_numba import PSD_RTOL
+    xp = bk.xp
+    S, P, _ = C.shape
+    L = xp.zeros_like(C)
+    bad = xp.zeros((S,), dtype=xp.bool)
+    for j in range(P):
+        Lj = L[:, j, :j]
+        acc = C[:, j, j] - xp.sum(Lj * Lj, axis=1)
+        tol = PSD_RTOL * C[:, j, j]
+        pos = acc > tol
+        bad = bad | (acc < -tol)
+        d = xp.sqrt(xp.where(pos, acc, xp.ones_like(acc)))
+        below = (C[:, j + 1:, j] - xp.matmul(L[:, j + 1:, :j], Lj[:, :, None])[:, :, 0]) / d[:, None]
+        L[:, j, j] = xp.where(pos, d, xp.zeros_like(d))
+        L[:, j + 1:, j] = xp.where(pos[:, None], below, xp.zeros_like(below))
+    return xp.where(bad[:, None, None], xp.full_like(L, float("nan")), L)
 
 
 def _first_bad(bad, finite, step):
@@ -525,7 +550,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                     status[hit] = 1
             if np.any(new_bad) and on_divergence == "raise":
                 s = int(np.nonzero(new_bad)[0][0])
-                what = "non-finite order parameters" if status[s] == 1 else "a field covariance that is not positive definite"
+                what = "non-finite order parameters" if status[s] == 1 else "a field covariance that is not positive semi-definite (a Cholesky pivot below -1e-13 C_jj)"
                 raise SimulationDivergedError(
                     f"SGD diverged at step {int(bad_step[s])} (alpha={bad_step[s] / p.N:.6g}) for seed index {s} "
                     f"of {n_seeds} (root seed {root.entropy}): {what}; eta={p.eta}, eta_v={p.eta_v}, "
