@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erf
 
-from theory.gaussian_integrals import erf_I3, erf_I4, erf_J2
+from theory.gaussian_integrals import _erf_I4 as erf_I4, erf_I3, erf_J2  # unchecked, as research code
 
 
 def reference_sgd_loop(N: int, K: int, M: int, eta: float, n_steps: int, seed: int = 0):

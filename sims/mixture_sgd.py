@@ -28,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import backend_activation
-from ._checks import nonneg as _nonneg, pos_int as _pos_int
+from twolayer.errors import DivergedError
+from twolayer.checks import integer as _integer, nonneg as _nonneg
 from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
 
@@ -36,7 +37,7 @@ __all__ = ["MixtureSGDTrajectory", "RFSGDTrajectory", "MixtureSimulationDiverged
            "simulate_rf_sgd", "mixture_initial_weights", "random_feature_matrix"]
 
 
-class MixtureSimulationDivergedError(FloatingPointError):
+class MixtureSimulationDivergedError(DivergedError):
     """Non-finite weights; the message names the step and the seed."""
 
 
@@ -77,7 +78,7 @@ def mixture_initial_weights(N: int, K: int, n_seeds: int, seed=0, *, init_std: f
     """Initial weights (host NumPy): w (S, K, N) with i.i.d. N(0, init_std^2) entries (so Q ~ init_std^2 I),
     v (S, K) = ``v0`` if given (broadcast) else N(0, 1) entries; from SeedSequence child s of ``seed``
     (its first grandchild)."""
-    S = _pos_int("n_seeds", n_seeds)
+    S = _integer("n_seeds", n_seeds, minimum=1)
     w = np.empty((S, K, N))
     v = np.empty((S, K))
     for s, child in enumerate(as_seed_sequence(seed).spawn(S)):
@@ -89,8 +90,8 @@ def mixture_initial_weights(N: int, K: int, n_seeds: int, seed=0, *, init_std: f
 
 def random_feature_matrix(P: int, D: int, seed=0) -> np.ndarray:
     """Gaussian F (P, D) with rows rescaled to norm exactly sqrt(D) (pre-activation variance = Delta)."""
-    _pos_int("P", P)
-    _pos_int("D", D)
+    _integer("P", P, minimum=1)
+    _integer("D", D, minimum=1)
     F = np.random.default_rng(as_seed_sequence(seed)).standard_normal((P, D))
     return F * (np.sqrt(D) / np.linalg.norm(F, axis=1, keepdims=True))
 
@@ -99,7 +100,7 @@ def _record_grid(t_max, n_records, t_record, scale):
     if t_record is None:
         if not (math.isfinite(t_max) and t_max > 0):
             raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}")
-        _pos_int("n_records", n_records, 2)
+        _integer("n_records", n_records, minimum=2)
         steps = np.unique(np.round(np.linspace(0, t_max * scale, n_records)).astype(np.int64))
     else:
         tr = np.asarray(t_record, float)
@@ -181,7 +182,7 @@ def _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, bac
     if _nonneg("eta", eta) == 0:
         raise ValueError("eta must be > 0")
     steps = _record_grid(t_max, n_records, t_record, N)
-    return (_nonneg("reg", reg), _pos_int("n_seeds", n_seeds), _pos_int("n_test", n_test, 0), steps,
+    return (_nonneg("reg", reg), _integer("n_seeds", n_seeds, minimum=1), _integer("n_test", n_test, minimum=0), steps,
             get_backend(backend))
 
 
@@ -215,7 +216,7 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
         With the step and seed, when weights become non-finite.
     """
     N = mixture.N
-    K = _pos_int("K", K)
+    K = _integer("K", K, minimum=1)
     reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend)
     eta_v = eta if eta_v is None else _nonneg("eta_v", eta_v)
     xp = bk.xp

@@ -40,14 +40,15 @@ from theory.committee_ode import CommitteeODE
 from theory.generalisation_error import generalisation_error
 
 from .activations import ACTIVATION_CODES, backend_activation
-from ._checks import nonneg as _nonneg, pos_int as _pos_int
+from twolayer.errors import DivergedError
+from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
 from .backends import Backend, as_seed_sequence, get_backend
 
 __all__ = ["TeacherStudent", "SGDTrajectory", "SimulationDivergedError", "simulate_sgd",
            "record_steps", "draw_initial_weights"]
 
 
-class SimulationDivergedError(FloatingPointError):
+class SimulationDivergedError(DivergedError):
     """A simulation produced non-finite values; the message names the step and the seed."""
 
 
@@ -98,13 +99,15 @@ class TeacherStudent:
     init_overlap: float = 0.0
 
     def __post_init__(self):
-        _pos_int("N", self.N)
-        _pos_int("K", self.K)
-        _pos_int("M", self.M)
+        _integer("N", self.N, minimum=1)
+        _integer("K", self.K, minimum=1)
+        _integer("M", self.M, minimum=1)
         for name in ("eta", "eta_v", "sigma", "kappa", "init_std"):
             _nonneg(name, getattr(self, name))
-        if not math.isfinite(self.init_overlap):
-            raise ValueError(f"init_overlap must be finite, got {self.init_overlap!r}")
+        _real("init_overlap", self.init_overlap)
+        for name in ("orthonormal_teacher",):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         get_activation(self.activation, "activation")
         get_activation(self.teacher_activation or self.activation, "teacher_activation")
         if self.orthonormal_teacher and self.M > self.N:
@@ -191,7 +194,7 @@ def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> 
     if alphas is None:
         if not (alpha_max > 0 and math.isfinite(alpha_max)):
             raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max!r}")
-        _pos_int("n_records", n_records, 2)
+        _integer("n_records", n_records, minimum=2)
         total = int(round(alpha_max * N))
         grid = np.geomspace(1.0, max(total, 1), n_records - 1)
         steps = np.concatenate([[0], np.round(grid).astype(np.int64)])
@@ -445,7 +448,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     p = problem
     if not isinstance(p, TeacherStudent):
         raise ValueError(f"problem must be a TeacherStudent, got {type(p).__name__}")
-    n_seeds = _pos_int("n_seeds", n_seeds)
+    n_seeds = _integer("n_seeds", n_seeds, minimum=1)
     if method not in ("full", "gram"):
         raise ValueError(f"method must be 'full' or 'gram', got {method!r}")
     if on_divergence not in ("raise", "flag"):
@@ -496,7 +499,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     if chunk_steps is None:
         per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
         chunk_steps = max(1, min(100_000, (4 << 20) // max(per_step, 1)))
-    chunk_steps = _pos_int("chunk_steps", chunk_steps)
+    chunk_steps = _integer("chunk_steps", chunk_steps, minimum=1)
 
     def snapshot(j):
         if method == "full":
@@ -567,5 +570,5 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         Rr[s, after] = np.nan
         vr[s, after] = np.nan
     with np.errstate(invalid="ignore"):
-        eps = generalisation_error(Qr, Rr, T[:, None], vr, vs, p.activation, p.t_act)
+        eps = generalisation_error(Qr, Rr, T[:, None], vr, vs, p.activation, p.t_act, check=False)
     return SGDTrajectory(p, method, bk.name, rec / p.N, rec, Qr, Rr, vr, T, eps, bad_step)

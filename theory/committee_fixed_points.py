@@ -130,7 +130,7 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
         raise RuntimeError(f"plateau fixed point not found for K={K}, eta={eta}: {sol.message} (residual {residual:.2e})")
     ev = np.linalg.eigvals(jacobian(ode, ode.pack(Q, R)))
     return PlateauFixedPoint(K, eta, float(sol.x[0]), float(sol.x[1]), float(sol.x[2]),
-                             float(ode.eps_g(Q, R, np.ones(K))), float(ev.real.max()), ev, residual)
+                             float(ode.eps_g(Q, R, np.ones(K), check=False)), float(ev.real.max()), ev, residual)
 
 
 def _growth_rate_perfect(K: int, eta: float, activation: str, both_layers: bool) -> float:
@@ -218,4 +218,4 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
     res_int = float(np.abs(ode.rhs_packed(y, v_fixed)).max())
     z, res = (sol.x, res_sol) if res_sol <= res_int else (y, res_int)
     Q, R, v = ode.unpack(z, v_fixed)
-    return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v)), res, res <= tol)
+    return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v, check=False)), res, res <= tol)

@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from twolayer import checks as _checks
+from twolayer.errors import DivergedError, InputError
+
 from .activations import get_activation
 from .gaussian_integrals import I2, I3, I4, J2
 from .generalisation_error import field_covariance, generalisation_error, u_vector
@@ -33,7 +36,7 @@ from .generalisation_error import field_covariance, generalisation_error, u_vect
 __all__ = ["CommitteeODE", "ODETrajectory", "ODEDivergedError"]
 
 
-class ODEDivergedError(FloatingPointError):
+class ODEDivergedError(DivergedError):
     """The ODE solution became non-finite."""
 
 
@@ -58,11 +61,6 @@ class ODETrajectory:
     v: np.ndarray
     eps_g: np.ndarray
     n_rhs: int = 0
-
-
-def _check_nonneg(name, value):
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -107,19 +105,17 @@ class CommitteeODE:
 
     def __post_init__(self):
         for name in ("K", "M"):
-            val = getattr(self, name)
-            if not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {val!r}")
+            _checks.integer(name, getattr(self, name), minimum=1)
         for name in ("eta", "eta_v", "sigma", "kappa"):
-            _check_nonneg(name, getattr(self, name))
+            _checks.nonneg(name, getattr(self, name))
         get_activation(self.activation, "activation")
         get_activation(self.teacher_activation or self.activation, "teacher_activation")
-        T = np.eye(self.M) if self.T is None else np.asarray(self.T, dtype=float)
-        if T.shape[-2:] != (self.M, self.M):
-            raise ValueError(f"T must have shape (..., {self.M}, {self.M}), got {T.shape}")
-        vs = np.ones(self.M) if self.v_star is None else np.asarray(self.v_star, dtype=float)
-        if vs.shape[-1:] != (self.M,):
-            raise ValueError(f"v_star must have shape (..., {self.M}), got {vs.shape}")
+        T = np.eye(self.M) if self.T is None else _checks.psd("T", _checks.array("T", self.T, shape=(..., self.M, self.M)))
+        vs = np.ones(self.M) if self.v_star is None else _checks.array("v_star", self.v_star, shape=(..., self.M))
+        if not (isinstance(self.quad_order, tuple) and len(self.quad_order) == 3):
+            raise TypeError(f"quad_order must be a tuple of 3 integers (I2/J2, I3, I4), got {self.quad_order!r}")
+        for o in self.quad_order:
+            _checks.integer("quad_order", o, minimum=1)
         object.__setattr__(self, "_T", T)
         object.__setattr__(self, "_vs", vs)
 
@@ -240,13 +236,15 @@ class CommitteeODE:
         dQ, dR, dv = self.rhs(Q, R, v)
         return self.pack(dQ, dR, dv if self.trains_second_layer else None)
 
-    def eps_g(self, Q, R, v):
-        """Generalisation error at (Q, R, v) with this ODE's teacher (T, v*)."""
-        return generalisation_error(Q, R, self._T, v, self._vs, self.activation, self.t_act)
+    def eps_g(self, Q, R, v, *, check: bool = True):
+        """Generalisation error at (Q, R, v) with this ODE's teacher (T, v*); ``check`` as in
+        :func:`theory.generalisation_error.generalisation_error`."""
+        return generalisation_error(Q, R, self._T, v, self._vs, self.activation, self.t_act, check=check)
 
     # ------------------------------------------------------------------ integration
     def integrate(self, Q0, R0, v0=None, alphas=(0.0, 1.0), *, method: str = "DOP853",
-                  rtol: float = 1e-9, atol: float = 1e-11, dt: float = 0.01) -> ODETrajectory:
+                  rtol: float = 1e-9, atol: float = 1e-11, dt: float = 0.01,
+                  max_steps: int = 10**7) -> ODETrajectory:
         """Integrate from (Q0, R0, v0) and report the state at ``alphas``.
 
         Parameters
@@ -258,19 +256,30 @@ class CommitteeODE:
         method : {"DOP853", "RK45", "LSODA", "Radau", "RK4"}
             An adaptive scipy.integrate.solve_ivp method with ``rtol``/``atol``, or fixed-step
             classical Runge--Kutta with step ``dt`` (shortened to land on every output time).
+        max_steps : int
+            Refuse an RK4 run of more than this many steps (a tiny ``dt`` would otherwise hang).
 
         Raises
         ------
         ODEDivergedError
             If the state becomes non-finite (names the time).
         """
-        alphas = np.asarray(alphas, dtype=float)
-        if alphas.ndim != 1 or alphas.size < 1 or np.any(np.diff(alphas) <= 0):
-            raise ValueError("alphas must be a strictly increasing 1-D sequence")
-        K = self.K
-        v0 = np.ones(K) if v0 is None else np.asarray(v0, float)
-        if v0.shape[-1:] != (K,):
-            raise ValueError(f"v0 must have shape (..., {K}), got {v0.shape}")
+        alphas = _checks.time_grid("alphas", alphas)
+        K, M = self.K, self.M
+        _checks.choice("method", method, ("DOP853", "RK45", "RK23", "LSODA", "Radau", "BDF", "RK4"))
+        rtol, atol = _checks.positive("rtol", rtol), _checks.positive("atol", atol)
+        if method == "RK4":
+            dt = _checks.positive("dt", dt)
+            steps = (alphas[-1] - alphas[0]) / dt + alphas.size
+            if steps > _checks.integer("max_steps", max_steps, minimum=1):
+                raise InputError(f"dt={dt:g} needs about {steps:.3g} RK4 steps over alphas "
+                                 f"[{alphas[0]:g}, {alphas[-1]:g}], above max_steps={max_steps}; "
+                                 "raise dt or max_steps")
+        Q0 = _checks.array("Q0", Q0, shape=(..., K, K))
+        R0 = _checks.array("R0", R0, shape=(..., K, M))
+        v0 = np.ones(K) if v0 is None else _checks.array("v0", v0, shape=(..., K))
+        _checks.psd("the initial joint covariance [[Q0, R0], [R0^T, T]]",
+                    field_covariance(Q0, R0, self._T))
         y0 = self.pack(Q0, R0, v0)
         batch = np.broadcast_shapes(y0.shape[:-1], self._T.shape[:-2], self._vs.shape[:-1])
         y0 = np.broadcast_to(y0, batch + y0.shape[-1:]).copy()
@@ -282,13 +291,9 @@ class CommitteeODE:
             count[0] += 1
             return self.rhs_packed(yflat.reshape(batch + (n,)), v_fixed).ravel()
 
-        if method.upper() == "RK4":
-            if not (dt > 0):
-                raise ValueError(f"dt must be > 0, got {dt}")
+        if method == "RK4":
             ys = _rk4(f, y0.ravel(), alphas, dt)
         else:
-            if method not in ("DOP853", "RK45", "RK23", "LSODA", "Radau", "BDF"):
-                raise ValueError(f"method={method!r} is not a known integrator")
             if alphas.size == 1:
                 ys = y0.ravel()[None, :]
             else:
@@ -305,7 +310,7 @@ class CommitteeODE:
         Q, R, v = self.unpack(Y, None if v_fixed is None else v_fixed[..., None, :])
         # the time axis sits before the matrix axes: give T and v* a matching singleton axis
         eps = generalisation_error(Q, R, self._T[..., None, :, :], v, self._vs[..., None, :],
-                                   self.activation, self.t_act)
+                                   self.activation, self.t_act, check=False)
         return ODETrajectory(alphas, Q, R, np.array(v), eps, count[0])
 
 

@@ -26,6 +26,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
+from twolayer.errors import InputError
+
 from .activations import get_activation
 
 __all__ = [
@@ -39,21 +41,54 @@ __all__ = [
 _2_PI = 2.0 / np.pi
 
 
-def _asin_clipped(x):
-    """arcsin with its argument clipped to [-1, 1].
+#: An arcsin argument beyond 1 + ASIN_SLACK is not round-off but a covariance that is not PSD.
+ASIN_SLACK = 1e-9
+
+
+def _asin_clipped(x, what=None):
+    """arcsin with its argument clipped to [-1, 1] where it is off by round-off only.
 
     Degenerate covariances (a student unit equal to a teacher unit) put the argument at +-1 up to
-    rounding; without the clip the result would be NaN.
+    rounding; without the clip the result would be NaN. An argument beyond 1 + ASIN_SLACK comes
+    from a covariance that is not PSD: InputError naming ``what`` (NaN passes through, for the
+    callers' own divergence checks). ``what=None`` (the ODE's right-hand side, whose adaptive trial
+    states may overshoot a degenerate covariance by more than round-off) clips without checking.
     """
+    if what is None:
+        return np.arcsin(np.clip(x, -1.0, 1.0))
+    x = np.asarray(x, dtype=float)
+    over = np.abs(x) > 1.0 + ASIN_SLACK
+    if np.any(over):
+        raise InputError(f"{what} is not a covariance: the arcsin argument is {float(x[over].flat[0]):.6g} "
+                         "(|argument| <= 1 for any PSD covariance)")
     return np.arcsin(np.clip(x, -1.0, 1.0))
 
 
 # --------------------------------------------------------------------------------------------
 # erf(x/sqrt 2)
 # --------------------------------------------------------------------------------------------
-def erf_I2(C11, C12, C22):
-    """E[g(a)g(b)] for g = erf(./sqrt2): (2/pi) asin(C12 / sqrt((1+C11)(1+C22)))."""
+def _erf_I2(C11, C12, C22):
+    """:func:`erf_I2` without the input check (the right-hand side's inner loop)."""
     return _2_PI * _asin_clipped(C12 / np.sqrt((1.0 + C11) * (1.0 + C22)))
+
+
+def erf_I2(C11, C12, C22):
+    """E[g(a)g(b)] for g = erf(./sqrt2): (2/pi) asin(C12 / sqrt((1+C11)(1+C22))).
+
+    Saad & Solla 1995 (cond-mat/9507079), appendix. Broadcasts over its arguments. InputError
+    unless [[C11, C12], [C12, C22]] is PSD: C11, C22 >= 0 and C12^2 <= C11 C22 (relative slack
+    2e-9 for round-off); NaN passes through.
+    """
+    C11, C12, C22 = (np.asarray(c, dtype=float) for c in (C11, C12, C22))
+    with np.errstate(invalid="ignore"):
+        bad = (C11 < 0) | (C22 < 0) | (C12 * C12 > C11 * C22 * (1.0 + 2 * ASIN_SLACK) + 1e-300)
+    if np.any(bad):
+        bad = np.broadcast_to(bad, np.broadcast_shapes(C11.shape, C12.shape, C22.shape))
+        i = tuple(int(j) for j in np.argwhere(bad)[0])
+        c11, c12, c22 = (float(np.broadcast_to(c, bad.shape)[i]) for c in (C11, C12, C22))
+        raise InputError(f"(C11, C12, C22) must form a PSD covariance, got ({c11:.6g}, {c12:.6g}, {c22:.6g})"
+                         + (f" at index {i}" if i else ""))
+    return _2_PI * _asin_clipped(C12 / np.sqrt((1.0 + C11) * (1.0 + C22)), "(C11, C12, C22)")
 
 
 def erf_J2(C11, C12, C22):
@@ -70,17 +105,24 @@ def erf_I3(C11, C12, C13, C23, C33):
     return _2_PI * (C23 * (1.0 + C11) - C12 * C13) / ((1.0 + C11) * np.sqrt(lam3))
 
 
-def erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44):
-    """E[g'(a) g'(b) g(c) g(d)] for g = erf(./sqrt2) (Saad & Solla 1995, appendix).
-
-    (4/pi^2) Lambda4^(-1/2) asin(Lambda0 / sqrt(Lambda1 Lambda2)); the asin argument is clipped.
-    """
+def _erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, what=None):
+    """:func:`erf_I4`; ``what`` names the input for the arcsin check (None: no check)."""
     lam4 = (1.0 + C11) * (1.0 + C22) - C12 * C12
     lam0 = (lam4 * C34 - C23 * C24 * (1.0 + C11) - C13 * C14 * (1.0 + C22)
             + C12 * C13 * C24 + C12 * C14 * C23)
     lam1 = lam4 * (1.0 + C33) - C23 * C23 * (1.0 + C11) - C13 * C13 * (1.0 + C22) + 2.0 * C12 * C13 * C23
     lam2 = lam4 * (1.0 + C44) - C24 * C24 * (1.0 + C11) - C14 * C14 * (1.0 + C22) + 2.0 * C12 * C14 * C24
-    return (4.0 / np.pi**2) / np.sqrt(lam4) * _asin_clipped(lam0 / np.sqrt(lam1 * lam2))
+    return (4.0 / np.pi**2) / np.sqrt(lam4) * _asin_clipped(lam0 / np.sqrt(lam1 * lam2), what)
+
+
+def erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44):
+    """E[g'(a) g'(b) g(c) g(d)] for g = erf(./sqrt2) (Saad & Solla 1995, cond-mat/9507079, appendix).
+
+    (4/pi^2) Lambda4^(-1/2) asin(Lambda0 / sqrt(Lambda1 Lambda2)). The asin argument is clipped to
+    [-1, 1] where it exceeds 1 by round-off only; beyond 1 + 1e-9 the 4x4 covariance is not PSD
+    and this raises InputError.
+    """
+    return _erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, what="the 4x4 covariance of erf_I4")
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +322,7 @@ def I2(act_a, act_b, C11, C12, C22, *, order: int = 40):
     a, b = get_activation(act_a), get_activation(act_b)
     if a.name == b.name:
         if a.name == "erf":
-            return erf_I2(C11, C12, C22)
+            return _erf_I2(C11, C12, C22)
         if a.name == "linear":
             return np.broadcast_arrays(C12, C11, C22)[0] * 1.0
         if a.name == "relu":
@@ -340,7 +382,7 @@ def I4(act_a, act_c, act_d, C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, *,
     a, c, d = get_activation(act_a), get_activation(act_c), get_activation(act_d)
     if a.name == c.name == d.name:
         if a.name == "erf":
-            return erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)
+            return _erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)
         if a.name == "linear":
             return np.broadcast_arrays(C34, C11, C12, C13, C14, C22, C23, C24, C33, C44)[0] * 1.0
     cov = _stack_cov([C11, C12, C13, C14, C22, C23, C24, C33, C34, C44], 4)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .gaussian_integrals import I2
 
 __all__ = ["field_covariance", "pair_moments", "generalisation_error", "u_vector"]
@@ -72,7 +74,7 @@ def pair_moments(C, K, activation="erf", teacher_activation=None):
     return out
 
 
-def generalisation_error(Q, R, T, v, v_star, activation="erf", teacher_activation=None):
+def generalisation_error(Q, R, T, v, v_star, activation="erf", teacher_activation=None, *, check=True):
     """epsilon_g = 1/2 E(phi - phi*)^2 from order parameters.
 
     Parameters
@@ -84,12 +86,22 @@ def generalisation_error(Q, R, T, v, v_star, activation="erf", teacher_activatio
     v_star : array_like, shape (..., M)
     activation, teacher_activation : str
         Student and teacher activations (teacher defaults to the student's).
+    check : bool
+        Check that every input is finite and that the joint covariance [[Q, R], [R^T, T]] is PSD
+        (an InputError with the smallest eigenvalue otherwise: a non-PSD state has no network, and
+        its "error" can be negative). The simulators and the ODE, whose states are Gram matrices
+        by construction and may carry a diverged seed's NaN, pass False.
 
     Returns
     -------
     ndarray, shape (...)
     """
+    if check:
+        Q, R, T = (_checks.array(n, a, min_ndim=2) for n, a in (("Q", Q), ("R", R), ("T", T)))
+        v, v_star = (_checks.array(n, a, min_ndim=1) for n, a in (("v", v), ("v_star", v_star)))
     C = field_covariance(Q, R, T)
+    if check:
+        _checks.psd("the joint covariance [[Q, R], [R^T, T]]", C)
     K = np.shape(Q)[-1]
     u = np.concatenate(u_vector(v, v_star, C.shape[:-2]), axis=-1)
     M2 = pair_moments(C, K, activation, teacher_activation)

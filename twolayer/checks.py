@@ -1,0 +1,173 @@
+"""Argument checks shared by :mod:`theory` and :mod:`sims`: one home, errors that name the parameter.
+
+Every check takes the parameter's name first and returns the cleaned value (a Python ``int`` or
+``float``, or a float ndarray). Wrong *types* (``bool`` for a number, ``str``, ``None``, complex)
+raise ``TypeError``; wrong *values* (negative sizes, NaN, a non-PSD covariance, a decreasing
+time grid) raise :class:`twolayer.errors.InputError` (a ``ValueError``). Messages read
+``"<name> must be ..., got <value>"``.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["integer", "real", "nonneg", "positive", "choice", "array", "psd", "time_grid",
+           "labels_pm1", "memory", "PSD_RTOL"]
+
+#: Relative tolerance of :func:`psd`: an eigenvalue below -PSD_RTOL * (largest |eigenvalue|)
+#: is not round-off.
+PSD_RTOL = 1e-10
+
+
+def _short(val) -> str:
+    r = repr(val)
+    return r if len(r) <= 80 else r[:77] + "..."
+
+
+def _is_number(val) -> bool:
+    return isinstance(val, numbers.Real) and not isinstance(val, (bool, np.bool_))
+
+
+def integer(name: str, val, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``val`` as an int; TypeError unless an integer (not bool, not float), InputError outside the range."""
+    if isinstance(val, (bool, np.bool_)) or not isinstance(val, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {_short(val)} ({type(val).__name__})")
+    val = int(val)
+    if minimum is not None and val < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {val}")
+    if maximum is not None and val > maximum:
+        raise InputError(f"{name} must be an integer <= {maximum}, got {val}")
+    return val
+
+
+def real(name: str, val, *, minimum: float | None = None, maximum: float | None = None,
+         strict: bool = False, allow_inf: bool = False) -> float:
+    """``val`` as a float.
+
+    TypeError for bool, str, None, complex and other non-reals; InputError for NaN, for infinity
+    (unless ``allow_inf``) and outside [minimum, maximum] (open at ``minimum`` if ``strict``).
+    """
+    if not _is_number(val):
+        raise TypeError(f"{name} must be a real number, got {_short(val)} ({type(val).__name__})")
+    val = float(val)
+    if math.isnan(val) or (math.isinf(val) and not allow_inf):
+        raise InputError(f"{name} must be a finite number, got {val}")
+    if minimum is not None and (val < minimum or (strict and val == minimum)):
+        raise InputError(f"{name} must be {'>' if strict else '>='} {minimum}, got {val}")
+    if maximum is not None and val > maximum:
+        raise InputError(f"{name} must be <= {maximum}, got {val}")
+    return val
+
+
+def nonneg(name: str, val) -> float:
+    """A finite real >= 0."""
+    return real(name, val, minimum=0.0)
+
+
+def positive(name: str, val) -> float:
+    """A finite real > 0."""
+    return real(name, val, minimum=0.0, strict=True)
+
+
+def choice(name: str, val, options):
+    """``val`` if it is one of ``options`` (compared as given); InputError listing them otherwise."""
+    opts = tuple(options)
+    if not isinstance(val, type(opts[0])) or val not in opts:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, opts))}; got {_short(val)}")
+    return val
+
+
+def array(name: str, val, *, shape: tuple | None = None, ndim: int | None = None, finite: bool = True,
+          min_ndim: int | None = None) -> np.ndarray:
+    """``val`` as a float64 ndarray, checked.
+
+    ``shape`` entries that are None match any length; ``shape`` may also give only the trailing
+    axes when it starts with ``...`` (Ellipsis). TypeError for complex, object, str or bool data.
+    """
+    if val is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
+    a = np.asarray(val)
+    if a.dtype == object or a.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}")
+    a = a.astype(np.float64, copy=False)
+    if ndim is not None and a.ndim != ndim:
+        raise InputError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
+    if min_ndim is not None and a.ndim < min_ndim:
+        raise InputError(f"{name} must have at least {min_ndim} dimensions, got shape {a.shape}")
+    if shape is not None:
+        want = tuple(shape)
+        trailing = bool(want) and want[0] is Ellipsis
+        want = want[1:] if trailing else want
+        got = a.shape[a.ndim - len(want):] if trailing and a.ndim >= len(want) else a.shape
+        if len(got) != len(want) or any(w is not None and w != g for w, g in zip(want, got)):
+            text = "(..., " + ", ".join("n" if w is None else str(w) for w in want) + ")" if trailing else \
+                "(" + ", ".join("n" if w is None else str(w) for w in want) + ("," if len(want) == 1 else "") + ")"
+            raise InputError(f"{name} must have shape {text}, got {a.shape}")
+    if finite and a.size and not np.all(np.isfinite(a)):
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise InputError(f"{name} must be finite, got {a[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
+    return a
+
+
+def psd(name: str, C, *, rtol: float = PSD_RTOL, strict: bool = False) -> np.ndarray:
+    """A (batch of) symmetric positive semi-definite matrices (``strict``: definite).
+
+    Symmetry to ``rtol`` relative to the largest entry; the smallest eigenvalue must be >=
+    -rtol * (largest |eigenvalue|) (> that bound if ``strict``). The message gives the smallest
+    eigenvalue and, for a batch, the first offending index.
+    """
+    C = array(name, C, min_ndim=2)
+    if C.shape[-1] != C.shape[-2]:
+        raise InputError(f"{name} must be square in its last two axes, got shape {C.shape}")
+    scale = np.max(np.abs(C), axis=(-2, -1), initial=0.0)
+    asym = np.max(np.abs(C - np.swapaxes(C, -1, -2)), axis=(-2, -1), initial=0.0)
+    if np.any(asym > rtol * np.maximum(scale, 1e-300)):
+        idx = np.unravel_index(np.argmax(asym - rtol * scale), asym.shape) if asym.ndim else ()
+        raise InputError(f"{name} must be symmetric, got an asymmetry of {float(np.max(asym)):.3g}"
+                         + (f" at batch index {tuple(int(i) for i in idx)}" if idx else ""))
+    ev = np.linalg.eigvalsh(C)
+    lo, hi = ev[..., 0], np.max(np.abs(ev), axis=-1)
+    bound = -rtol * hi
+    bad = (lo <= -bound) if strict else (lo < bound)
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
+        kind = "positive definite" if strict else "positive semi-definite"
+        raise InputError(f"{name} must be {kind}, got smallest eigenvalue {float(lo[idx]):.3g} "
+                         f"(largest |eigenvalue| {float(hi[idx]):.3g})" + (f" at batch index {idx}" if idx else ""))
+    return C
+
+
+def time_grid(name: str, t, *, strict: bool = True, minimum: float | None = None) -> np.ndarray:
+    """A finite 1-D grid of times, increasing (strictly if ``strict``), each >= ``minimum``."""
+    t = array(name, t, ndim=1)
+    if t.size == 0:
+        raise InputError(f"{name} must hold at least one time, got an empty array")
+    d = np.diff(t)
+    if np.any(d <= 0) if strict else np.any(d < 0):
+        i = int(np.argmax(d <= 0 if strict else d < 0))
+        raise InputError(f"{name} must be {'strictly ' if strict else ''}increasing, got {t[i]} then {t[i + 1]} "
+                         f"at index {i}")
+    if minimum is not None and t[0] < minimum:
+        raise InputError(f"{name} must be >= {minimum}, got {t[0]}")
+    return t
+
+
+def labels_pm1(name: str, y) -> np.ndarray:
+    """Labels in {-1, +1}."""
+    y = array(name, y)
+    bad = (y != 1.0) & (y != -1.0)
+    if np.any(bad):
+        raise InputError(f"{name} must hold labels in {{-1, +1}}, got {y[bad].flat[0]}")
+    return y
+
+
+def memory(name: str, nbytes: float, budget: float) -> None:
+    """InputError if a request of ``nbytes`` exceeds ``budget`` bytes; the message gives both and
+    names the parameter that raises the budget (``name``)."""
+    if nbytes > budget:
+        raise InputError(f"this call needs about {nbytes / 2**30:.3g} GiB, above {name}={budget / 2**30:.3g} GiB; "
+                         f"pass a larger {name} (bytes), or fewer seeds / a shorter record")
