@@ -29,6 +29,7 @@ import numpy as np
 
 from .activations import backend_activation
 from twolayer.errors import DivergedError
+from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg
 from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
@@ -98,14 +99,13 @@ def random_feature_matrix(P: int, D: int, seed=0) -> np.ndarray:
 
 def _record_grid(t_max, n_records, t_record, scale):
     if t_record is None:
-        if not (math.isfinite(t_max) and t_max > 0):
-            raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}")
+        if t_max is None:
+            raise ValueError("give t_max or t_record")
+        t_max = _checks.positive("t_max", t_max)
         _integer("n_records", n_records, minimum=2)
         steps = np.unique(np.round(np.linspace(0, t_max * scale, n_records)).astype(np.int64))
     else:
-        tr = np.asarray(t_record, float)
-        if tr.ndim != 1 or np.any(tr < 0) or not np.all(np.isfinite(tr)):
-            raise ValueError("t_record must be a 1-D array of finite times >= 0")
+        tr = _checks.time_grid("t_record", t_record, strict=False, minimum=0.0)
         steps = np.unique(np.concatenate([[0], np.round(tr * scale).astype(np.int64)]))
     return steps
 
@@ -152,6 +152,7 @@ def _drive(bk, data, steps, chunk, st, advance, record, names, desc, progress):
         from tqdm.auto import tqdm
         bar = tqdm(total=int(steps[-1]), desc=desc, unit="step")
     done = 0
+    start = _check_finite(bk, [st[k] for k in names], 0, names)
     record(st)
     for target in steps[1:]:
         while done < target:
@@ -161,35 +162,75 @@ def _drive(bk, data, steps, chunk, st, advance, record, names, desc, progress):
             done += n
             if bar is not None:
                 bar.update(n)
-        _check_finite(bk, [st[k] for k in names], done, names)
+        _check_finite(bk, [st[k] for k in names], done, names, start)
         record(st)
     if bar is not None:
         bar.close()
 
 
-def _check_finite(bk, arrs, step, names):
+#: A seed has run away when the mean square of a state array exceeds RUNAWAY times
+#: max(1, its value at the start): finite numbers that are already meaningless (eta far above the
+#: stability bound, eta E|z|^2/P >> 2, reach 1e300 before overflowing).
+RUNAWAY = 1e8
+
+
+def _check_finite(bk, arrs, step, names, start=None):
+    """Raise naming step and seeds when a state array is non-finite or has run away (RUNAWAY);
+    returns the per-array mean squares at the start when ``start`` is None (the first call)."""
+    ms = []
     for a, name in zip(arrs, names):
         an = bk.to_numpy(a)
-        bad = ~np.all(np.isfinite(an.reshape(an.shape[0], -1)), axis=1)
+        flat = an.reshape(an.shape[0], -1)
+        bad = ~np.all(np.isfinite(flat), axis=1)
         if np.any(bad):
             raise MixtureSimulationDivergedError(
                 f"{name} became non-finite by step {step} for seed(s) {np.flatnonzero(bad).tolist()}; "
                 "lower the learning rate")
+        with np.errstate(over="ignore"):
+            m2 = np.mean(flat * flat, axis=1) if flat.shape[1] else np.zeros(flat.shape[0])
+        ms.append(m2)
+        if start is not None:
+            bound = RUNAWAY * np.maximum(1.0, start[len(ms) - 1])
+            away = m2 > bound
+            if np.any(away):
+                i = int(np.flatnonzero(away)[0])
+                raise MixtureSimulationDivergedError(
+                    f"{name} ran away by step {step} for seed(s) {np.flatnonzero(away).tolist()}: mean square "
+                    f"{m2[i]:.3g} > {RUNAWAY:.0e} x max(1, its start {start[len(ms) - 1][i]:.3g}); lower the learning rate")
+    return ms
 
 
-def _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend):
-    """Checks shared by both simulators: (reg, n_seeds, n_test, record steps, backend)."""
-    if _nonneg("eta", eta) == 0:
-        raise ValueError("eta must be > 0")
+#: Defaults of the cost guards of both simulators (raise them with ``max_steps`` / ``memory_budget``).
+MAX_STEPS = 10**8
+MEMORY_BUDGET = 4 * 2**30
+
+
+def _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend, chunk=512, width=0,
+                   max_steps=MAX_STEPS, memory_budget=MEMORY_BUDGET):
+    """Checks shared by both simulators: (reg, n_seeds, n_test, record steps, backend).
+
+    Cost guards: more than ``max_steps`` steps per seed, or an estimated allocation (one drawn
+    chunk of inputs, the test set, the state and the records) above ``memory_budget`` bytes, is
+    refused up front with the estimate.
+    """
+    _checks.positive("eta", eta)
     steps = _record_grid(t_max, n_records, t_record, N)
-    return (_nonneg("reg", reg), _integer("n_seeds", n_seeds, minimum=1), _integer("n_test", n_test, minimum=0), steps,
-            get_backend(backend))
+    S = _integer("n_seeds", n_seeds, minimum=1)
+    n_test = _integer("n_test", n_test, minimum=0)
+    chunk = _integer("chunk", chunk, minimum=1)
+    if steps[-1] > _integer("max_steps", max_steps, minimum=1):
+        raise ValueError(f"t_max={steps[-1] / N:g} at N={N} needs {int(steps[-1]):.3g} steps per seed, above "
+                         f"max_steps={max_steps:.3g}; pass a larger max_steps to run it")
+    need = 8.0 * S * (2 * chunk * N + (n_test + 1) * (N + width) + steps.size * (width + 4) + 2 * width * N)
+    _checks.memory("memory_budget", need, _checks.positive("memory_budget", memory_budget))
+    return (_nonneg("reg", reg), S, n_test, steps, get_backend(backend))
 
 
 def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None, *, eta_v: float | None = None,
                          reg: float = 0.0, activation: str = "relu", n_seeds: int = 1, seed=0, backend="numpy",
                          init_std: float = 1.0, v0=None, initial_weights=None, t_record=None, n_records: int = 21,
-                         n_test: int = 0, chunk: int = 512, progress: bool = False) -> MixtureSGDTrajectory:
+                         n_test: int = 0, chunk: int = 512, progress: bool = False, max_steps: int = MAX_STEPS,
+                         memory_budget: float = MEMORY_BUDGET) -> MixtureSGDTrajectory:
     """Online SGD of the two-layer net on ``mixture`` (module docstring), all seeds in one batch.
 
     Parameters
@@ -209,15 +250,19 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
         Fixed fresh test samples per seed (0: no test errors).
     chunk : int
         Steps drawn per host batch.
+    max_steps, memory_budget :
+        Cost guards: refuse more steps per seed, or more bytes, up front (raise them on purpose).
 
     Raises
     ------
     MixtureSimulationDivergedError
-        With the step and seed, when weights become non-finite.
+        With the step and seed, when weights become non-finite or run away (mean square above
+        ``RUNAWAY`` = 1e8 times max(1, its start)); checked at every recorded time.
     """
     N = mixture.N
     K = _integer("K", K, minimum=1)
-    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend)
+    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, N, backend,
+                                               chunk, K, max_steps, memory_budget)
     eta_v = eta if eta_v is None else _nonneg("eta_v", eta_v)
     xp = bk.xp
     g, dg = backend_activation(activation, bk)
@@ -271,18 +316,21 @@ def simulate_mixture_sgd(mixture, K: int, eta: float, t_max: float | None = None
 def simulate_rf_sgd(mixture, F, eta: float, t_max: float | None = None, *, reg: float = 0.0,
                     activation: str = "relu", n_seeds: int = 1, seed=0, backend="numpy", t_record=None,
                     n_records: int = 21, n_test: int = 0, chunk: int = 512,
-                    progress: bool = False) -> RFSGDTrajectory:
+                    progress: bool = False, max_steps: int = MAX_STEPS,
+                    memory_budget: float = MEMORY_BUDGET) -> RFSGDTrajectory:
     """Online SGD of the random-features readout (module docstring); w starts at 0, b at 0.
 
     ``F`` has shape (P, D) with D = mixture.N (e.g. :func:`random_feature_matrix`), shared by the
-    seeds; each seed has its own data stream. Stability needs eta E|z|^2/P < 2.
+    seeds; each seed has its own data stream. Stability needs eta E|z|^2/P < 2. Cost guards and
+    divergence (non-finite or runaway, named by step and seed) as in :func:`simulate_mixture_sgd`.
     """
     F = np.asarray(F, float)
     D = mixture.N
     if F.ndim != 2 or F.shape[1] != D or not np.all(np.isfinite(F)):
         raise ValueError(f"F must be a finite (P, {D}) matrix, got shape {F.shape}")
     P = F.shape[0]
-    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, D, backend)
+    reg, S, n_test, steps, bk = _run_arguments(eta, reg, n_seeds, n_test, t_max, n_records, t_record, D, backend,
+                                               chunk, P, max_steps, memory_budget)
     xp = bk.xp
     g, _ = backend_activation(activation, bk)
     Fb = bk.asarray(F.T / math.sqrt(D))                                          # (D, P)

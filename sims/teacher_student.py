@@ -41,6 +41,7 @@ from theory.generalisation_error import generalisation_error
 
 from .activations import ACTIVATION_CODES, backend_activation
 from twolayer.errors import DivergedError
+from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
 from .backends import Backend, as_seed_sequence, get_backend
 
@@ -192,16 +193,13 @@ def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> 
     With ``alphas`` given, the steps round(alpha * N) (made unique, 0 included).
     """
     if alphas is None:
-        if not (alpha_max > 0 and math.isfinite(alpha_max)):
-            raise ValueError(f"alpha_max must be a finite number > 0, got {alpha_max!r}")
+        alpha_max = _checks.positive("alpha_max", alpha_max)
         _integer("n_records", n_records, minimum=2)
         total = int(round(alpha_max * N))
         grid = np.geomspace(1.0, max(total, 1), n_records - 1)
         steps = np.concatenate([[0], np.round(grid).astype(np.int64)])
     else:
-        a = np.asarray(alphas, dtype=float)
-        if a.ndim != 1 or np.any(a < 0) or not np.all(np.isfinite(a)):
-            raise ValueError("alphas must be a 1-D array of finite values >= 0")
+        a = _checks.time_grid("alphas", alphas, strict=False, minimum=0.0)
         steps = np.concatenate([[0], np.round(a * N).astype(np.int64)])
     return np.unique(steps)
 
@@ -341,6 +339,18 @@ def _psd_cholesky(bk: Backend, C):
     return xp.where(bad[:, None, None], xp.full_like(L, float("nan")), L)
 
 
+def _max_student_norm(bk: Backend, st: dict, method: str, N: int) -> np.ndarray:
+    """max_k Q_kk per seed (host array, NaN-safe: a non-finite seed gives NaN)."""
+    xp = bk.xp
+    with np.errstate(over="ignore", invalid="ignore"):
+        if method == "full":
+            w = st["w"]
+            q = bk.to_numpy(xp.max(xp.sum(w * w, axis=2), axis=1)) / N
+        else:
+            q = np.max(np.diagonal(bk.to_numpy(st["Q"]), axis1=-2, axis2=-1), axis=-1)
+    return np.asarray(q, dtype=float)
+
+
 def _first_bad(bad, finite, step):
     if bad is None:
         bad = np.full(finite.shape, -1, dtype=np.int64)
@@ -354,7 +364,7 @@ def _first_bad(bad, finite, step):
 class _Noise:
     """Per-seed random inputs, drawn chunk by chunk (or sliced from pre-drawn arrays)."""
 
-    def __init__(self, bk, method, p, seed_seqs, predrawn):
+    def __init__(self, bk, method, p, seed_seqs, predrawn, total_steps):
         self.bk, self.method, self.p = bk, method, p
         self.pre = predrawn
         self.pos = 0
@@ -366,10 +376,22 @@ class _Noise:
                 self.gens = [np.random.Generator(np.random.PCG64(ss)) for ss in seed_seqs]
                 self.dof = p.N - P
         else:
+            if not isinstance(predrawn, dict):
+                raise TypeError(f"noise must be a dict of arrays, got {type(predrawn).__name__}")
             keys = ("x", "zeta") if method == "full" else ("z", "zeta", "chi2")
             missing = [k for k in keys if k not in predrawn]
             if missing:
                 raise ValueError(f"noise is missing {missing} for method={method!r}")
+            S, n = len(seed_seqs), int(total_steps)
+            trail = {"x": (p.N,), "z": (P,), "zeta": (), "chi2": ()}
+            # the compiled kernels index these without bounds checks: every shape is checked here
+            self.pre = {k: _checks.array(f"noise[{k!r}]", predrawn[k], ndim=2 + len(trail[k])) for k in keys}
+            for k in keys:
+                a = self.pre[k]
+                if a.shape[0] != S or a.shape[2:] != trail[k] or a.shape[1] < n:
+                    want = ", ".join(map(str, (S, f">= {n}") + trail[k]))
+                    raise ValueError(f"noise[{k!r}] must have shape ({want}) for n_seeds={S}, N={p.N}, K+M={P} "
+                                     f"and {n} steps, got {a.shape}")
 
     def draw(self, n):
         bk, p = self.bk, self.p
@@ -407,7 +429,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                  backend: "str | Backend" = "numpy", dtype: str = "float64", method: str = "full",
                  n_records: int = 50, alphas=None, on_divergence: str = "raise",
                  progress: bool = False, chunk_steps: int | None = None, noise: dict | None = None,
-                 initial_weights=None, use_numba: bool = True) -> SGDTrajectory:
+                 initial_weights=None, use_numba: bool = True, max_steps: int = 10**9,
+                 memory_budget: float = 4 * 2**30, runaway: float | None = 1e8) -> SGDTrajectory:
     """Run online SGD for an ensemble of ``n_seeds`` independent seeds as one batched computation.
 
     Parameters
@@ -440,6 +463,17 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     use_numba : bool
         Use the compiled kernels on the NumPy backend in float64 (default); False runs the
         array-API kernels there too (the parity tests compare both).
+    max_steps : int
+        Refuse a run of more than this many SGD steps per seed (alpha_max * N); raise it on purpose
+        for a longer run. Guards against a typo such as ``alpha_max=1e9`` that would run for days.
+    memory_budget : float
+        Bytes this call may allocate (initial weights, records and their eps_g); a larger request is
+        refused up front with its estimate, never a MemoryError half-way.
+    runaway : float or None
+        A seed whose student norm max_k Q_kk exceeds ``runaway`` times max(1, Q_kk(0), T_mm) has
+        diverged even while its numbers are still finite (a linear student at eta = 20 reaches
+        eps_g ~ 1e281 before overflowing). Checked at the end of every noise chunk, reported like a
+        non-finite seed (step = end of that chunk). None disables the check.
 
     Returns
     -------
@@ -459,6 +493,13 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     if alphas is None and alpha_max is None:
         raise ValueError("give alpha_max or alphas")
     rec = record_steps(p.N, alpha_max if alpha_max is not None else 1.0, n_records, alphas)
+    if rec[-1] > _integer("max_steps", max_steps, minimum=1):
+        raise ValueError(f"alpha_max={rec[-1] / p.N:g} at N={p.N} needs {int(rec[-1]):.3g} steps per seed, above "
+                         f"max_steps={max_steps:.3g}; pass a larger max_steps to run it")
+    runaway = None if runaway is None else _checks.positive("runaway", runaway)
+    P_ = p.K + p.M
+    need = 8.0 * n_seeds * (2 * P_ * p.N + 4 * rec.size * (p.K * P_ + 1 + P_ * P_))
+    _checks.memory("memory_budget", need, _checks.positive("memory_budget", memory_budget))
     root = as_seed_sequence(seed)
     per_seed = root.spawn(n_seeds)
     init_ss, noise_ss = zip(*[ss.spawn(2) for ss in per_seed])
@@ -475,7 +516,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     v0 = np.broadcast_to(p.v0_array, (n_seeds, p.K)).copy()
     vs = p.v_star_array
 
-    noise_src = _Noise(bk, method, p, noise_ss, noise)
+    noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1])
     g, dg = backend_activation(p.activation, bk)
     gt, _ = backend_activation(p.t_act, bk)
     acts = (g, dg, gt)
@@ -515,6 +556,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
             vr[:, j] = bk.to_numpy(st["v"])
 
     snapshot(0)
+    scale = np.maximum(1.0, np.maximum(np.max(np.diagonal(Qr[:, 0], axis1=-2, axis2=-1), axis=-1),
+                                       np.max(np.diagonal(T, axis1=-2, axis2=-1), axis=-1)))
     total = int(rec[-1])
     bar = None
     if progress:
@@ -551,9 +594,20 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                     hit = (b >= 0) & (bad_step < 0)
                     bad_step[hit] = b[hit]
                     status[hit] = 1
+            if runaway is not None:
+                qmax = _max_student_norm(bk, st, method, p.N)
+                away = (status == 0) & (bad_step < 0) & (qmax > runaway * scale)
+                if np.any(away):
+                    status[away] = 3
+                    bad_step[away] = step + n - 1
+                    new_bad = new_bad | away
             if np.any(new_bad) and on_divergence == "raise":
                 s = int(np.nonzero(new_bad)[0][0])
-                what = "non-finite order parameters" if status[s] == 1 else "a field covariance that is not positive semi-definite (a Cholesky pivot below -1e-13 C_jj)"
+                what = {1: "non-finite order parameters",
+                        2: "a field covariance that is not positive semi-definite (a Cholesky pivot below -1e-13 C_jj)",
+                        3: f"a runaway: max_k Q_kk = {qmax[s]:.3g} > runaway * max(1, Q_kk(0), T_mm) = "
+                           f"{runaway * scale[s]:.3g}, reached within the chunk of steps {step}..{step + n - 1}"
+                        }[int(status[s])]
                 raise SimulationDivergedError(
                     f"SGD diverged at step {int(bad_step[s])} (alpha={bad_step[s] / p.N:.6g}) for seed index {s} "
                     f"of {n_seeds} (root seed {root.entropy}): {what}; eta={p.eta}, eta_v={p.eta_v}, "

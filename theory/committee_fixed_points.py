@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from twolayer import checks as _checks
 from scipy.optimize import brentq, least_squares, root
 
 from .committee_ode import CommitteeODE
@@ -80,7 +82,11 @@ class PlateauFixedPoint:
 
 
 def plateau_small_eta(K: int):
-    """eta -> 0 plateau: (q, r, eps_g) = (1/(2K-1), 1/sqrt(K(2K-1)), (K/pi)[pi/6 - K asin(1/(2K))])."""
+    """eta -> 0 plateau: (q, r, eps_g) = (1/(2K-1), 1/sqrt(K(2K-1)), (K/pi)[pi/6 - K asin(1/(2K))]).
+
+    Saad & Solla 1995 (cond-mat/9507079), section IV; K = M >= 2, T = I, erf.
+    """
+    K = _checks.integer("K", K, minimum=2)
     q = 1.0 / (2 * K - 1)
     r = 1.0 / np.sqrt(K * (2 * K - 1))
     eps = K / np.pi * (np.pi / 6 - K * np.arcsin(1.0 / (2 * K)))
@@ -108,10 +114,8 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
     RuntimeError
         If the root finder does not converge (max |rhs| > 1e-10 eta).
     """
-    if not isinstance(K, (int, np.integer)) or K < 2:
-        raise ValueError(f"K must be an integer >= 2 for a symmetric plateau, got {K!r}")
-    if not eta > 0:
-        raise ValueError(f"eta must be > 0, got {eta!r}")
+    K = _checks.integer("K", K, minimum=2)
+    eta = _checks.positive("eta", eta)
     ode = CommitteeODE(K=K, M=K, eta=eta, sigma=sigma, activation=activation)
 
     def F(p):
@@ -128,6 +132,15 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
     # "no progress" when it starts at (or reaches) the root to machine precision
     if not residual <= 1e-10 * eta:
         raise RuntimeError(f"plateau fixed point not found for K={K}, eta={eta}: {sol.message} (residual {residual:.2e})")
+    # The symmetric state must be a Gram matrix of (students, teachers): with T = I that is
+    # K r^2 <= q_diag (and q_off <= q_diag). Above a K-dependent eta the ODE's symmetric root leaves
+    # that set (eps_g < 0 there): there is no plateau, and a number would be meaningless.
+    joint = np.block([[Q, R], [R.T, np.eye(K)]])
+    lo = float(np.linalg.eigvalsh(joint)[0])
+    if lo < -1e-9:
+        raise ValueError(f"eta={eta} is outside the plateau regime for K={K}: the ODE's symmetric root "
+                         f"(q={sol.x[0]:.6g}, r={sol.x[2]:.6g}) is not a state of any network (joint covariance "
+                         f"eigenvalue {lo:.3g} < 0, K r^2 = {K * sol.x[2] ** 2:.6g} > q)")
     ev = np.linalg.eigvals(jacobian(ode, ode.pack(Q, R)))
     return PlateauFixedPoint(K, eta, float(sol.x[0]), float(sol.x[1]), float(sol.x[2]),
                              float(ode.eps_g(Q, R, np.ones(K), check=False)), float(ev.real.max()), ev, residual)

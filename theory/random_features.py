@@ -49,6 +49,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from twolayer import checks as _checks
 from scipy.special import ndtr
 
 from ._rf_numba import pcg, project
@@ -232,6 +234,8 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
     ----------
     feat : GaussianEquivalentFeatures
     labels, probs : array_like (C,)
+        Cluster labels in {-1, +1} (InputError otherwise: the errors below assume them) and
+        cluster probabilities.
     ridge : float
         Added to Omega (>= 0; 0 is plain least squares).
     method : {"cg", "dense"}
@@ -243,8 +247,8 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
         CG relative residual. eps_mse is variational (its error is second order in the error of
         w), so 1e-8 gives eps_mse to ~1e-15 and eps_class to ~1e-13 at P = 1600.
     """
-    y = np.asarray(labels, float)
-    p = np.asarray(probs, float)
+    y = _checks.labels_pm1("labels", labels)
+    p = _checks.array("probs", probs)
     C, P = feat.n_clusters, feat.P
     if y.shape != (C,) or p.shape != (C,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-10:
         raise ValueError(f"labels and probs must have shape ({C},), probs positive summing to 1")

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 __all__ = ["PAPER_X", "PAPER_Y", "check_data", "empirical_weights", "frozen_limit_loss", "side_moments",
            "frozen_outputs", "tangent_kernel", "large_step", "ReducedTrajectory", "neurons_at", "reduced_gd"]
 
@@ -188,10 +190,11 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     certificates. Stopped networks leave the batch.
     """
     x, y, p = check_data(x, y, p)
-    a0, w0 = np.atleast_2d(np.asarray(a0, float)), np.atleast_2d(np.asarray(w0, float))
+    a0, w0 = (np.atleast_2d(_checks.array(name, v)) for name, v in (("a0", a0), ("w0", w0)))
     B, n = a0.shape
-    if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
-        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    if a0.ndim != 2 or w0.shape != a0.shape:
+        raise ValueError(f"a0 and w0 must both have shape (B, n), got {a0.shape} and {w0.shape}")
+    n_epochs = _checks.integer("n_epochs", n_epochs, minimum=0)
     if certify_every is not None and (not isinstance(certify_every, (int, np.integer)) or certify_every < 1):
         raise ValueError(f"certify_every must be a positive integer or None, got {certify_every!r}")
     p = np.broadcast_to(p, (B, x.size))
