@@ -74,13 +74,11 @@ class GaussianMixture:
     _chol: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
-        mu = np.asarray(self.means, dtype=float)
-        if mu.ndim != 2 or mu.shape[0] < 1 or mu.shape[1] < 1:
+        mu = _checks.array("means", self.means, ndim=2)
+        if mu.shape[0] < 1 or mu.shape[1] < 1:
             raise ValueError(f"means must have shape (C, N) with C, N >= 1, got {mu.shape}")
-        if not np.all(np.isfinite(mu)):
-            raise ValueError("means contain non-finite values")
         C, N = mu.shape
-        lab = np.asarray(self.labels)
+        lab = _checks.array("labels", self.labels)
         if lab.shape != (C,) or not np.all(np.isin(lab, (-1, 1))):
             raise ValueError(f"labels must be {C} values in {{-1, +1}}, got {self.labels!r}")
         if not (np.any(lab == 1) and np.any(lab == -1)):
@@ -89,8 +87,7 @@ class GaussianMixture:
             raise ValueError("give exactly one of Delta (isotropic variance) and cov")
         chol = None
         if self.Delta is not None:
-            if not (np.isfinite(self.Delta) and self.Delta > 0):
-                raise ValueError(f"Delta must be a finite number > 0, got {self.Delta!r}")
+            _checks.positive("Delta", self.Delta)
         else:
             cv = np.asarray(self.cov, dtype=float)
             if cv.ndim == 2:
@@ -101,7 +98,7 @@ class GaussianMixture:
             else:
                 raise ValueError(f"cov must have shape ({N}, {N}) or ({C}, {N}, {N}), got {cv.shape}")
             object.__setattr__(self, "cov", cv)
-        if not (isinstance(self.rho, (int, float, np.floating)) and 0 < self.rho < 1):
+        if not (0 < _checks.real("rho", self.rho) < 1):
             raise ValueError(f"rho = P(y = +1) must lie in (0, 1), got {self.rho!r}")
         if self.probs is None:
             n_pos, n_neg = int(np.sum(lab == 1)), int(np.sum(lab == -1))
@@ -225,8 +222,8 @@ class GaussianMixture:
 
 def xor_mixture(N: int, Delta: float, *, scale: float = 1.0, rho: float = 0.5) -> GaussianMixture:
     """XOR-like mixture: y = -1 at +-scale e_1, y = +1 at +-scale e_2 (after the 1/sqrt(N))."""
-    if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 2:
-        raise ValueError(f"N must be an integer >= 2, got {N!r}")
+    N = _checks.integer("N", N, minimum=2)
+    scale = _checks.positive("scale", scale)
     mu = np.zeros((4, N))
     s = scale * np.sqrt(N)
     mu[0, 0], mu[1, 0], mu[2, 1], mu[3, 1] = s, -s, s, -s
@@ -237,10 +234,9 @@ def circle_mixture(N: int, clusters_per_label: int, Delta: float, *, scale: floa
                    rho: float = 0.5) -> GaussianMixture:
     """2 * clusters_per_label clusters on a circle in the (e_1, e_2) plane, labels alternating
     (clusters_per_label = 2 is the XOR up to a rotation by 45 degrees)."""
-    if isinstance(clusters_per_label, bool) or not isinstance(clusters_per_label, (int, np.integer)) \
-            or clusters_per_label < 1:
-        raise ValueError(f"clusters_per_label must be an integer >= 1, got {clusters_per_label!r}")
-    C = 2 * int(clusters_per_label)
+    N = _checks.integer("N", N, minimum=2)
+    C = 2 * _checks.integer("clusters_per_label", clusters_per_label, minimum=1)
+    scale = _checks.positive("scale", scale)
     ang = 2 * np.pi * np.arange(C) / C
     mu = np.zeros((C, N))
     mu[:, 0], mu[:, 1] = np.cos(ang), np.sin(ang)

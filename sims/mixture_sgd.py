@@ -80,6 +80,10 @@ def mixture_initial_weights(N: int, K: int, n_seeds: int, seed=0, *, init_std: f
     v (S, K) = ``v0`` if given (broadcast) else N(0, 1) entries; from SeedSequence child s of ``seed``
     (its first grandchild)."""
     S = _integer("n_seeds", n_seeds, minimum=1)
+    N, K = _integer("N", N, minimum=1), _integer("K", K, minimum=1)
+    init_std = _nonneg("init_std", init_std)
+    if v0 is not None:
+        v0 = _checks.array("v0", v0)
     w = np.empty((S, K, N))
     v = np.empty((S, K))
     for s, child in enumerate(as_seed_sequence(seed).spawn(S)):

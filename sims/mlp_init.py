@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from theory.activations import get_activation
 
 from .activations import backend_activation
@@ -106,20 +108,16 @@ def _check_workers(n):
 
 
 def _validate(X, hidden_widths, n_out, C_b, C_W, n_members):
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or min(X.shape) < 1 or not np.all(np.isfinite(X)):
+    X = _checks.array("X", X, ndim=2)
+    if min(X.shape) < 1:
         raise ValueError(f"X must be a finite array of shape (n_inputs, n_0), got shape {X.shape}")
-    hw = tuple(hidden_widths)
-    for i, n in enumerate(hw + (n_out,)):
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            name = f"hidden_widths[{i}]" if i < len(hw) else "n_out"
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
-    if not (np.isfinite(C_b) and C_b >= 0):
-        raise ValueError(f"C_b must be a finite number >= 0, got {C_b!r}")
-    if not (np.isfinite(C_W) and C_W > 0):
-        raise ValueError(f"C_W must be a finite number > 0, got {C_W!r}")
-    if not isinstance(n_members, (int, np.integer)) or n_members < 1:
-        raise ValueError(f"n_members must be an integer >= 1, got {n_members!r}")
+    if isinstance(hidden_widths, (str, bytes)) or not hasattr(hidden_widths, "__iter__"):
+        raise TypeError(f"hidden_widths must be a sequence of integers (n_1, ..., n_{{L-1}}), got {hidden_widths!r}")
+    hw = tuple(_checks.integer(f"hidden_widths[{i}]", n, minimum=1) for i, n in enumerate(hidden_widths))
+    _checks.integer("n_out", n_out, minimum=1)
+    _checks.nonneg("C_b", C_b)
+    _checks.positive("C_W", C_W)
+    _checks.integer("n_members", n_members, minimum=1)
     return X, hw
 
 
@@ -161,6 +159,7 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         from their exact conditional laws without forming weight matrices.
     """
     X, hw = _validate(X, hidden_widths, n_out, C_b, C_W, n_members)
+    memory_budget_mb = _checks.positive("memory_budget_mb", memory_budget_mb)
     if method not in ("weights", "marginal"):
         raise ValueError(f"method must be 'weights' or 'marginal', got {method!r}")
 

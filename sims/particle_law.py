@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .backends import as_seed_sequence
 
 __all__ = ["wasserstein_1d", "sliced_wasserstein"]
@@ -24,15 +26,14 @@ def wasserstein_1d(a, b, p: float = 2.0):
 
     Returns shape (L,) (or a float for 1-D inputs). Equal weights 1/n and 1/m.
     """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    a, b = _checks.array("a", a), _checks.array("b", b)
+    p = _checks.real("p", p, minimum=1.0)
     vec = a.ndim == 1
+    if a.ndim not in (1, 2) or b.ndim != a.ndim:
+        raise ValueError(f"a and b must have shapes (n, L) and (m, L) (or (n,) and (m,)), got {a.shape} and {b.shape}")
     a, b = (a[:, None], b[:, None]) if vec else (a, b)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 1 or len(b) < 1:
+    if a.shape[1] != b.shape[1] or len(a) < 1 or len(b) < 1:
         raise ValueError(f"a and b must have shapes (n, L) and (m, L), got {a.shape} and {b.shape}")
-    if not (np.isfinite(p) and p >= 1):
-        raise ValueError(f"p must be >= 1, got {p!r}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("a and b must be finite")
     n, m = len(a), len(b)
     t = np.union1d(np.arange(n + 1) / n, np.arange(m + 1) / m)
     mid, w = 0.5 * (t[1:] + t[:-1]), np.diff(t)
@@ -49,11 +50,11 @@ def sliced_wasserstein(x, y, *, n_projections: int = 256, p: float = 2.0, seed=0
     ``n_projections`` directions uniform on the sphere, drawn from ``seed`` (the same directions
     for both laws, so distances computed with one seed are comparable).
     """
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = _checks.array("x", x), _checks.array("y", y)
+    p = _checks.real("p", p, minimum=1.0)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
         raise ValueError(f"x and y must have shapes (n, d) and (m, d), got {x.shape} and {y.shape}")
-    if isinstance(n_projections, bool) or not isinstance(n_projections, (int, np.integer)) or n_projections < 1:
-        raise ValueError(f"n_projections must be an integer >= 1, got {n_projections!r}")
+    n_projections = _checks.integer("n_projections", n_projections, minimum=1)
     w = np.random.default_rng(as_seed_sequence(seed)).standard_normal((x.shape[1], int(n_projections)))
     w /= np.linalg.norm(w, axis=0, keepdims=True)
     return float(np.mean(wasserstein_1d(x @ w, y @ w, p) ** p) ** (1.0 / p))

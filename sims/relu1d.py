@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, get_backend
@@ -61,8 +63,8 @@ class TrainResult:
 
 def draw_relu1d_init(n: int, n_nets: int, seed=0, init: str = "he"):
     """Initial (a, w) of shape (n_nets, n); b = c = 0."""
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n (width) must be an integer >= 1, got {n!r}")
+    n = _checks.integer("n", n, minimum=1)
+    n_nets = _checks.integer("n_nets", n_nets, minimum=1)
     if init not in ("he", "swapped"):
         raise ValueError(f"init must be 'he' or 'swapped', got {init!r}")
     rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
@@ -79,8 +81,7 @@ def _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, 
         raise ValueError(f"betas must lie in [0, 1) and eps > 0, got betas={betas!r}, eps={eps!r}")
     if certify and optimizer != "gd":
         raise ValueError("certify=True needs optimizer='gd' (the certificate bounds full-batch GD)")
-    if not isinstance(check_every, (int, np.integer)) or check_every < 1:
-        raise ValueError(f"check_every must be an integer >= 1, got {check_every!r}")
+    _checks.integer("check_every", check_every, minimum=1)
     if (p_val is None) != (patience is None):
         raise ValueError("early stopping needs both p_val and patience")
     if patience is not None:
@@ -136,16 +137,15 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         counted against the pattern of this initial state.
     """
     x, y, p = check_data(x, y, p)
-    a0, w0 = np.atleast_2d(np.asarray(a0, float)), np.atleast_2d(np.asarray(w0, float))
+    a0, w0 = (np.atleast_2d(_checks.array(name, v)) for name, v in (("a0", a0), ("w0", w0)))
     if a0.shape != w0.shape:
         raise ValueError(f"a0 and w0 must have the same shape, got {a0.shape} and {w0.shape}")
     B, n = a0.shape
     P_ = x.size
-    h = np.broadcast_to(np.asarray(h, float), (B,)).copy()
+    h = np.broadcast_to(_checks.array("h", h, finite=False), (B,)).copy()
     if np.any(~np.isfinite(h)) or np.any(h <= 0):
         raise ValueError("h (step size) must be finite and > 0")
-    if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
-        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    n_epochs = _checks.integer("n_epochs", n_epochs, minimum=0)
     p = np.broadcast_to(p, (B, P_)).copy()
     p_val = _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, min_delta, check_every, B, P_)
     bk = get_backend(backend)

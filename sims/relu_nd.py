@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .backends import as_seed_sequence
 
 __all__ = ["star_dataset", "draw_relu_nd_init", "ntk_large_step", "ray_limit_loss", "train_relu_nd_gd"]
@@ -24,9 +26,8 @@ __all__ = ["star_dataset", "draw_relu_nd_init", "ntk_large_step", "ray_limit_los
 
 def star_dataset(k: int = 11, dist: float = 0.1):
     """Points (3k, 2) and labels (3k,) of the star dataset (ray i at angle 2 pi i / k)."""
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k (number of rays) must be an integer >= 1, got {k!r}")
-    if not 0 < dist < 1:
+    k = _checks.integer("k", k, minimum=1)
+    if not 0 < _checks.real("dist", dist) < 1:
         raise ValueError(f"dist must lie in (0, 1), got {dist!r}")
     ang = 2 * np.pi * np.arange(k) / k
     u = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
@@ -37,19 +38,17 @@ def star_dataset(k: int = 11, dist: float = 0.1):
 
 def draw_relu_nd_init(n: int, d: int, n_nets: int, seed=0):
     """He initialisation: A (n_nets, n, d) ~ N(0, 2/d), w (n_nets, n) ~ N(0, 2/n); b = c = 0."""
-    for name, v in (("n (width)", n), ("d", d), ("n_nets", n_nets)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    n, d, n_nets = (_checks.integer(name, v, minimum=1) for name, v in (("n", n), ("d", d), ("n_nets", n_nets)))
     rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
     return rng.normal(0, math.sqrt(2.0 / d), (n_nets, n, d)), rng.normal(0, math.sqrt(2.0 / n), (n_nets, n))
 
 
 def _check(X, y, p, B=None):
-    X, y = np.asarray(X, float), np.asarray(y, float)
+    X, y = _checks.array("X", X), _checks.array("y", y)
     if X.ndim != 2 or y.shape != (X.shape[0],) or not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise ValueError("X must be finite (P, d) and y finite (P,)")
-    p = np.asarray(p, float)
-    if p.shape[-1] != X.shape[0] or np.any(p < 0) or not np.all(np.isfinite(p)):
+    p = _checks.array("p", p)
+    if p.ndim < 1 or p.shape[-1] != X.shape[0] or np.any(p < 0) or not np.all(np.isfinite(p)):
         raise ValueError("p must be non-negative finite weights, one per data point")
     if B is not None:
         p = np.broadcast_to(p, (B, X.shape[0])).copy()
@@ -118,21 +117,20 @@ def train_relu_nd_gd(A0, w0, X, y, p, h, n_epochs: int, *, threshold=None, stop_
     below_epoch : (B,) int, first epoch with loss < threshold (-1: none, or no threshold)
     final_loss : (B,) loss at the last epoch run
     """
-    A0 = np.asarray(A0, float)
+    A0 = _checks.array("A0", A0)
     if A0.ndim != 3:
         raise ValueError(f"A0 must have shape (B, n, d), got {A0.shape}")
     B, n, d = A0.shape
-    w0 = np.asarray(w0, float)
+    w0 = _checks.array("w0", w0)
     if w0.shape != (B, n):
         raise ValueError(f"w0 must have shape {(B, n)}, got {w0.shape}")
     X, y, p = _check(X, y, p, B)
     if X.shape[1] != d:
         raise ValueError(f"X has {X.shape[1]} features but A0 has d = {d}")
-    h = np.broadcast_to(np.asarray(h, float), (B,)).copy()
+    h = np.broadcast_to(_checks.array("h", h, finite=False), (B,)).copy()
     if np.any(~np.isfinite(h)) or np.any(h <= 0):
         raise ValueError("h (step size) must be finite and > 0")
-    if not isinstance(n_epochs, (int, np.integer)) or n_epochs < 0:
-        raise ValueError(f"n_epochs must be an integer >= 0, got {n_epochs!r}")
+    n_epochs = _checks.integer("n_epochs", n_epochs, minimum=0)
     from ._relu_nd_numba import gd_nd_kernel
     thr = np.full(B, -np.inf) if threshold is None else np.broadcast_to(np.asarray(threshold, float), (B,)).copy()
     crossing, below, final = np.empty(B, dtype=np.int64), np.empty(B, dtype=np.int64), np.empty(B)

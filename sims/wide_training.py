@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from theory.activations import get_activation
 from theory.effective_theory import nngp_ntk
 from theory.linearized_dynamics import LOSS_SCALES, eta_critical
@@ -329,7 +331,7 @@ def _dtype_of(params):
 
 
 def _check_X(model, X, name):
-    X = np.asarray(X, dtype=float)
+    X = _checks.array(name, X)
     if X.ndim != 2 or X.shape[1] != model.widths[0] or X.shape[0] < 1:
         raise ValueError(f"{name} must have shape (P, {model.widths[0]}) with P >= 1, got {X.shape}")
     if not np.all(np.isfinite(X)):
@@ -398,8 +400,7 @@ def _particles(params, xp=np):
 
 
 def _record_grid(n_steps, n_records):
-    if n_records < 2:
-        raise ValueError(f"n_records must be >= 2, got {n_records!r}")
+    n_records = _checks.integer("n_records", n_records, minimum=2)
     s = np.unique(np.round(np.geomspace(1, n_steps, n_records - 1)).astype(np.int64)) if n_steps > 0 else []
     return np.unique(np.concatenate([[0], s]).astype(np.int64))
 
@@ -455,7 +456,7 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         raise ValueError(f"loss must be one of {LOSS_SCALES}, got {loss!r}")
     X = _check_X(model, X, "X")
     n = X.shape[0]
-    Y = np.asarray(Y, dtype=float)
+    Y = _checks.array("Y", Y, finite=False)
     if Y.shape != (n,) or not np.all(np.isfinite(Y)):
         raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
     Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
@@ -486,7 +487,7 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
                       f"(Lee et al. arXiv:1902.06720 Thm 2.1 assumes eta < eta_crit; eta_max = {eta_max.min():.6g})",
                       LearningRateWarning, stacklevel=2)
 
-    rec = _record_grid(int(n_steps), int(n_records))
+    rec = _record_grid(int(n_steps), n_records)
     R, P = len(rec), Xall.shape[0]
     out = {k: np.empty((R, S, P)) for k in ("f", "f_lin")}
     out.update({k: np.empty((R, S)) for k in ("loss", "ntk_change", "param_distance", "neuron_displacement")})

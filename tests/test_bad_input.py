@@ -256,3 +256,22 @@ def test_reduced_gd_refuses_nan_weights():
     p = empirical_weights(64, 10, seed=4)
     named(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, 0.1, 10), "a0")
     named(lambda: reduced_gd(np.ones_like(a0), w0, PAPER_X, PAPER_Y, p, 0.1, True), "n_epochs")
+
+
+# ---------------------------------------------------------------------------------------------
+# generated cases: every parameter of every entry point in tests/_bad_input_cases.py, with every
+# value that is wrong for its kind (also counted, before and after, by scripts/bad_input_census.py)
+# ---------------------------------------------------------------------------------------------
+from _bad_input_cases import generate, valid_calls  # noqa: E402
+
+GENERATED = generate()
+
+
+@pytest.mark.parametrize("entry", sorted(valid_calls()))
+def test_the_generated_cases_start_from_a_valid_call(entry):
+    valid_calls()[entry]()            # a bad value, not a broken baseline, must cause each failure
+
+
+@pytest.mark.parametrize("case", GENERATED, ids=[c.id for c in GENERATED])
+def test_generated_bad_value_is_named(case):
+    named(case.call, case.param)

@@ -13,6 +13,8 @@ a 1-D integral done by adaptive quadrature (scipy.integrate.quad) split at the k
 from __future__ import annotations
 
 import numpy as np
+
+from twolayer import checks as _checks
 from scipy import integrate
 from scipy.special import erfc
 from scipy.stats import norm
@@ -22,10 +24,8 @@ __all__ = ["xor_bayes_error"]
 
 def xor_bayes_error(Delta: float, scale: float = 1.0) -> float:
     """Bayes error of the balanced XOR mixture with centre norm ``scale`` and variance ``Delta``."""
-    if not (np.isfinite(Delta) and Delta > 0):
-        raise ValueError(f"Delta must be a finite number > 0, got {Delta!r}")
-    if not (np.isfinite(scale) and scale >= 0):
-        raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
+    Delta = _checks.positive("Delta", Delta)
+    scale = _checks.nonneg("scale", scale)
     sd = np.sqrt(Delta)
 
     def f(z):

@@ -37,6 +37,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .activations import get_activation
 from .criticality import critical_points
 from .gaussian_integrals import I2, J2, psd_sqrt, tensor_grid
@@ -48,11 +50,9 @@ DEFAULT_ORDERS = {1: 150, 2: 100, 3: 30}
 
 
 def _check_inputs(X):
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+    X = _checks.array("X", X, ndim=2)
+    if X.shape[0] < 1 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (n_inputs, n_0) with both >= 1, got {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains non-finite values")
     return X
 
 
@@ -178,30 +178,29 @@ class EffectiveTheory:
 
 
 def _positive(name, value):
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return _checks.positive(name, value)
 
 
 def hidden_widths_tuple(hidden_widths, depth=None) -> tuple:
     """(n_1, ..., n_{L-1}) from a sequence, or from one width and ``depth``; ValueError naming the problem."""
+    if depth is not None:
+        depth = _checks.integer("depth", depth, minimum=2)
+    if hidden_widths is None or isinstance(hidden_widths, (str, bytes)):
+        raise TypeError(f"hidden_widths must be an integer or a sequence of integers, got {hidden_widths!r}")
     if np.isscalar(hidden_widths):
         if depth is None:
             raise ValueError("give depth when hidden_widths is a single width")
-        hidden_widths = (hidden_widths,) * (int(depth) - 1)
+        hidden_widths = (hidden_widths,) * (depth - 1)
     hw = tuple(hidden_widths)
-    if depth is not None and len(hw) != int(depth) - 1:
+    if depth is not None and len(hw) != depth - 1:
         raise ValueError(f"depth={depth} needs {int(depth) - 1} hidden widths, got {len(hw)}")
-    for i, n in enumerate(hw):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"hidden_widths[{i}] must be an integer >= 1, got {n!r}")
-    return hw
+    return tuple(_checks.integer(f"hidden_widths[{i}]", n, minimum=1) for i, n in enumerate(hw))
 
 
 def check_init_parameters(C_b, C_W, lambda_b=1.0, lambda_W=1.0) -> None:
     """C_b, lambda_b, lambda_W finite and >= 0, C_W finite and > 0 (ValueError naming the parameter)."""
     for name, val in (("C_b", C_b), ("lambda_b", lambda_b), ("lambda_W", lambda_W)):
-        if not (np.isfinite(val) and val >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {val!r}")
+        _checks.nonneg(name, val)
     _positive("C_W", C_W)
 
 
@@ -255,8 +254,10 @@ def effective_theory(X, hidden_widths, *, C_b: float, C_W: float, activation: st
 
 
 def _per_layer(name, value, depth, *, positive=False):
-    arr = np.broadcast_to(np.asarray(value, dtype=float), (depth,)) if np.ndim(value) == 0 else \
-        np.asarray(value, dtype=float)
+    if np.ndim(value) == 0:
+        arr = np.full(depth, _checks.positive(name, value) if positive else _checks.nonneg(name, value))
+    else:
+        arr = _checks.array(name, value, finite=False)
     if arr.shape != (depth,):
         raise ValueError(f"{name} must be a number or a sequence of {depth} per-layer values, got {value!r}")
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or (positive and np.any(arr <= 0)):
@@ -288,8 +289,7 @@ def nngp_ntk(X, depth: int, *, C_b, C_W, activation: str = "relu", lambda_b=1.0,
     """
     X = _check_inputs(X)
     n0 = X.shape[1]
-    if not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1, got {depth!r}")
+    depth = _checks.integer("depth", depth, minimum=1)
     act = get_activation(activation)
     Cb, CW = _per_layer("C_b", C_b, depth), _per_layer("C_W", C_W, depth, positive=True)
     lb, lW = _per_layer("lambda_b", lambda_b, depth), _per_layer("lambda_W", lambda_W, depth)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .gaussian_integrals import check_symmetric
 
 __all__ = ["LinearizedPrediction", "linearized_gd_moments", "eta_critical", "LOSS_SCALES"]
@@ -70,7 +72,7 @@ def eta_critical(theta_train, *, loss: str = "sum"):
     eta_max : ndarray, shape (...)
         2 c / lambda_max: above it the linearised dynamics diverge.
     """
-    th = np.asarray(theta_train, dtype=float)
+    th = _checks.array("theta_train", theta_train)
     if th.ndim < 2 or th.shape[-1] != th.shape[-2]:
         raise ValueError(f"theta_train must be square (..., n, n), got shape {th.shape}")
     c = _loss_scale(loss, th.shape[-1])

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .activations import get_activation
 from .effective_theory import check_init_parameters, hidden_widths_tuple
 from .gaussian_integrals import tensor_grid
@@ -108,7 +110,7 @@ def ntk_mean_correction(x, hidden_widths, *, C_b: float, C_W: float, activation:
         Gauss--Hermite nodes; the result is checked against 2/3 of them (smooth activations) and
         a non-converged quadrature raises.
     """
-    X = np.atleast_2d(np.asarray(x, dtype=float))
+    X = np.atleast_2d(_checks.array("x", x))
     if X.ndim != 2 or X.shape[0] != 1:
         raise ValueError(f"x must be one input, shape (n_0,) or (1, n_0), got {np.shape(x)}; the multi-input "
                          "correction is not implemented")

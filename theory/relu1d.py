@@ -48,8 +48,9 @@ def check_data(x, y, p=None):
 
 def empirical_weights(N: int, n_nets: int, seed=0, n_points: int = 6) -> np.ndarray:
     """Weights p_j = counts_j / N of an i.i.d. sample of size N from the uniform law on the points; (n_nets, n_points)."""
-    if not isinstance(N, (int, np.integer)) or N < 1:
-        raise ValueError(f"N must be an integer >= 1, got {N!r}")
+    N = _checks.integer("N", N, minimum=1)
+    n_nets = _checks.integer("n_nets", n_nets, minimum=1)
+    n_points = _checks.integer("n_points", n_points, minimum=1)
     rng = np.random.default_rng(seed)
     return rng.multinomial(N, np.full(n_points, 1.0 / n_points), size=n_nets) / N
 
@@ -198,7 +199,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     if certify_every is not None and (not isinstance(certify_every, (int, np.integer)) or certify_every < 1):
         raise ValueError(f"certify_every must be a positive integer or None, got {certify_every!r}")
     p = np.broadcast_to(p, (B, x.size))
-    h = np.broadcast_to(np.asarray(h, float), (B,))
+    h = np.broadcast_to(_checks.array("h", h, finite=False), (B,))
     if np.any(~np.isfinite(h)) or np.any(h <= 0):
         raise ValueError("h (step size) must be finite and > 0")
     if certify_every is not None:

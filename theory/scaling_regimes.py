@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from twolayer import checks as _checks
+
 __all__ = ["WidthExponent", "width_exponents"]
 
 
@@ -49,7 +51,7 @@ def width_exponents(alpha_exponent: float = 0.5) -> dict[str, WidthExponent]:
         ``"neuron_displacement"``, ``"parameter_displacement"`` for every a; for a = 1/2 also
         ``"ntk_change"`` and ``"linearization_gap"`` (Lee bound -1/2, Dyer--Gur-Ari -1).
     """
-    a = float(alpha_exponent)
+    a = _checks.real("alpha_exponent", alpha_exponent)
     if not 0.0 <= a <= 1.0:
         raise ValueError(f"alpha_exponent must lie in [0, 1], got {alpha_exponent!r}")
     out = {
