@@ -5,8 +5,10 @@ parameter dicts (JSON-serialisable). Each task has a key, a hash of its canonica
 derived from the sweep's root seed and that key only, so a task's numbers do not depend on which
 other tasks run, in what order, or on which worker. Results are written by the client as each
 task finishes, one ``<key>.npz`` (written to a temporary name, then renamed: a file that exists is
-complete) plus ``<key>.json`` with the parameters; an interrupted sweep rerun with the same store
-skips finished tasks. Workers need no shared file system.
+complete) plus ``<key>.json`` with the task key, the parameters and the npz's SHA-256 (also written
+atomically). A rerun with the same store skips finished tasks; a result whose files are missing,
+truncated, corrupt or another task's (key or checksum mismatch) is recomputed, with a warning that
+names the file. Workers need no shared file system.
 
 Executors: ``"dask"`` (a ``distributed.Client``: the one passed in, e.g. connected to a cluster
 across machines, or an in-process ``LocalCluster`` by default; install the ``sweep`` extra) and
@@ -18,6 +20,7 @@ import hashlib
 import json
 import os
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,12 +77,61 @@ def _run_one(fn, params, seed):
     return {str(k): np.asarray(v) for k, v in out.items()}
 
 
+_FORMAT = 2
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_text(path: Path, text: str):
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
 def _write(store: Path, key: str, params: dict, values: dict):
-    (store / f"{key}.json").write_text(_canonical(params))
+    """``<key>.npz`` then ``<key>.json`` (task key, parameters, SHA-256 of the npz), each written to a
+    temporary name and renamed: a result counts as finished only when both exist and agree."""
     tmp = store / f"{key}.partial.npz"
     with open(tmp, "wb") as fh:
         np.savez(fh, **values)
+    meta = {"format": _FORMAT, "key": key, "params": json.loads(_canonical(params)), "sha256": _sha256(tmp)}
     os.replace(tmp, store / f"{key}.npz")
+    _atomic_text(store / f"{key}.json", json.dumps(meta, sort_keys=True))
+
+
+def _check_stored(store: Path, key: str):
+    """(params, None) for a verified result of task ``key``, else (None, why it is not)."""
+    npz, meta_path = store / f"{key}.npz", store / f"{key}.json"
+    if not npz.exists():
+        return None, "missing"
+    try:
+        meta = json.loads(meta_path.read_text())
+    except FileNotFoundError:
+        return None, f"{meta_path.name} is missing"
+    except (ValueError, UnicodeDecodeError):
+        return None, f"{meta_path.name} is not valid JSON"
+    if isinstance(meta, dict) and meta.get("format") == _FORMAT:
+        params = meta.get("params")
+        if meta.get("key") != key:
+            return None, f"{meta_path.name} belongs to task {meta.get('key')!r}"
+        if _sha256(npz) != meta.get("sha256"):
+            return None, f"{npz.name} does not match its checksum (truncated, corrupt or another task's result)"
+    else:                                   # format 1: the parameters only, no checksum
+        params = meta
+    try:
+        if not isinstance(params, dict) or task_key(params) != key:
+            return None, f"{meta_path.name} holds the parameters of another task"
+        with np.load(npz, allow_pickle=False) as z:
+            z.files                         # noqa: B018 - reads the zip directory
+    except Exception as e:  # noqa: BLE001 - any unreadable file is not a result
+        return None, f"{npz.name} cannot be read ({type(e).__name__}: {e})"
+    return params, None
 
 
 def _manifest(store: Path, fn, seed):
@@ -125,10 +177,15 @@ def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, 
         raise ValueError("tasks contain duplicates (identical parameter dicts)")
     if executor not in ("dask", "serial"):
         raise ValueError(f"executor must be 'dask' or 'serial', got {executor!r}")
-    store = Path(store)
-    store.mkdir(parents=True, exist_ok=True)
+    store = _store_dir(store, create=True)
     _manifest(store, fn, seed)
-    todo = [(k, p) for k, p in zip(keys, tasks) if not (store / f"{k}.npz").exists()]
+    todo = []
+    for k, p in zip(keys, tasks):
+        ok, why = _check_stored(store, k)
+        if ok is None:
+            if why != "missing":
+                warnings.warn(f"sweep store {store}: the result of task {k} is recomputed: {why}", stacklevel=2)
+            todo.append((k, p))
     failures = {}
     bar = None
     if progress:
@@ -177,19 +234,33 @@ def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, 
     return [r for r in (_load_one(store, k) for k in keys) if r is not None]
 
 
-def _load_one(store: Path, key: str):
-    path = store / f"{key}.npz"
-    if not path.exists():
+def _store_dir(store, create=False) -> Path:
+    if not isinstance(store, (str, os.PathLike)):
+        raise TypeError(f"store must be a directory path, got {type(store).__name__}")
+    store = Path(store)
+    if store.exists() and not store.is_dir():
+        raise ValueError(f"store {store} exists and is not a directory")
+    if create:
+        store.mkdir(parents=True, exist_ok=True)
+    elif not store.is_dir():
+        raise ValueError(f"store {store} is not a directory")
+    return store
+
+
+def _load_one(store: Path, key: str, warn: bool = True):
+    params, why = _check_stored(store, key)
+    if params is None:
+        if warn and why != "missing":
+            warnings.warn(f"sweep store {store}: skipping task {key}: {why}", stacklevel=3)
         return None
-    with np.load(path, allow_pickle=False) as z:
+    with np.load(store / f"{key}.npz", allow_pickle=False) as z:
         values = {k: z[k] for k in z.files}
-    return SweepResult(key, json.loads((store / f"{key}.json").read_text()), values)
+    return SweepResult(key, params, values)
 
 
 def load_sweep(store) -> list[SweepResult]:
-    """Every finished task in ``store`` (sorted by key)."""
-    store = Path(store)
-    if not store.is_dir():
-        raise ValueError(f"store {store} is not a directory")
+    """Every finished, verified task in ``store`` (sorted by key); a corrupt or mismatched file is
+    skipped with a warning that names it (``run_sweep`` on the same store recomputes it)."""
+    store = _store_dir(store)
     return [r for r in (_load_one(store, p.name[:-4]) for p in sorted(store.glob("*.npz"))
                         if not p.name.endswith(".partial.npz")) if r is not None]

@@ -68,7 +68,7 @@ def test_dask_local_cluster_gives_the_serial_numbers(tmp_path):
     b = run_sweep(draw, TASKS, tmp_path / "serial", seed=3, executor="serial")
     for ra, rb in zip(a, b):
         assert ra.key == rb.key and np.array_equal(ra.values["x"], rb.values["x"])
-    assert json.loads((tmp_path / "dask" / f"{a[0].key}.json").read_text()) == TASKS[0]
+    assert json.loads((tmp_path / "dask" / f"{a[0].key}.json").read_text())["params"] == TASKS[0]
 
 
 def test_bad_sweeps_are_named(tmp_path):
@@ -87,3 +87,66 @@ def test_relu1d_crossing_sweep_resumes_with_identical_numbers(tmp_path):
     b = run_sweep(crossing_task, tasks, tmp_path, seed=4, executor="serial")
     assert np.array_equal(a[0].values["crossing_epoch"], b[0].values["crossing_epoch"])
     assert b[1].values["crossing_epoch"].shape == (50,) and np.all(np.isfinite(b[1].values["final_loss"]))
+
+
+def _corrupt(kind, store, key, other):
+    npz, meta = store / f"{key}.npz", store / f"{key}.json"
+    if kind == "npz-truncated":
+        npz.write_bytes(npz.read_bytes()[: npz.stat().st_size // 2])
+    elif kind == "npz-empty":
+        npz.write_bytes(b"")
+    elif kind == "npz-garbage":
+        npz.write_bytes(b"\x00not a zip file" * 20)
+    elif kind == "npz-of-another-task":
+        npz.write_bytes((store / f"{other}.npz").read_bytes())
+    elif kind == "both-of-another-task":
+        npz.write_bytes((store / f"{other}.npz").read_bytes())
+        meta.write_text((store / f"{other}.json").read_text())
+    elif kind == "json-missing":
+        meta.unlink()
+    elif kind == "json-garbage":
+        meta.write_text("{not json")
+    elif kind == "json-empty":
+        meta.write_text("")
+
+
+@pytest.mark.parametrize("kind", ["npz-truncated", "npz-empty", "npz-garbage", "npz-of-another-task",
+                                  "both-of-another-task", "json-missing", "json-garbage", "json-empty"])
+def test_a_corrupt_or_mismatched_result_is_recomputed_with_a_warning_naming_it(tmp_path, kind):
+    """Each file type in turn. Before, a truncated, empty or garbage file counted as finished and
+    every later run/load failed with BadZipFile/EOFError naming no file; another task's result
+    copied under a key was accepted."""
+    fresh = {r.key: r for r in run_sweep(draw, TASKS, tmp_path / "ref", seed=1, executor="serial")}
+    run_sweep(draw, TASKS, tmp_path / "s", seed=1, executor="serial")
+    key, other = task_key(TASKS[1]), task_key(TASKS[2])
+    _corrupt(kind, tmp_path / "s", key, other)
+    with pytest.warns(UserWarning, match=rf"{key}"):
+        loaded = load_sweep(tmp_path / "s")
+    assert key not in {r.key for r in loaded} and len(loaded) == len(TASKS) - 1
+    CALLS.clear()
+    with pytest.warns(UserWarning, match=rf"task {key} is recomputed"):
+        again = run_sweep(draw, TASKS, tmp_path / "s", seed=1, executor="serial")
+    assert CALLS == [TASKS[1]["n"]]                         # only the damaged task ran again
+    for r in again:
+        assert r.params == fresh[r.key].params
+        assert all(np.array_equal(r.values[k], fresh[r.key].values[k]) for k in r.values)
+    assert len(load_sweep(tmp_path / "s")) == len(TASKS)
+
+
+def test_the_metadata_carries_key_and_checksum_and_old_stores_still_load(tmp_path):
+    run_sweep(draw, TASKS[:1], tmp_path, seed=1, executor="serial")
+    key = task_key(TASKS[0])
+    meta = json.loads((tmp_path / f"{key}.json").read_text())
+    assert meta["key"] == key and meta["params"] == TASKS[0] and len(meta["sha256"]) == 64
+    (tmp_path / f"{key}.json").write_text(json.dumps(TASKS[0]))       # format 1: parameters only
+    (r,) = load_sweep(tmp_path)
+    assert r.params == TASKS[0]
+
+
+def test_a_store_that_is_a_file_is_named(tmp_path):
+    f = tmp_path / "results"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="is not a directory"):
+        run_sweep(draw, TASKS, f, executor="serial")
+    with pytest.raises(ValueError, match="is not a directory"):
+        load_sweep(f)
