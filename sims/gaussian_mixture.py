@@ -149,24 +149,32 @@ class GaussianMixture:
         Xs, ys, cs = [], [], []
         for child in as_seed_sequence(seed).spawn(S):
             rng = np.random.default_rng(child)
-            c = rng.choice(self.n_clusters, size=n, p=self.probs)
-            z = rng.standard_normal((n, self.N))
-            if self.Delta is not None:
-                noise = np.sqrt(self.Delta) * z
-            elif self._chol.ndim == 2:
-                noise = z @ self._chol.T
-            else:                                   # per cluster: one GEMM each, no (n, N, N) gather
-                noise = np.empty_like(z)
-                for a in range(self.n_clusters):
-                    sel = c == a
-                    noise[sel] = z[sel] @ self._chol[a].T
-            Xs.append(self.centres[c] + noise)
-            ys.append(self.labels[c].astype(float))
-            cs.append(c)
+            Xa, ya, ca = self.draw(n, rng, rng)
+            Xs.append(Xa)
+            ys.append(ya)
+            cs.append(ca)
         X, y, c = np.stack(Xs), np.stack(ys), np.stack(cs)
         if n_seeds is None:
             X, y, c = X[0], y[0], c[0]
         return be.asarray(X), y, c
+
+    def draw(self, n: int, clusters: np.random.Generator, noise: np.random.Generator):
+        """(X (n, N), y (n,), cluster (n,)) from the two NumPy generators given: the clusters from
+        ``clusters`` (one uniform per sample), the Gaussian noise from ``noise`` (N normals per
+        sample). With two separate generators, successive draws of n and m samples equal one draw
+        of n + m (the online simulators rely on it: their numbers do not depend on the chunk)."""
+        c = clusters.choice(self.n_clusters, size=n, p=self.probs)
+        z = noise.standard_normal((n, self.N))
+        if self.Delta is not None:
+            eps = np.sqrt(self.Delta) * z
+        elif self._chol.ndim == 2:
+            eps = z @ self._chol.T
+        else:                                   # per cluster: one GEMM each, no (n, N, N) gather
+            eps = np.empty_like(z)
+            for a in range(self.n_clusters):
+                sel = c == a
+                eps[sel] = z[sel] @ self._chol[a].T
+        return self.centres[c] + eps, self.labels[c].astype(float), c
 
     def log_posterior_ratio(self, X) -> np.ndarray:
         """log P(y = +1 | x) - log P(y = -1 | x), shape (n,) for X of shape (n, N)."""

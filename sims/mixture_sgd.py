@@ -115,19 +115,23 @@ def _record_grid(t_max, n_records, t_record, scale):
 
 
 class _DataStreams:
-    """Per-seed host streams of (x, y) for a mixture, drawn in chunks (identical on every backend)."""
+    """Per-seed host streams of (x, y) for a mixture, drawn in chunks (identical on every backend).
+
+    Seed s reads two generators (clusters, noise) spawned from the second grandchild of its
+    SeedSequence child (the first draws the initial weights), in sample order: the numbers do not
+    depend on ``chunk`` or on the recording times.
+    """
 
     def __init__(self, mixture, seed, S):
         self.mix = mixture
-        self.rngs = [np.random.default_rng(c.spawn(2)[1]) for c in as_seed_sequence(seed).spawn(S)]
+        self.gens = [[np.random.default_rng(g) for g in c.spawn(2)[1].spawn(2)] for c in as_seed_sequence(seed).spawn(S)]
 
     def draw(self, n):
         mix = self.mix
-        X = np.empty((len(self.rngs), n, mix.N))
-        y = np.empty((len(self.rngs), n))
-        for s, g in enumerate(self.rngs):
-            Xs, ys, _ = mix.sample(n, seed=np.random.SeedSequence(g.integers(0, 2**63 - 1)))
-            X[s], y[s] = Xs, ys
+        X = np.empty((len(self.gens), n, mix.N))
+        y = np.empty((len(self.gens), n))
+        for s, (gc, gz) in enumerate(self.gens):
+            X[s], y[s], _ = mix.draw(n, gc, gz)
         return X, y
 
 

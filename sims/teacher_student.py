@@ -362,18 +362,33 @@ def _first_bad(bad, finite, step):
 # driver
 # ----------------------------------------------------------------------------------------------
 class _Noise:
-    """Per-seed random inputs, drawn chunk by chunk (or sliced from pre-drawn arrays)."""
+    """Per-seed random inputs, drawn chunk by chunk (or sliced from pre-drawn arrays).
 
-    def __init__(self, bk, method, p, seed_seqs, predrawn, total_steps):
+    Random-number policy (what "same seed, same numbers" guarantees):
+
+    - each seed has one stream per variable (x and zeta for ``full``; z, zeta and chi^2 for
+      ``gram``), spawned from that seed's noise SeedSequence, and each stream is read in step
+      order. NumPy draws are sequential, so on the NumPy backend -- and for ``gram`` on every
+      backend, whose draws are made on the host -- the numbers do not depend on ``chunk_steps``
+      or on the recording grid;
+    - ``full`` on torch or CuPy draws x on the device, whose generators fill blocks in parallel: a
+      draw of n then m steps differs from one of n + m. Those draws are made in fixed blocks of
+      ``block`` (= chunk_steps) steps and sliced, so the numbers do not depend on the recording
+      grid, but do on ``chunk_steps`` (whose default depends on N, K, M and n_seeds only).
+    """
+
+    def __init__(self, bk, method, p, seed_seqs, predrawn, total_steps, block):
         self.bk, self.method, self.p = bk, method, p
         self.pre = predrawn
         self.pos = 0
+        self.block, self.buf, self.bpos = int(block), None, 0
         P = p.K + p.M
         if predrawn is None:
             if method == "full":
-                self.streams = [bk.streams(ss, 1)[0] for ss in seed_seqs]
+                self.streams = [bk.streams(ss, 2) for ss in seed_seqs]          # x, zeta
             else:
-                self.gens = [np.random.Generator(np.random.PCG64(ss)) for ss in seed_seqs]
+                self.gens = [[np.random.Generator(np.random.PCG64(c)) for c in ss.spawn(3)]   # z, zeta, chi2
+                             for ss in seed_seqs]
                 self.dof = p.N - P
         else:
             if not isinstance(predrawn, dict):
@@ -407,22 +422,39 @@ class _Noise:
                 out.append(bk.asarray(arr))
             return out
         if self.method == "full":
-            xs, zs = [], []
-            for s in self.streams:
-                xs.append(s.normal((n, p.N)))
-                zs.append(s.normal((n,)))
-            return [bk.xp.stack(xs), bk.xp.stack(zs)]
+            if bk.kind == "numpy":
+                return self._draw_full(n)
+            return self._buffered(n)
         P = p.K + p.M
         z = np.empty((len(self.gens), n, P))
         zeta = np.empty((len(self.gens), n))
         chi2 = np.empty((len(self.gens), n))
-        for i, g in enumerate(self.gens):
-            z[i] = g.standard_normal((n, P))
-            zeta[i] = g.standard_normal(n)
-            chi2[i] = g.chisquare(self.dof, n)
+        for i, (gz, gzeta, gchi) in enumerate(self.gens):
+            z[i] = gz.standard_normal((n, P))
+            zeta[i] = gzeta.standard_normal(n)
+            chi2[i] = gchi.chisquare(self.dof, n)
         if bk.kind == "numpy":
             return [z, zeta, chi2]
         return [bk.asarray(z), bk.asarray(zeta), bk.asarray(chi2)]
+
+    def _draw_full(self, n):
+        xs = [sx.normal((n, self.p.N)) for sx, _ in self.streams]
+        zs = [sz.normal((n,)) for _, sz in self.streams]
+        return [self.bk.xp.stack(xs), self.bk.xp.stack(zs)]
+
+    def _buffered(self, n):
+        """``n`` steps sliced from device blocks of ``self.block`` steps (class docstring)."""
+        parts = []
+        while n > 0:
+            if self.buf is None or self.bpos == self.block:
+                self.buf, self.bpos = self._draw_full(self.block), 0
+            take = min(n, self.block - self.bpos)
+            parts.append([a[:, self.bpos:self.bpos + take] for a in self.buf])
+            self.bpos += take
+            n -= take
+        if len(parts) == 1:
+            return parts[0]
+        return [self.bk.xp.concat([pt[i] for pt in parts], axis=1) for i in range(len(parts[0]))]
 
 
 def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_seeds: int = 1, seed=0,
@@ -454,7 +486,9 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     progress : bool
         tqdm progress bar over chunks.
     chunk_steps : int, optional
-        Steps per drawn noise chunk (default: a memory budget of about 32 MB of noise).
+        Steps per drawn noise chunk (default: a memory budget of about 32 MB of noise). On the
+        NumPy backend, and for ``gram`` on any backend, the numbers do not depend on it nor on the
+        recording grid; for ``full`` on torch/CuPy they do not depend on the grid (see ``_Noise``).
     noise : dict, optional
         Pre-drawn inputs covering every step (parity tests): ``{"x": (S, n, N), "zeta": (S, n)}``
         for ``full``; ``{"z": (S, n, K+M), "zeta": (S, n), "chi2": (S, n)}`` for ``gram``.
@@ -516,7 +550,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     v0 = np.broadcast_to(p.v0_array, (n_seeds, p.K)).copy()
     vs = p.v_star_array
 
-    noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1])
+
     g, dg = backend_activation(p.activation, bk)
     gt, _ = backend_activation(p.t_act, bk)
     acts = (g, dg, gt)
@@ -541,6 +575,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
         chunk_steps = max(1, min(100_000, (4 << 20) // max(per_step, 1)))
     chunk_steps = _integer("chunk_steps", chunk_steps, minimum=1)
+    noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1], chunk_steps)
 
     def snapshot(j):
         if method == "full":

@@ -98,3 +98,12 @@ def test_cuda_mixture_sgd_parity_with_numpy(spec):
     c = simulate_rf_sgd(mix, F, 0.5, 2.0, n_seeds=2, seed=3, n_records=3, n_test=50)
     d = simulate_rf_sgd(mix, F, 0.5, 2.0, n_seeds=2, seed=3, n_records=3, n_test=50, backend=spec)
     np.testing.assert_allclose(c.w, d.w, rtol=1e-9, atol=1e-12)
+
+
+def test_same_seed_same_numbers_whatever_the_chunk_or_record_times():
+    from sims.gaussian_mixture import xor_mixture
+    from sims.mixture_sgd import simulate_mixture_sgd
+    mix = xor_mixture(20, 0.1)
+    a = simulate_mixture_sgd(mix, 3, 0.2, t_record=[0.0, 1.0, 3.0], n_seeds=2, seed=4, chunk=512)
+    b = simulate_mixture_sgd(mix, 3, 0.2, t_record=np.linspace(0, 3.0, 7), n_seeds=2, seed=4, chunk=7)
+    assert np.array_equal(a.Q[:, 1], b.Q[:, 2]) and np.array_equal(a.R[:, -1], b.R[:, -1])

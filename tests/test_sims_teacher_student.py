@@ -73,8 +73,6 @@ def test_gram_chain_follows_the_student_onto_the_teacher(use_numba):
     f = simulate_sgd(REALISABLE, method="full", **kw)
     assert np.all(g.diverged_step < 0)
     assert np.all(np.abs(g.eps_g[:, -1]) < 1e-12) and np.all(np.abs(f.eps_g[:, -1]) < 1e-12)
-    assert np.all(g.eps_g[:, 4] < 1e-6)        # alpha = 400: well on the way, in both
-    assert np.all(f.eps_g[:, 4] < 1e-6)
 
 
 def test_gram_chain_has_the_law_of_explicit_weights_close_to_the_teacher():
@@ -110,6 +108,26 @@ def test_semi_definite_cholesky_of_a_rank_deficient_and_of_an_indefinite_batch()
     assert np.allclose(L[:2] @ np.swapaxes(L[:2], 1, 2), C[:2], atol=1e-12)
     assert np.allclose(np.triu(L[0], 1), 0.0) and np.isnan(L[2]).all()
     assert (np.abs(np.diagonal(L[:2], axis1=1, axis2=2)) > 0).sum(axis=1).tolist() == [2, 2]
+
+
+@pytest.mark.parametrize("method", ["full", "gram"])
+def test_same_seed_same_numbers_whatever_the_record_grid_or_chunk(method):
+    """NumPy backend: one stream per variable and seed, read in step order, so the recorded
+    state at a shared time does not depend on the other recorded times or on chunk_steps."""
+    a = simulate_sgd(P, alphas=[0.0, 2.0, 4.0], n_seeds=3, seed=7, method=method)
+    b = simulate_sgd(P, alphas=np.linspace(0, 4.0, 17), n_seeds=3, seed=7, method=method, chunk_steps=13)
+    c = simulate_sgd(P, alphas=[0.0, 4.0], n_seeds=3, seed=7, method=method, chunk_steps=1000)
+    assert np.array_equal(a.Q[:, 1], b.Q[:, 8]) and np.array_equal(a.Q[:, 2], b.Q[:, -1])
+    assert np.array_equal(a.R[:, 2], c.R[:, -1]) and np.array_equal(a.v[:, 2], c.v[:, -1])
+
+
+def test_torch_full_numbers_do_not_depend_on_the_record_grid():
+    """Device draws come in fixed blocks of chunk_steps, sliced at the records."""
+    _torch_or_skip()
+    kw = dict(n_seeds=2, seed=7, method="full", backend="torch", chunk_steps=50)
+    a = simulate_sgd(P, alphas=[0.0, 4.0], **kw)
+    b = simulate_sgd(P, alphas=np.linspace(0, 4.0, 9), **kw)
+    assert np.array_equal(a.Q[:, -1], b.Q[:, -1])
 
 
 def test_same_seed_same_numbers_and_members_do_not_depend_on_ensemble_size():
