@@ -63,7 +63,7 @@ class TrainResult:
 
 def draw_relu1d_init(n: int, n_nets: int, seed=0, init: str = "he"):
     """Initial (a, w) of shape (n_nets, n); b = c = 0."""
-    n = _checks.integer("n", n, minimum=1)
+    n = _checks.integer("n (width)", n, minimum=1)
     n_nets = _checks.integer("n_nets", n_nets, minimum=1)
     if init not in ("he", "swapped"):
         raise ValueError(f"init must be 'he' or 'swapped', got {init!r}")
@@ -196,7 +196,12 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             cr = np.empty(idx.size, dtype=np.int64)
             fl = np.empty(idx.size)
             cv = np.full((idx.size, steps + 1), np.nan) if record_loss else np.empty((1, 1))
-            gd_kernel(a, b, w, c, p[idx], h[idx], x, y, int(steps), cr, fl, cv, bool(record_loss))
+            pk, hk = np.ascontiguousarray(p[idx]), np.ascontiguousarray(h[idx])
+            m = idx.size
+            _checks.kernel_arrays("gd_kernel", a=(a, (m, n), float), b=(b, (m, n), float), w=(w, (m, n), float),
+                                  c=(c, (m,), float), p=(pk, (m, P_), float), h=(hk, (m,), float),
+                                  x=(x, (P_,), float), y=(y, (P_,), float))
+            gd_kernel(a, b, w, c, pk, hk, x, y, int(steps), cr, fl, cv, bool(record_loss))
             live_at = np.where(cr >= 0, t + cr, -1)
             if record_loss:
                 curve[idx, t:t + steps + 1] = cv            # NaN after a network's crossing

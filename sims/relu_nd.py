@@ -38,7 +38,7 @@ def star_dataset(k: int = 11, dist: float = 0.1):
 
 def draw_relu_nd_init(n: int, d: int, n_nets: int, seed=0):
     """He initialisation: A (n_nets, n, d) ~ N(0, 2/d), w (n_nets, n) ~ N(0, 2/n); b = c = 0."""
-    n, d, n_nets = (_checks.integer(name, v, minimum=1) for name, v in (("n", n), ("d", d), ("n_nets", n_nets)))
+    n, d, n_nets = (_checks.integer(name, v, minimum=1) for name, v in (("n (width)", n), ("d", d), ("n_nets", n_nets)))
     rng = np.random.Generator(np.random.PCG64(as_seed_sequence(seed)))
     return rng.normal(0, math.sqrt(2.0 / d), (n_nets, n, d)), rng.normal(0, math.sqrt(2.0 / n), (n_nets, n))
 
@@ -134,6 +134,11 @@ def train_relu_nd_gd(A0, w0, X, y, p, h, n_epochs: int, *, threshold=None, stop_
     from ._relu_nd_numba import gd_nd_kernel
     thr = np.full(B, -np.inf) if threshold is None else np.broadcast_to(np.asarray(threshold, float), (B,)).copy()
     crossing, below, final = np.empty(B, dtype=np.int64), np.empty(B, dtype=np.int64), np.empty(B)
-    gd_nd_kernel(A0.copy(), np.zeros((B, n)), w0.copy(), np.zeros(B), p, h, np.ascontiguousarray(X), y,
+    A, w, Xc = np.ascontiguousarray(A0, dtype=float).copy(), np.ascontiguousarray(w0, dtype=float).copy(), \
+        np.ascontiguousarray(X)
+    P_ = Xc.shape[0]
+    _checks.kernel_arrays("gd_nd_kernel", A0=(A, (B, n, d), float), w0=(w, (B, n), float), p=(p, (B, P_), float),
+                          h=(h, (B,), float), X=(Xc, (P_, d), float), y=(y, (P_,), float), threshold=(thr, (B,), float))
+    gd_nd_kernel(A, np.zeros((B, n)), w, np.zeros(B), p, h, Xc, y,
                  int(n_epochs), crossing, final, thr, below, bool(stop_at_crossing))
     return crossing, below, final

@@ -606,12 +606,24 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
             chunk = noise_src.draw(n)
             if numba_path and method == "gram":
                 from ._gram_numba import gram_chunk
-                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], *[np.ascontiguousarray(c) for c in chunk],
+                z, zeta, chi2 = (np.ascontiguousarray(c) for c in chunk)
+                S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
+                _checks.kernel_arrays("gram_chunk", Q=(st["Q"], (S_, K_, K_), f8), R=(st["R"], (S_, K_, M_), f8),
+                                      T=(st["T"], (S_, M_, M_), f8), v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8),
+                                      z=(z, (S_, n, K_ + M_), f8), zeta=(zeta, (S_, n), f8), chi2=(chi2, (S_, n), f8),
+                                      status=(status, (S_,), np.int64), bad_step=(bad_step, (S_,), np.int64))
+                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], z, zeta, chi2,
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
                 new_bad = (status != 0) & (bad_step >= step)
             elif numba_path:
                 from ._full_numba import full_chunk
-                full_chunk(st["w"], st["ws"], st["v"], st["vs"], *[np.ascontiguousarray(c) for c in chunk],
+                x, zeta = (np.ascontiguousarray(c) for c in chunk)
+                S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
+                _checks.kernel_arrays("full_chunk", w=(st["w"], (S_, K_, p.N), f8), ws=(st["ws"], (S_, M_, p.N), f8),
+                                      v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8), x=(x, (S_, n, p.N), f8),
+                                      zeta=(zeta, (S_, n), f8), status=(status, (S_,), np.int64),
+                                      bad_step=(bad_step, (S_,), np.int64))
+                full_chunk(st["w"], st["ws"], st["v"], st["vs"], x, zeta,
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, status, bad_step, step)
                 new_bad = (status != 0) & (bad_step >= step)
             else:

@@ -59,25 +59,36 @@ def _fake_measure(values):
     return measure
 
 
-def test_gate_remeasures_once_and_decides_on_all_samples(monkeypatch):
+def _fake_fresh(value):
+    """measure_in_fresh_process() returning 14 samples at ``value`` for each kernel asked for."""
+    def fresh(names, pairs_factor=1):
+        return {n: np.full(7 * pairs_factor, value) for n in names}
+    return fresh
+
+
+def test_gate_remeasures_once_in_a_fresh_process_and_decides_on_all_samples(monkeypatch):
     base = {"kernels": {"relu1d_gd": {"ratio": 30.0}}}
     # a disturbed first batch (slowdown 2x) that the second batch does not confirm: pooled median passes
-    monkeypatch.setattr(gate, "measure", _fake_measure([15.0, 29.0]))
+    monkeypatch.setattr(gate, "measure", _fake_measure([15.0]))
+    monkeypatch.setattr(gate, "measure_in_fresh_process", _fake_fresh(29.0))
     rows = gate.gate(["relu1d_gd"], base, out=lambda s: None)
-    assert rows[0]["remeasured"] and not rows[0]["failed"]
+    assert rows[0]["remeasured"] and not rows[0]["failed"] and len(rows[0]["samples"]) == 21
     # a real slowdown is seen in both batches: it fails, and the row names the kernel
-    monkeypatch.setattr(gate, "measure", _fake_measure([15.0, 16.0]))
+    monkeypatch.setattr(gate, "measure", _fake_measure([15.0]))
+    monkeypatch.setattr(gate, "measure_in_fresh_process", _fake_fresh(16.0))
     rows = gate.gate(["relu1d_gd"], base, out=lambda s: None)
     assert rows[0]["failed"] and rows[0]["kernel"] == "relu1d_gd" and rows[0]["slowdown"] >= 1.5
-    # within the line: measured once
+    # within the line: measured once, no second process
     monkeypatch.setattr(gate, "measure", _fake_measure([25.0]))
+    monkeypatch.setattr(gate, "measure_in_fresh_process", lambda *a, **k: pytest.fail("second look not needed"))
     assert not gate.gate(["relu1d_gd"], base, out=lambda s: None)[0]["remeasured"]
 
 
 def test_gate_cli_names_the_slow_kernel(monkeypatch, tmp_path, capsys):
     path = tmp_path / "base.json"
     path.write_text(json.dumps({"commit": "abc", "kernels": {"relu1d_gd": {"ratio": 30.0}}}))
-    monkeypatch.setattr(gate, "measure", _fake_measure([10.0, 10.0]))
+    monkeypatch.setattr(gate, "measure", _fake_measure([10.0]))
+    monkeypatch.setattr(gate, "measure_in_fresh_process", _fake_fresh(10.0))
     assert gate.cli(["relu1d_gd", "--baseline", str(path)]) == 1
     assert "relu1d_gd" in capsys.readouterr().err
 

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = ["integer", "real", "nonneg", "positive", "choice", "array", "psd", "time_grid",
-           "labels_pm1", "memory", "PSD_RTOL"]
+           "labels_pm1", "memory", "kernel_arrays", "PSD_RTOL"]
 
 #: Relative tolerance of :func:`psd`: an eigenvalue below -PSD_RTOL * (largest |eigenvalue|)
 #: is not round-off.
@@ -171,3 +171,16 @@ def memory(name: str, nbytes: float, budget: float) -> None:
     if nbytes > budget:
         raise InputError(f"this call needs about {nbytes / 2**30:.3g} GiB, above {name}={budget / 2**30:.3g} GiB; "
                          f"pass a larger {name} (bytes), or fewer seeds / a shorter record")
+
+
+def kernel_arrays(kernel: str, **arrays) -> None:
+    """Before a compiled kernel runs (it indexes without bounds checks): each ``name=(array, shape,
+    dtype)`` must have exactly that shape, that dtype and C order; InputError naming the kernel and
+    the array otherwise."""
+    for name, (a, shape, dtype) in arrays.items():
+        if not isinstance(a, np.ndarray) or a.shape != tuple(shape) or a.dtype != np.dtype(dtype) \
+                or not a.flags.c_contiguous:
+            got = (f"{type(a).__name__}" if not isinstance(a, np.ndarray) else
+                   f"shape {a.shape}, dtype {a.dtype}, {'C' if a.flags.c_contiguous else 'non-C'} order")
+            raise InputError(f"{kernel}: {name} must be a C-ordered {np.dtype(dtype)} array of shape "
+                             f"{tuple(shape)}, got {got}")
