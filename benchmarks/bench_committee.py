@@ -15,8 +15,9 @@ from theory.committee_ode import CommitteeODE
 
 from ._timing import backend_or_skip, interleaved_ratio
 from .references import euler_solution, reference_euler_steps, reference_sgd_loop
+from . import backend_params
 
-BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
+BACKENDS = backend_params()
 
 
 def _warm_numba():

@@ -10,6 +10,7 @@ from sims.mlp_init import sample_init_ensemble
 
 from ._timing import backend_or_skip, interleaved_ratio
 from .references_init import reference_kernel_loop, reference_ntk_autograd
+from . import backend_params
 
 X1 = np.array([[1.0, 0.5, -0.3]])
 X2 = np.array([[1.0, 0.5, -0.3], [0.2, 1.0, 0.4]])
@@ -51,7 +52,7 @@ def ntk_speed_ratio(width: int, n_members: int = 64, ref_networks: int = 8, dept
 class InitEnsemble:
     """Empirical kernels of a depth-4 tanh MLP, one input."""
 
-    params = (["numpy", "torch", "torch:cuda", "cupy"], ["marginal", "weights"], [100, 1000])
+    params = (backend_params(), ["marginal", "weights"], [100, 1000])
     param_names = ["backend", "method", "width"]
     timeout = 300
 

@@ -20,6 +20,7 @@ from theory.mixture_ode import MixtureODE
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 
 from ._timing import backend_or_skip, interleaved_ratio
+from . import backend_params
 
 
 def _ode_state(K=4, N=200, seed=0):
@@ -237,7 +238,7 @@ class RFMatvec:
 class MixtureSGD:
     """Online SGD of the 2LNN, 16 seeds, N = 500, 500 steps."""
 
-    params = [["numpy", "torch", "torch:cuda", "cupy"]]
+    params = [backend_params()]
     param_names = ["backend"]
 
     def setup(self, backend):

@@ -29,8 +29,9 @@ from sims.wide_training import WideMLP, forward, init_params, train_gd
 from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights
 
 from ._timing import backend_or_skip
+from . import backend_params
 
-BACKENDS = ["numpy", "torch", "torch:cuda", "cupy"]
+BACKENDS = backend_params()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sims.wide_training import WideMLP, empirical_ntk, init_params, train_gd
 
 from ._timing import backend_or_skip, interleaved_ratio
 from .references_wide import reference_ntk_autograd, reference_training_loop
+from . import backend_params
 
 D = 16
 
@@ -55,7 +56,7 @@ def ensemble_speed_ratio(n_seeds: int = 64, width: int = 512, P: int = 16, n_ste
 class WideNTK:
     """Layer-wise empirical NTK of a two-layer net on 256 points."""
 
-    params = (["numpy", "torch", "torch:cuda", "cupy"], [256, 1024])
+    params = (backend_params(), [256, 1024])
     param_names = ["backend", "width"]
     timeout = 300
 
@@ -72,7 +73,7 @@ class WideNTK:
 class WideTraining:
     """GD of an ensemble of width-512 nets on 16 points, 20 steps (with linearisation and NTK)."""
 
-    params = (["numpy", "torch", "torch:cuda", "cupy"], [1, 64])
+    params = (backend_params(), [1, 64])
     param_names = ["backend", "n_seeds"]
     timeout = 600
 

@@ -74,14 +74,17 @@ timeout 240 "$PY" -m pytest tests validations -m gpu -q -rs -p no:cacheprovider 
     --junitxml="$OUT/junit.xml" --report "$OUT/report" 2>&1 | tail -n 60 | tee "$OUT/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 
-# --- 2. the GPU benchmarks (limit 200 s): the suites with backend parameters (numpy, torch,
-#        torch:cuda, cupy: GPU against CPU in the same run) and GPU peak memory; --quick = one sample
-#        each, printed in asv.log (asv keeps no --quick results)
+# --- 2. the GPU benchmarks (limit 200 s): the benchmarks with a backend parameter, on numpy, torch:cuda
+#        and cupy (GPU against CPU in the same run), and GPU peak memory; --quick = one sample each,
+#        printed in asv.log (asv keeps no --quick results)
 echo "== asv GPU benchmarks ($(elapsed) s)"
 if "$PY" -c "import asv" 2>/dev/null; then
     "$PY" -m asv machine --yes --machine gpu-check >/dev/null 2>&1
-    timeout 200 "$PY" -m asv run --python=same --quick --show-stderr --machine gpu-check \
-        --bench 'bench_sim_kernels|bench_committee|bench_mixture|bench_init' 2>&1 | tee "$OUT/asv.log" | tail -n 40
+    # only the benchmarks with a backend parameter, on numpy (the CPU reference) and the two GPU
+    # backends (benchmarks.backend_params reads TWOLAYER_BENCH_BACKENDS)
+    TWOLAYER_BENCH_BACKENDS=numpy,torch:cuda,cupy timeout 200 "$PY" -m asv run --python=same --quick \
+        --show-stderr --machine gpu-check \
+        --bench '\.(SGDStep|InitEnsemble|MixtureSGD|RFSGD|MixtureSample|Relu1DBackends|WideForward|WideNTK|WideTraining|GPUPeakMemory)\.' 2>&1 | tee "$OUT/asv.log" | tail -n 40
     asv_rc=${PIPESTATUS[0]}
 else
     echo "asv is not installed: GPU benchmarks not run" | tee "$OUT/asv.log"
