@@ -204,6 +204,20 @@ def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> 
     return np.unique(steps)
 
 
+def _initial_weights(p: TeacherStudent, seed_seqs):
+    """(w0 (K, N), w* (M, N)) of each seed in turn, from its own SeedSequence (host NumPy, float64)."""
+    for ss in seed_seqs:
+        g = np.random.Generator(np.random.PCG64(ss))
+        teacher = g.standard_normal((p.M, p.N))
+        if p.orthonormal_teacher:
+            q, r = np.linalg.qr(teacher.T)
+            teacher = (q * np.sign(np.diag(r))).T * math.sqrt(p.N)
+        w0 = p.init_std * g.standard_normal((p.K, p.N))
+        k = min(p.K, p.M)
+        w0[:k] += p.init_overlap * teacher[:k]
+        yield w0, teacher
+
+
 def draw_initial_weights(problem: TeacherStudent, seed_seqs):
     """Teacher and student weights per seed (host NumPy, float64).
 
@@ -215,16 +229,8 @@ def draw_initial_weights(problem: TeacherStudent, seed_seqs):
     p = problem
     w0 = np.empty((len(seed_seqs), p.K, p.N))
     ws = np.empty((len(seed_seqs), p.M, p.N))
-    for s, ss in enumerate(seed_seqs):
-        g = np.random.Generator(np.random.PCG64(ss))
-        teacher = g.standard_normal((p.M, p.N))
-        if p.orthonormal_teacher:
-            q, r = np.linalg.qr(teacher.T)
-            teacher = (q * np.sign(np.diag(r))).T * math.sqrt(p.N)
-        ws[s] = teacher
-        w0[s] = p.init_std * g.standard_normal((p.K, p.N))
-        k = min(p.K, p.M)
-        w0[s, :k] += p.init_overlap * teacher[:k]
+    for s, (w_s, ws_s) in enumerate(_initial_weights(p, seed_seqs)):
+        w0[s], ws[s] = w_s, ws_s
     return w0, ws
 
 
@@ -532,21 +538,28 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                          f"max_steps={max_steps:.3g}; pass a larger max_steps to run it")
     runaway = None if runaway is None else _checks.positive("runaway", runaway)
     P_ = p.K + p.M
-    need = 8.0 * n_seeds * (2 * P_ * p.N + 4 * rec.size * (p.K * P_ + 1 + P_ * P_))
+    weights = 2 * P_ * p.N if (method == "full" or initial_weights is not None) else 0   # gram: seed by seed
+    need = 8.0 * n_seeds * (weights + 4 * rec.size * (p.K * P_ + 1 + P_ * P_))
     _checks.memory("memory_budget", need, _checks.positive("memory_budget", memory_budget))
     root = as_seed_sequence(seed)
     per_seed = root.spawn(n_seeds)
     init_ss, noise_ss = zip(*[ss.spawn(2) for ss in per_seed])
 
-    if initial_weights is None:
-        w0, ws = draw_initial_weights(p, init_ss)
+    if initial_weights is None and method == "gram":
+        # the chain needs only the overlaps: draw seed by seed, keep O(K N) memory, not O(S K N)
+        Q0, R0, T = np.empty((n_seeds, p.K, p.K)), np.empty((n_seeds, p.K, p.M)), np.empty((n_seeds, p.M, p.M))
+        for s_, (w_s, ws_s) in enumerate(_initial_weights(p, init_ss)):
+            Q0[s_], R0[s_], T[s_] = w_s @ w_s.T / p.N, w_s @ ws_s.T / p.N, ws_s @ ws_s.T / p.N
     else:
-        w0, ws = (np.asarray(a, dtype=float) for a in initial_weights)
-        if w0.shape != (n_seeds, p.K, p.N):
-            raise ValueError(f"initial_weights[0] must have shape {(n_seeds, p.K, p.N)}, got {w0.shape}")
-        if ws.shape != (n_seeds, p.M, p.N):
-            raise ValueError(f"initial_weights[1] must have shape {(n_seeds, p.M, p.N)}, got {ws.shape}")
-    T = ws @ np.swapaxes(ws, 1, 2) / p.N
+        if initial_weights is None:
+            w0, ws = draw_initial_weights(p, init_ss)
+        else:
+            w0 = _checks.array("initial_weights[0]", initial_weights[0], shape=(n_seeds, p.K, p.N))
+            ws = _checks.array("initial_weights[1]", initial_weights[1], shape=(n_seeds, p.M, p.N))
+        T = ws @ np.swapaxes(ws, 1, 2) / p.N
+        if method == "gram":
+            Q0 = w0 @ np.swapaxes(w0, 1, 2) / p.N
+            R0 = w0 @ np.swapaxes(ws, 1, 2) / p.N
     v0 = np.broadcast_to(p.v0_array, (n_seeds, p.K)).copy()
     vs = p.v_star_array
 
@@ -560,8 +573,6 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         st = {"w": bk.asarray(w0).copy() if numba_path else bk.asarray(w0), "ws": bk.asarray(ws),
               "v": bk.asarray(v0).copy() if numba_path else bk.asarray(v0), "vs": bk.asarray(vs)}
     else:
-        Q0 = w0 @ np.swapaxes(w0, 1, 2) / p.N
-        R0 = w0 @ np.swapaxes(ws, 1, 2) / p.N
         # all five are fresh arrays of this call, so the numba kernel may update them in place
         st = {"Q": bk.asarray(Q0), "R": bk.asarray(R0), "T": bk.asarray(T), "v": bk.asarray(v0), "vs": bk.asarray(vs)}
 
