@@ -316,6 +316,7 @@ def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: st
     """
     from theory.relu1d import PAPER_X, PAPER_Y, reduced_gd
     a0, w0, p, h = paper_networks(n, n_nets, init, step, seed=seed)
-    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, int(n_epochs), certify_every=certify_every, record_loss=False)
+    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, _checks.integer("n_epochs", n_epochs, minimum=0),
+                     certify_every=certify_every, record_loss=False)
     return {"status": red.status, "stop_epoch": red.stop_epoch, "crossing_epoch": red.crossing_epoch,
             "final_loss": red.final_loss}

@@ -62,7 +62,29 @@ def _entries():
     from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, side_moments
     from theory.scaling_regimes import width_exponents
 
+    from sims.relu1d import crossing_task
+    from sims.wide_training import empirical_ntk, forward
+    from theory.committee_fixed_points import stationary_point
+    from theory.committee_ode import CommitteeODE
+    from theory.criticality import critical_points
+    from theory.linearized_dynamics import linearized_gd_moments
+
     X3 = np.array([[1.0, 0.2, -0.3], [0.1, -0.5, 0.8]])
+
+    def mixture_state():
+        mix = xor_mixture(10, 0.1)
+        rng = np.random.default_rng(0)
+        w = 0.5 * rng.normal(size=(2, mix.N))
+        return dict(self=MixtureODE.from_mixture(mix, 2, 0.3), R0=mix.means @ w.T / mix.N, Q0=w @ w.T / mix.N,
+                    v0=rng.normal(size=2), t=[0.0, 0.5])
+
+    def wide_model_args(X=True):
+        m = WideMLP((3, 8), "tanh", "ntk")
+        return dict(model=m, params=init_params(m, 2, seed=1), X=X3)
+
+    def linearized_args():
+        A = np.array([[2.0, 0.3, 0.1], [0.3, 1.5, 0.2], [0.1, 0.2, 1.0]])
+        return dict(K=A, theta=A, Y=np.array([0.5, -0.5]), times=[0.0, 1.0], n_train=2, eta=0.1)
 
     def relu1d_args():
         a0, w0 = draw_relu1d_init(4, 3, seed=1)
@@ -135,6 +157,20 @@ def _entries():
                     {"activation": "choice", "parameterization": "choice", "sigma_w": "positive", "sigma_b": "nonneg"}),
         "init_params": (init_params, lambda: dict(model=WideMLP((3, 8), "tanh", "ntk"), n_seeds=2),
                         {"n_seeds": "size", "backend": "choice", "dtype": "choice"}),
+        "MixtureODE.integrate": (lambda self, **kw: self.integrate(**kw), mixture_state,
+                                 {"R0": "array", "Q0": "array", "v0": "array", "t": "array", "rtol": "positive"}),
+        "critical_points": (critical_points, lambda: dict(activation="tanh"),
+                            {"activation": "choice", "K_min": "positive", "K_max": "positive", "n_grid": "size"}),
+        "empirical_ntk": (empirical_ntk, wide_model_args, {"X": "array", "backend": "choice"}),
+        "forward": (forward, wide_model_args, {"X": "array", "backend": "choice"}),
+        "linearized_gd_moments": (linearized_gd_moments, linearized_args,
+                                  {"K": "array", "theta": "array", "Y": "array", "times": "array", "n_train": "size",
+                                   "eta": "positive", "loss": "choice"}),
+        "stationary_point": (stationary_point, lambda: dict(ode=CommitteeODE(K=2, M=2, eta=0.5), Q0=np.eye(2) * 0.5,
+                                                            R0=np.eye(2) * 0.5, alpha_max=5.0),
+                             {"Q0": "array", "R0": "array", "alpha_max": "positive", "tol": "positive"}),
+        "crossing_task": (crossing_task, lambda: dict(n=4, n_nets=3, n_epochs=5, seed=1, certify_every=None),
+                          {"n": "size", "n_nets": "size", "n_epochs": "count0", "init": "choice", "step": "choice"}),
         "train_gd": (train_gd, wide_args, {"X": "array", "Y": "array", "eta": "positive", "n_steps": "count0",
                                            "n_seeds": "size", "loss": "choice", "n_records": "size"}),
     }

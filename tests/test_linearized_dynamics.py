@@ -73,7 +73,7 @@ def test_eta_critical_and_bad_input():
         eta_critical(np.eye(2), loss="l1")
     with pytest.raises(ValueError, match="theta must be positive semi-definite"):
         linearized_gd_moments(K, -H, Y, [1.0], n_train=6)
-    with pytest.raises(ValueError, match="Y must be"):
+    with pytest.raises(ValueError, match="Y must have shape"):
         linearized_gd_moments(K, H, Y[:3], [1.0], n_train=6)
     with pytest.raises(ValueError, match="times"):
         linearized_gd_moments(K, H, Y, [-1.0], n_train=6)

@@ -213,7 +213,9 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
     Never returns a silent number: ``converged`` is False when the residual stays above ``tol``.
     """
     K = ode.K
-    v0 = np.ones(K) if v0 is None else np.asarray(v0, float)
+    alpha_max = _checks.positive("alpha_max", alpha_max)
+    tol = _checks.positive("tol", tol)
+    v0 = np.ones(K) if v0 is None else _checks.array("v0", v0)
     traj = ode.integrate(Q0, R0, v0, [0.0, alpha_max], rtol=1e-10, atol=1e-13)
     y = ode.pack(traj.Q[..., -1, :, :], traj.R[..., -1, :, :], traj.v[..., -1, :])
     v_fixed = None if ode.trains_second_layer else v0

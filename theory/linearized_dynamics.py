@@ -127,22 +127,16 @@ def linearized_gd_moments(K, theta, Y, times, *, n_train: int, eta: float = 1.0,
     -------
     LinearizedPrediction (and A_t if ``return_gain``).
     """
-    K = np.asarray(K, dtype=float)
-    if K.ndim != 2:
-        raise ValueError(f"K must be a square matrix, got shape {K.shape}")
+    K = _checks.array("K", K, ndim=2)
     P = K.shape[0]
     K = _sym_psd("K", K, P)
-    theta = _sym_psd("theta", theta, P)
-    if not isinstance(n_train, (int, np.integer)) or not 1 <= n_train <= P:
-        raise ValueError(f"n_train must be an integer in [1, {P}], got {n_train!r}")
-    Y = np.asarray(Y, dtype=float)
-    if Y.shape != (n_train,) or not np.all(np.isfinite(Y)):
-        raise ValueError(f"Y must be a finite array of shape ({n_train},), got {Y.shape}")
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    if t.ndim != 1 or np.any(~np.isfinite(t)) or np.any(t < 0):
-        raise ValueError("times must be a 1-D array of finite values >= 0")
-    if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta must be > 0, got {eta!r}")
+    theta = _sym_psd("theta", _checks.array("theta", theta, ndim=2), P)
+    n_train = _checks.integer("n_train", n_train, minimum=1, maximum=P)
+    Y = _checks.array("Y", Y, shape=(n_train,))
+    t = _checks.array("times", np.atleast_1d(_checks.array("times", times)), ndim=1)
+    if t.size == 0 or np.any(t < 0):
+        raise ValueError("times must be a non-empty 1-D array of finite values >= 0")
+    eta = _checks.positive("eta", eta)
     c = _loss_scale(loss, n_train)
     lam, U = np.linalg.eigh(theta[:n_train, :n_train])
     lam = np.clip(lam, 0.0, None)

@@ -48,6 +48,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from twolayer import checks as _checks
 from scipy.integrate import solve_ivp
 
 from .activations import get_activation
@@ -205,19 +207,14 @@ class MixtureODE:
         return self.T.shape[0]
 
     # -------------------------------------------------------------------------------------------
-    def check_state(self, R, Q, v):
-        """Validate shapes/finiteness; returns float arrays (R (..., C, K), Q (..., K, K), v (..., K))."""
+    def check_state(self, R, Q, v, names=("R", "Q", "v")):
+        """Validate types, shapes and finiteness; returns float arrays (R (..., C, K), Q (..., K, K),
+        v (..., K)). ``names`` are the caller's parameter names (e.g. R0, Q0, v0) for the messages."""
         C, K = self.n_clusters, self.K
-        R, Q, v = (np.asarray(a, float) for a in (R, Q, v))
-        if R.shape[-2:] != (C, K):
-            raise ValueError(f"R must end with shape ({C}, {K}), got {R.shape}")
-        if Q.shape[-2:] != (K, K):
-            raise ValueError(f"Q must end with shape ({K}, {K}), got {Q.shape}")
-        if v.shape[-1:] != (K,):
-            raise ValueError(f"v must end with shape ({K},), got {v.shape}")
-        for name, a in (("R", R), ("Q", Q), ("v", v)):
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"{name} contains non-finite values")
+        nR, nQ, nv = names
+        R = _checks.array(nR, R, shape=(..., C, K))
+        Q = _checks.array(nQ, Q, shape=(..., K, K))
+        v = _checks.array(nv, v, shape=(..., K))
         if np.any(np.diagonal(Q, axis1=-2, axis2=-1) <= 0):
             raise ValueError("Q must have a positive diagonal (every unit needs a non-zero weight vector)")
         return R, Q, v
@@ -309,10 +306,10 @@ class MixtureODE:
         "RK4" (fixed step <= dt). Raises :class:`ODEDivergedError` with the time when the solution
         stops being finite.
         """
-        R0, Q0, v0 = self.check_state(R0, Q0, v0)
-        t = np.asarray(t, float)
-        if t.ndim != 1 or t.size < 1 or np.any(np.diff(t) <= 0) or t[0] < 0:
-            raise ValueError("t must be a non-empty increasing 1-D array of times >= 0")
+        R0, Q0, v0 = self.check_state(R0, Q0, v0, ("R0", "Q0", "v0"))
+        t = _checks.time_grid("t", t, minimum=0.0)
+        rtol, atol = _checks.positive("rtol", rtol), _checks.positive("atol", atol)
+        _checks.choice("method", method, ("RK45", "RK23", "DOP853", "LSODA", "Radau", "BDF", "RK4"))
         batch = np.broadcast_shapes(R0.shape[:-2], Q0.shape[:-2], v0.shape[:-1])
         R0 = np.broadcast_to(R0, batch + R0.shape[-2:])
         Q0 = np.broadcast_to(Q0, batch + Q0.shape[-2:])
@@ -325,9 +322,8 @@ class MixtureODE:
             count[0] += 1
             return self.rhs_packed(yflat.reshape(batch + (n,))).ravel()
 
-        if method.upper() == "RK4":
-            if not dt > 0:
-                raise ValueError(f"dt must be > 0, got {dt}")
+        if method == "RK4":
+            dt = _checks.positive("dt", dt)
             ys = _rk4(f, y0.ravel(), t, dt)
         elif t.size == 1:
             ys = y0.ravel()[None]

@@ -119,7 +119,7 @@ def state_evolution(ode: MixtureODE, R0, Q0, v0, *, ansatz: np.ndarray | None = 
     from scipy.integrate import solve_ivp
     from scipy.optimize import root
 
-    R0, Q0, v0 = ode.check_state(R0, Q0, v0)
+    R0, Q0, v0 = ode.check_state(R0, Q0, v0, ("R0", "Q0", "v0"))
     if R0.ndim != 2:
         raise ValueError("state_evolution solves one state at a time (no batch axes)")
     x0 = ode.pack(R0, Q0, v0)
