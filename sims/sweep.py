@@ -247,10 +247,10 @@ def _store_dir(store, create=False) -> Path:
     return store
 
 
-def _load_one(store: Path, key: str, warn: bool = True):
+def _load_one(store: Path, key: str):
     params, why = _check_stored(store, key)
     if params is None:
-        if warn and why != "missing":
+        if why != "missing":
             warnings.warn(f"sweep store {store}: skipping task {key}: {why}", stacklevel=3)
         return None
     with np.load(store / f"{key}.npz", allow_pickle=False) as z:

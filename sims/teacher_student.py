@@ -106,9 +106,8 @@ class TeacherStudent:
         for name in ("eta", "eta_v", "sigma", "kappa", "init_std"):
             _nonneg(name, getattr(self, name))
         _real("init_overlap", self.init_overlap)
-        for name in ("orthonormal_teacher",):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.orthonormal_teacher, (bool, np.bool_)):
+            raise TypeError(f"orthonormal_teacher must be True or False, got {self.orthonormal_teacher!r}")
         get_activation(self.activation, "activation")
         get_activation(self.teacher_activation or self.activation, "teacher_activation")
         if self.orthonormal_teacher and self.M > self.N:

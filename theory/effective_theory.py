@@ -177,10 +177,6 @@ class EffectiveTheory:
         return self.V[layer - 1] / self.widths[layer - 1]
 
 
-def _positive(name, value):
-    return _checks.positive(name, value)
-
-
 def hidden_widths_tuple(hidden_widths, depth=None) -> tuple:
     """(n_1, ..., n_{L-1}) from a sequence, or from one width and ``depth``; ValueError naming the problem."""
     if depth is not None:
@@ -201,7 +197,7 @@ def check_init_parameters(C_b, C_W, lambda_b=1.0, lambda_W=1.0) -> None:
     """C_b, lambda_b, lambda_W finite and >= 0, C_W finite and > 0 (ValueError naming the parameter)."""
     for name, val in (("C_b", C_b), ("lambda_b", lambda_b), ("lambda_W", lambda_W)):
         _checks.nonneg(name, val)
-    _positive("C_W", C_W)
+    _checks.positive("C_W", C_W)
 
 
 def effective_theory(X, hidden_widths, *, C_b: float, C_W: float, activation: str = "relu",
