@@ -22,7 +22,6 @@ import numpy as np
 from twolayer import checks as _checks
 from scipy.special import logsumexp
 
-from theory.gaussian_integrals import cholesky_factor
 
 from .backends import as_seed_sequence, get_backend
 
@@ -89,14 +88,10 @@ class GaussianMixture:
         if self.Delta is not None:
             _checks.positive("Delta", self.Delta)
         else:
-            cv = np.asarray(self.cov, dtype=float)
-            if cv.ndim == 2:
-                cv, chol = cholesky_factor(cv, "cov", N)
-            elif cv.ndim == 3 and cv.shape[0] == C:
-                pairs = [cholesky_factor(cv[a], f"cov[{a}]", N) for a in range(C)]
-                cv, chol = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
-            else:
+            cv = _checks.array("cov", self.cov, finite=False)
+            if cv.shape not in ((N, N), (C, N, N)):
                 raise ValueError(f"cov must have shape ({N}, {N}) or ({C}, {N}, {N}), got {cv.shape}")
+            chol = _checks.psd_factor("cov", cv, method="cholesky")
             object.__setattr__(self, "cov", cv)
         if not (0 < _checks.real("rho", self.rho) < 1):
             raise ValueError(f"rho = P(y = +1) must lie in (0, 1), got {self.rho!r}")

@@ -82,6 +82,34 @@ def test_psd_accepts_every_gram_matrix_and_rejects_a_shifted_one(n, seed):
         checks.psd("G", G - 1e-6 * np.abs(G).max() * np.eye(n))
 
 
+@given(st.integers(1, 5), st.integers(0, 3), st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_psd_factor_reproduces_the_matrix(n, batch, seed):
+    A = np.random.default_rng(seed).standard_normal((batch, n, n + 1) if batch else (n, n + 1))
+    C = A @ np.swapaxes(A, -1, -2)
+    for method in ("cholesky", "eigh"):
+        L = checks.psd_factor("C", C, method=method)
+        assert L.shape == C.shape
+        np.testing.assert_allclose(L @ np.swapaxes(L, -1, -2), C, rtol=1e-9, atol=1e-9 * np.abs(C).max())
+    assert np.allclose(np.triu(checks.psd_factor("C", C), 1), 0.0)          # Cholesky is lower triangular
+
+
+def test_psd_factor_separates_singular_from_indefinite():
+    sing = np.stack([np.eye(2), np.ones((2, 2))])                           # the second is rank 1
+    L = checks.psd_factor("cov", sing, method="eigh")                       # allowed: a zero direction
+    np.testing.assert_allclose(L @ np.swapaxes(L, -1, -2), sing, atol=1e-12)
+    with pytest.raises(InputError, match=r"cov must be positive definite.*batch index \(1,\); a singular covariance"):
+        checks.psd_factor("cov", sing)                                       # Cholesky: no density
+    with pytest.raises(InputError, match="cov must be positive semi-definite, got smallest eigenvalue -1"):
+        checks.psd_factor("cov", [[1.0, 2.0], [2.0, 1.0]], method="eigh")
+    with pytest.raises(InputError, match="cov must have shape \\(3, 3\\)"):
+        checks.psd_factor("cov", np.eye(2), shape=(3, 3))
+    with pytest.raises(InputError, match="method must be one of"):
+        checks.psd_factor("cov", np.eye(2), method="svd")
+    with pytest.raises(InputError, match="M must be symmetric.*batch index \\(0,\\)"):
+        checks.symmetric("M", [[[1.0, 0.5], [0.0, 1.0]]])
+
+
 def test_time_grid_and_memory():
     assert checks.time_grid("alphas", [0, 1, 2]).tolist() == [0.0, 1.0, 2.0]
     assert checks.time_grid("t", [0, 0, 1], strict=False).size == 3

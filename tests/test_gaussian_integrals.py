@@ -105,7 +105,7 @@ def test_psd_sqrt_rejects_bad_covariances():
         gi.psd_sqrt(np.array([[1.0, 2.0], [2.0, 1.0]]))
     with pytest.raises(ValueError, match="symmetric"):
         gi.psd_sqrt(np.array([[1.0, 0.5], [0.0, 1.0]]))
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match="cov must be finite"):
         gi.psd_sqrt(np.array([[np.nan, 0.0], [0.0, 1.0]]))
     with pytest.raises(ValueError, match="shape"):
         gi.psd_sqrt(np.ones(3))

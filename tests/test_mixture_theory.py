@@ -292,5 +292,5 @@ def test_ge_features_with_general_covariances():
         GaussianEquivalentFeatures(mix.centres, None, F, cov=cov[:2])
     bad = cov.copy()
     bad[0] = -np.eye(D)
-    with pytest.raises(ValueError, match=r"cov\[0\] must be positive definite"):
+    with pytest.raises(ValueError, match=r"cov must be positive definite.*batch index \(0,\)"):
         GaussianEquivalentFeatures(mix.centres, None, F, cov=bad)

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.errors import InputError
 
 from .activations import get_activation
 from .criticality import critical_points
@@ -57,10 +58,10 @@ def _check_inputs(X):
 
 
 def _check_gram(K, name="input Gram matrix"):
-    ev = np.linalg.eigvalsh(K)
-    if ev.min() <= 1e-12 * max(ev.max(), 1e-300):
-        raise ValueError(f"{name} is not positive definite (eigenvalues {ev}); the inputs must be "
-                         "linearly independent (or C_b > 0)")
+    try:
+        _checks.psd(name, K, rtol=1e-12, strict=True)
+    except InputError as err:
+        raise InputError(f"{err}; the inputs must be linearly independent (or C_b > 0)") from None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
+from twolayer import checks as _checks
 from twolayer.errors import InputError
 
 from .activations import get_activation
@@ -186,31 +187,11 @@ def has_closed_form(kind: str, *names: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Generic quadrature
 # --------------------------------------------------------------------------------------------
-def check_symmetric(M, parameter: str, n: int) -> np.ndarray:
-    """``M`` as a finite, symmetric float array of shape (n, n); ValueError naming ``parameter``."""
-    M = np.asarray(M, dtype=float)
-    if M.shape != (n, n):
-        raise ValueError(f"{parameter} must have shape ({n}, {n}), got {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError(f"{parameter} contains non-finite values")
-    if not np.allclose(M, M.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(M).max())):
-        raise ValueError(f"{parameter} must be symmetric")
-    return M
+def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = _checks.PSD_RTOL):
+    """A factor L (L L^T = cov) of a batch of covariance matrices, from their eigendecomposition.
 
-
-def cholesky_factor(C, parameter: str, n: int):
-    """(C, L) with L L^T = C for a symmetric positive-definite (n, n) ``C``; ValueError naming ``parameter``."""
-    C = check_symmetric(C, parameter, n)
-    try:
-        return C, np.linalg.cholesky(C)
-    except np.linalg.LinAlgError:
-        ev = np.linalg.eigvalsh(C).min()
-        raise ValueError(f"{parameter} must be positive definite (smallest eigenvalue {ev:.3g}); "
-                         "a singular covariance has no density") from None
-
-
-def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
-    """Symmetric PSD square root L (L L^T = cov) of a batch of covariance matrices.
+    Checked through :func:`twolayer.checks.psd_factor` (``method="eigh"``), so a rank-deficient
+    covariance is allowed and its zero directions get zero columns.
 
     Parameters
     ----------
@@ -219,20 +200,17 @@ def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = 1e-10):
     Raises
     ------
     ValueError
-        If ``cov`` is not square, not symmetric or has an eigenvalue below ``-rtol * max|eig|``.
+        If ``cov`` is not finite, not square, not symmetric or has an eigenvalue below
+        ``-rtol * max|eig|``.
     """
-    cov = np.asarray(cov, dtype=float)
-    if cov.ndim < 2 or cov.shape[-1] != cov.shape[-2]:
-        raise ValueError(f"{parameter} must have shape (..., d, d), got {cov.shape}")
-    if not np.all(np.isfinite(cov)):
-        raise ValueError(f"{parameter} contains non-finite entries")
-    scale = np.max(np.abs(cov), axis=(-1, -2), keepdims=True) + 1e-300
-    if np.max(np.abs(cov - np.swapaxes(cov, -1, -2)) / scale) > 1e-8:
-        raise ValueError(f"{parameter} is not symmetric")
-    evals, evecs = np.linalg.eigh(cov)
-    if np.any(evals < -rtol * scale[..., 0]):
-        raise ValueError(f"{parameter} is not positive semi-definite (smallest eigenvalue {evals.min():.3g})")
-    return evecs * np.sqrt(np.maximum(evals, 0.0))[..., None, :]
+    return _checks.psd_factor(parameter, cov, method="eigh", rtol=rtol)
+
+
+def _psd_sqrt(cov) -> np.ndarray:
+    """Unchecked :func:`psd_sqrt` for the hot paths: negative eigenvalues (an ODE solver's
+    intermediate stage may be slightly indefinite) are clipped to zero."""
+    w, V = np.linalg.eigh(cov)
+    return V * np.sqrt(np.maximum(w, 0.0))[..., None, :]
 
 
 @lru_cache(maxsize=32)

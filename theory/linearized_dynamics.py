@@ -32,7 +32,6 @@ import numpy as np
 
 from twolayer import checks as _checks
 
-from .gaussian_integrals import check_symmetric
 
 __all__ = ["LinearizedPrediction", "linearized_gd_moments", "eta_critical", "LOSS_SCALES"]
 
@@ -48,10 +47,8 @@ def _loss_scale(loss: str, n: int) -> float:
 
 
 def _sym_psd(name, M, n):
-    M = check_symmetric(M, name, n)
-    ev = np.linalg.eigvalsh(M)
-    if ev.min() < -1e-9 * max(ev.max(), 1e-300):
-        raise ValueError(f"{name} must be positive semi-definite (smallest eigenvalue {ev.min():.3g})")
+    """``M`` checked PSD (to 1e-9, the round-off of a kernel built by sums), made exactly symmetric."""
+    M = _checks.psd(name, M, shape=(n, n), rtol=1e-9)
     return 0.5 * (M + M.T)
 
 

@@ -54,7 +54,7 @@ from scipy.integrate import solve_ivp
 
 from .activations import get_activation
 from .committee_ode import ODEDivergedError, _rk4
-from .gaussian_integrals import psd_sqrt
+from .gaussian_integrals import _psd_sqrt
 from .mixture_integrals import expect_1, expect_2, expect_diag
 
 __all__ = ["MixtureODE", "MixtureTrajectory", "mixture_errors"]
@@ -237,7 +237,7 @@ class MixtureODE:
     def _fields(self, R, Q, z):
         """Sampled fields lambda | alpha for fixed standard normals z (S, K): shape (..., C, S, K)."""
         # intermediate solver stages may be slightly indefinite: clip negative eigenvalues
-        L = psd_sqrt(self.Delta * Q, rtol=np.inf)                # (..., K, K)
+        L = _psd_sqrt(self.Delta * Q)                # (..., K, K)
         return R[..., :, None, :] + np.einsum("...ij,sj->...si", L, z)[..., None, :, :]
 
     def rhs(self, R, Q, v):

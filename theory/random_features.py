@@ -55,7 +55,6 @@ from scipy.special import ndtr
 
 from ._rf_numba import pcg, project
 from .activations import get_activation
-from .gaussian_integrals import cholesky_factor
 from .mixture_integrals import expect_1, expect_2, expect_diag
 
 __all__ = ["GaussianEquivalentFeatures", "RFReadout", "rf_population_readout"]
@@ -114,9 +113,7 @@ class GaussianEquivalentFeatures:
                 S = S[None]
             elif S.shape != (C, D, D):
                 raise ValueError(f"cov must have shape ({D}, {D}) or ({C}, {D}, {D}), got {S.shape}")
-            A = np.empty((S.shape[0], F.shape[0], D))
-            for k, Sk in enumerate(S):
-                A[k] = F @ cholesky_factor(Sk, f"cov[{k}]", D)[1] / np.sqrt(D)
+            A = F @ _checks.psd_factor("cov", S, method="cholesky") / np.sqrt(D)   # (C or 1, P, D)
         self.act = get_activation(activation)
         self.F, self.Delta, self.D, self._A = F, (None if Delta is None else float(Delta)), D, A
         self.a = c @ F.T / np.sqrt(D)                                  # (C, P)

@@ -15,8 +15,8 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["integer", "real", "nonneg", "positive", "choice", "array", "psd", "time_grid",
-           "labels_pm1", "memory", "kernel_arrays", "PSD_RTOL"]
+__all__ = ["integer", "real", "nonneg", "positive", "choice", "array", "symmetric", "psd", "psd_factor",
+           "time_grid", "labels_pm1", "memory", "kernel_arrays", "PSD_RTOL"]
 
 #: Relative tolerance of :func:`psd`: an eigenvalue below -PSD_RTOL * (largest |eigenvalue|)
 #: is not round-off.
@@ -113,23 +113,46 @@ def array(name: str, val, *, shape: tuple | None = None, ndim: int | None = None
     return a
 
 
-def psd(name: str, C, *, rtol: float = PSD_RTOL, strict: bool = False) -> np.ndarray:
+def _batch_index(mask) -> str:
+    """`` at batch index (i, ...)`` for the first True entry of a batch mask ('' for a single matrix)."""
+    if not np.ndim(mask):
+        return ""
+    return f" at batch index {tuple(int(i) for i in np.argwhere(mask)[0])}"
+
+
+def symmetric(name: str, M, *, shape: tuple | None = None, rtol: float = PSD_RTOL) -> np.ndarray:
+    """A finite (batch of) square, symmetric matrices, as a float ndarray.
+
+    ``shape`` as in :func:`array` (e.g. ``(n, n)`` or ``(..., n, n)``); symmetry to ``rtol``
+    relative to each matrix's largest entry. The message gives the asymmetry and, for a batch,
+    the first offending index.
+    """
+    M = array(name, M, min_ndim=2) if shape is None else array(name, M, shape=shape, min_ndim=2)
+    if M.shape[-1] != M.shape[-2]:
+        raise InputError(f"{name} must be square in its last two axes, got shape {M.shape}")
+    scale = np.max(np.abs(M), axis=(-2, -1), initial=0.0)
+    asym = np.max(np.abs(M - np.swapaxes(M, -1, -2)), axis=(-2, -1), initial=0.0)
+    bad = asym > rtol * np.maximum(scale, 1e-300)
+    if np.any(bad):
+        raise InputError(f"{name} must be symmetric, got an asymmetry of {float(np.max(asym)):.3g}"
+                         + _batch_index(bad))
+    return M
+
+
+def psd(name: str, C, *, shape: tuple | None = None, rtol: float = PSD_RTOL, strict: bool = False) -> np.ndarray:
     """A (batch of) symmetric positive semi-definite matrices (``strict``: definite).
 
-    Symmetry to ``rtol`` relative to the largest entry; the smallest eigenvalue must be >=
-    -rtol * (largest |eigenvalue|) (> that bound if ``strict``). The message gives the smallest
-    eigenvalue and, for a batch, the first offending index.
+    Symmetry to ``rtol`` relative to the largest entry (:func:`symmetric`); the smallest
+    eigenvalue must be >= -rtol * (largest |eigenvalue|) (> that bound if ``strict``). The message
+    gives the smallest eigenvalue and, for a batch, the first offending index.
     """
-    C = array(name, C, min_ndim=2)
-    if C.shape[-1] != C.shape[-2]:
-        raise InputError(f"{name} must be square in its last two axes, got shape {C.shape}")
-    scale = np.max(np.abs(C), axis=(-2, -1), initial=0.0)
-    asym = np.max(np.abs(C - np.swapaxes(C, -1, -2)), axis=(-2, -1), initial=0.0)
-    if np.any(asym > rtol * np.maximum(scale, 1e-300)):
-        idx = np.unravel_index(np.argmax(asym - rtol * scale), asym.shape) if asym.ndim else ()
-        raise InputError(f"{name} must be symmetric, got an asymmetry of {float(np.max(asym)):.3g}"
-                         + (f" at batch index {tuple(int(i) for i in idx)}" if idx else ""))
+    C = symmetric(name, C, shape=shape, rtol=rtol)
     ev = np.linalg.eigvalsh(C)
+    _eigen_bound(name, ev, rtol, strict)
+    return C
+
+
+def _eigen_bound(name: str, ev, rtol: float, strict: bool) -> None:
     lo, hi = ev[..., 0], np.max(np.abs(ev), axis=-1)
     bound = -rtol * hi
     bad = (lo <= -bound) if strict else (lo < bound)
@@ -137,8 +160,45 @@ def psd(name: str, C, *, rtol: float = PSD_RTOL, strict: bool = False) -> np.nda
         idx = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
         kind = "positive definite" if strict else "positive semi-definite"
         raise InputError(f"{name} must be {kind}, got smallest eigenvalue {float(lo[idx]):.3g} "
-                         f"(largest |eigenvalue| {float(hi[idx]):.3g})" + (f" at batch index {idx}" if idx else ""))
-    return C
+                         f"(largest |eigenvalue| {float(hi[idx]):.3g})" + _batch_index(bad))
+
+
+def psd_factor(name: str, C, *, shape: tuple | None = None, method: str = "cholesky",
+               rtol: float = PSD_RTOL) -> np.ndarray:
+    """A factor L with L L^T = C of a checked (batch of) covariance matrices.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the messages.
+    C : array_like, shape (..., d, d)
+        Finite, symmetric (to ``rtol``).
+    shape : tuple, optional
+        Required shape, as in :func:`array`.
+    method : {"cholesky", "eigh"}
+        ``"cholesky"``: C must be positive definite (a singular covariance has no density);
+        L is lower triangular. ``"eigh"``: C must be positive semi-definite to ``rtol``;
+        L = V diag(sqrt(max(w, 0))) from C = V diag(w) V^T, so rank-deficient C are allowed.
+
+    Returns
+    -------
+    L : ndarray, shape (..., d, d)
+    """
+    method = choice("method", method, ("cholesky", "eigh"))
+    C = symmetric(name, C, shape=shape, rtol=rtol)
+    if method == "eigh":
+        w, V = np.linalg.eigh(C)
+        _eigen_bound(name, w, rtol, strict=False)
+        return V * np.sqrt(np.maximum(w, 0.0))[..., None, :]
+    try:
+        return np.linalg.cholesky(C)
+    except np.linalg.LinAlgError:
+        ev = np.linalg.eigvalsh(C)
+        lo = ev[..., 0]
+        bad = lo <= 0 if lo.ndim else np.asarray(True)
+        idx = tuple(int(i) for i in np.argwhere(bad)[0]) if lo.ndim else ()
+        raise InputError(f"{name} must be positive definite, got smallest eigenvalue {float(lo[idx]):.3g}"
+                         + _batch_index(bad) + "; a singular covariance has no density") from None
 
 
 def time_grid(name: str, t, *, strict: bool = True, minimum: float | None = None) -> np.ndarray:
