@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .gaussian_mixture import GaussianMixture
 
 __all__ = ["DataMixture", "mixture_from_data", "digits_mixture", "mnist_mixture", "load_digits",
@@ -177,7 +179,7 @@ def _shrinkage_intensity(Xc, shrinkage):
             raise ImportError("shrinkage='ledoit-wolf' uses scikit-learn: pip install 'twolayer[data]', "
                               "or pass a number") from exc
         return float(ledoit_wolf_shrinkage(Xc, assume_centered=True))
-    lam = float(shrinkage)
+    lam = _checks.real("shrinkage", shrinkage)
     if not (0 <= lam < 1):
         raise ValueError(f"shrinkage must be a number in [0, 1) or 'ledoit-wolf', got {shrinkage!r}")
     return lam
@@ -223,18 +225,18 @@ def mixture_from_data(X, labels, positive, negative=None, *, clusters: str = "cl
     -------
     DataMixture
     """
-    X = np.asarray(X, float)
-    labels = np.asarray(labels)
-    if X.ndim != 2 or X.shape[0] < 2 or X.shape[1] < 1:
+    X = _checks.array("X", X, ndim=2)
+    if X.shape[0] < 2 or X.shape[1] < 1:
         raise ValueError(f"X must have shape (n, N_raw) with n >= 2, got {X.shape}")
+    labels = np.asarray(labels)
     if labels.shape != (X.shape[0],):
         raise ValueError(f"labels must have shape ({X.shape[0]},), got {labels.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains non-finite values")
-    if clusters not in ("class", "label"):
-        raise ValueError(f"clusters must be 'class' or 'label', got {clusters!r}")
-    if covariance not in ("per-cluster", "shared"):
-        raise ValueError(f"covariance must be 'per-cluster' or 'shared', got {covariance!r}")
+    _checks.choice("clusters", clusters, ("class", "label"))
+    _checks.choice("covariance", covariance, ("per-cluster", "shared"))
+    if not isinstance(standardise, (bool, np.bool_)):
+        raise TypeError(f"standardise must be True or False, got {standardise!r}")
+    if not isinstance(shrinkage, str):
+        _checks.real("shrinkage", shrinkage, minimum=0.0, maximum=1.0)
     present = set(np.unique(labels).tolist())
     pos = _label_set("positive", positive, present)
     neg = _label_set("negative", sorted(present - set(pos)) if negative is None else negative, present)

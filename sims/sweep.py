@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .backends import as_seed_sequence
 
 __all__ = ["SweepResult", "SweepError", "task_key", "task_seed", "run_sweep", "load_sweep"]
@@ -171,12 +173,24 @@ def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, 
     raise_on_error : bool
         After all tasks ran, raise :class:`SweepError` if any failed (finished ones are stored).
     """
+    if not callable(fn):
+        raise TypeError(f"fn must be a callable fn(**params, seed=...), got {type(fn).__name__}")
+    if isinstance(tasks, (str, bytes, dict)) or not hasattr(tasks, "__iter__"):
+        raise TypeError(f"tasks must be a sequence of parameter dicts, got {type(tasks).__name__}")
     tasks = list(tasks)
+    for i, p in enumerate(tasks):
+        if not isinstance(p, dict):
+            raise TypeError(f"tasks[{i}] must be a dict of parameters, got {type(p).__name__}")
+        if "seed" in p:
+            raise ValueError(f"tasks[{i}] has a 'seed' key; the sweep passes each task's seed itself (task_seed)")
     keys = [task_key(p) for p in tasks]
     if len(set(keys)) != len(keys):
         raise ValueError("tasks contain duplicates (identical parameter dicts)")
-    if executor not in ("dask", "serial"):
-        raise ValueError(f"executor must be 'dask' or 'serial', got {executor!r}")
+    _checks.choice("executor", executor, ("dask", "serial"))
+    for name, flag in (("progress", progress), ("raise_on_error", raise_on_error)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    as_seed_sequence(seed)                                     # a bad root seed fails before any work
     store = _store_dir(store, create=True)
     _manifest(store, fn, seed)
     todo = []

@@ -21,6 +21,8 @@ BAD = {
     "choice": [("None", None), ("unknown", "no-such-option"), ("int", 3)],
     "array": [("None", None), ("str", "abc"), ("complex", np.array([1 + 1j, 2.0])), ("nan", "NAN"), ("empty", np.zeros((0,)))],
 }
+BAD["flag"] = [("None", None), ("str", "yes"), ("float", 0.5)]
+BAD["seed"] = [("bool", True), ("float", 1.5), ("str", "1"), ("negative", -1)]
 BAD["positive"] = BAD["real"] + [("negative", -0.5), ("zero", 0.0)]
 BAD["nonneg"] = BAD["real"] + [("negative", -0.5)]
 
@@ -41,6 +43,11 @@ def _nan_like(val):
     a = np.array(val, dtype=float, copy=True)
     a.flat[0] = np.nan
     return a
+
+
+def _sweep_fn(n, seed):
+    """A sweep task for the run_sweep cases: module level, so any executor could run it."""
+    return {"x": np.random.default_rng(seed).standard_normal(n)}
 
 
 def _entries():
@@ -68,6 +75,9 @@ def _entries():
     from theory.committee_ode import CommitteeODE
     from theory.criticality import critical_points
     from theory.linearized_dynamics import linearized_gd_moments
+    from sims.data_mixtures import mixture_from_data
+    from sims.sweep import run_sweep
+    from theory.relu1d_certificate import frozen_pattern_certificate
 
     X3 = np.array([[1.0, 0.2, -0.3], [0.1, -0.5, 0.8]])
 
@@ -101,6 +111,22 @@ def _entries():
     def wide_args():
         return dict(model=WideMLP((3, 8), "tanh", "ntk"), X=X3, Y=np.array([0.5, -0.2]), eta=0.05,
                     n_steps=3, n_seeds=2, seed=1)
+
+    def certificate_args():
+        a0, w0 = draw_relu1d_init(8, 3, seed=1)
+        p = empirical_weights(16, 3, seed=2)
+        h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+        return dict(x=PAPER_X, y=PAPER_Y, p=p, h=h, theta=np.stack([a0, np.zeros_like(a0), w0], axis=-1),
+                    c=np.zeros(3))
+
+    def data_mixture_args():
+        rng = np.random.default_rng(3)
+        return dict(X=rng.standard_normal((40, 5)), labels=np.arange(40) % 4, positive=[1], shrinkage=0.1)
+
+    def sweep_args():
+        import tempfile
+        return dict(fn=_sweep_fn, tasks=[{"n": 2}, {"n": 3}], store=tempfile.mkdtemp(prefix="twolayer-census-"),
+                    seed=1, executor="serial")
 
     def mixture_args():
         return dict(means=np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]) * np.sqrt(3), labels=np.array([1, -1]),
@@ -171,6 +197,14 @@ def _entries():
                              {"Q0": "array", "R0": "array", "alpha_max": "positive", "tol": "positive"}),
         "crossing_task": (crossing_task, lambda: dict(n=4, n_nets=3, n_epochs=5, seed=1, certify_every=None),
                           {"n": "size", "n_nets": "size", "n_epochs": "count0", "init": "choice", "step": "choice"}),
+        "frozen_pattern_certificate": (frozen_pattern_certificate, certificate_args,
+                                       {"x": "array", "y": "array", "p": "array", "h": "positive", "theta": "array",
+                                        "c": "array", "safety": "nonneg"}),
+        "mixture_from_data": (mixture_from_data, data_mixture_args,
+                              {"X": "array", "clusters": "choice", "covariance": "choice", "shrinkage": "nonneg",
+                               "standardise": "flag"}),
+        "run_sweep": (run_sweep, sweep_args, {"executor": "choice", "seed": "seed", "progress": "flag",
+                                              "raise_on_error": "flag"}),
         "train_gd": (train_gd, wide_args, {"X": "array", "Y": "array", "eta": "positive", "n_steps": "count0",
                                            "n_seeds": "size", "loss": "choice", "n_records": "size"}),
     }

@@ -116,7 +116,7 @@ def test_fit_drops_constant_pixels_and_refuses_bad_input():
         mixture_from_data(X, lab, positive=[1], clusters="digit")
     Xn = X.copy()
     Xn[0, 0] = np.nan
-    with pytest.raises(ValueError, match="non-finite"):
+    with pytest.raises(ValueError, match="X must be finite"):
         mixture_from_data(Xn, lab, positive=[1])
     with pytest.raises(ValueError, match=r"cluster \(1,\) is singular"):
         mixture_from_data(X[:, :4].repeat(2, axis=1), lab, positive=[1], shrinkage=0.0, clusters="label")

@@ -62,7 +62,7 @@ def test_torch_backend_agrees():
 
 
 @pytest.mark.parametrize("call,match", [
-    (lambda: check_data([-1.0, 1.0, 2.0], [0.0, 1.0, 2.0]), "negative x"),
+    (lambda: check_data([-1.0, 1.0, 2.0], [0.0, 1.0, 2.0]), "x must hold at least two points on each side of 0, got 1 negative"),
     (lambda: check_data([-1.0, -2.0, 0.0, 1.0, 2.0], [0.0] * 5), "must not contain 0"),
     (lambda: train_relu1d(np.ones((1, 2)), np.ones((1, 2)), PAPER_X, PAPER_Y, np.full(6, 1 / 6), 0.0, 5), "h"),
     (lambda: draw_relu1d_init(0, 3), "width"), (lambda: draw_relu1d_init(4, 3, init="xavier"), "init"),

@@ -76,8 +76,12 @@ def test_bad_sweeps_are_named(tmp_path):
         run_sweep(draw, [{"n": 1}, {"n": 1}], tmp_path, executor="serial")
     with pytest.raises(ValueError, match="executor"):
         run_sweep(draw, [{"n": 1}], tmp_path, executor="mpi")
-    with pytest.raises(ValueError, match="dict"):
+    with pytest.raises(TypeError, match=r"tasks\[0\] must be a dict"):
         run_sweep(draw, [3], tmp_path, executor="serial")
+    with pytest.raises(ValueError, match="'seed' key"):
+        run_sweep(draw, [{"n": 1, "seed": 3}], tmp_path, executor="serial")
+    with pytest.raises(TypeError, match="fn must be a callable"):
+        run_sweep("draw", [{"n": 1}], tmp_path, executor="serial")
 
 
 def test_relu1d_crossing_sweep_resumes_with_identical_numbers(tmp_path):

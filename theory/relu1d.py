@@ -31,18 +31,19 @@ PAPER_Y = np.array([-1.0, 2.0, -1.0, 1.0, -2.0, 1.0])
 
 def check_data(x, y, p=None):
     """Validate 1-D data: finite, no point at 0, at least two points on each side of the origin."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.ndim != 1 or y.shape != x.shape or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise ValueError("x and y must be finite 1-D arrays of equal length")
+    x = _checks.array("x", x, ndim=1)
+    y = _checks.array("y", y)
+    if y.shape != x.shape:
+        raise ValueError(f"y must have the shape of x, {x.shape}, got {y.shape}")
     if np.any(x == 0):
         raise ValueError("x must not contain 0 (the initial kinks sit there)")
     for side, name in ((x > 0, "positive"), (x < 0, "negative")):
         if side.sum() < 2:
-            raise ValueError(f"the data need at least two points with {name} x, got {int(side.sum())}")
+            raise ValueError(f"x must hold at least two points on each side of 0, got {int(side.sum())} {name}")
     if p is not None:
-        p = np.asarray(p, float)
-        if p.shape[-1] != x.size or np.any(p < 0) or not np.all(np.isfinite(p)):
-            raise ValueError("p must be non-negative finite weights, one per data point")
+        p = _checks.array("p", p, shape=(..., x.size))
+        if np.any(p < 0):
+            raise ValueError(f"p must be non-negative weights, one per data point, got {p[p < 0].flat[0]}")
     return x, y, p
 
 

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twolayer import checks as _checks
+
 from .relu1d import check_data, frozen_outputs, side_moments
 
 __all__ = ["Certificate", "frozen_pattern_certificate"]
@@ -75,6 +77,14 @@ def _sym_sqrt(S):
     return (U * np.sqrt(np.clip(lam, 0, None))[..., None, :]) @ np.swapaxes(U, -1, -2)
 
 
+def _per_network(name: str, val, B: int) -> np.ndarray:
+    """A finite number or a (B,) array, broadcast to (B,)."""
+    a = _checks.array(name, val)
+    if a.shape not in ((), (B,)):
+        raise ValueError(f"{name} must be a number or have shape ({B},), got {a.shape}")
+    return np.broadcast_to(a, (B,))
+
+
 def frozen_pattern_certificate(x, y, p, h, theta, c, *, safety: float = 1e-9) -> Certificate:
     """Decide, per network, whether GD from the current state never changes the activation pattern.
 
@@ -98,14 +108,18 @@ def frozen_pattern_certificate(x, y, p, h, theta, c, *, safety: float = 1e-9) ->
     -------
     Certificate
     """
+    if p is None:
+        raise TypeError("p must be an array of data weights, shape (P,) or (B, P), got None")
     x, y, p = check_data(x, y, p)
-    theta = np.asarray(theta, float)
-    if theta.ndim != 3 or theta.shape[-1] != 3:
-        raise ValueError(f"theta must have shape (B, n, 3), got {theta.shape}")
+    theta = _checks.array("theta", theta, shape=(None, None, 3))
     B = theta.shape[0]
+    if p.shape not in ((x.size,), (B, x.size)):
+        raise ValueError(f"p must have shape ({x.size},) or ({B}, {x.size}), got {p.shape}")
     p = np.broadcast_to(p, (B, x.size))
-    h = np.broadcast_to(np.asarray(h, float), (B,))
-    c = np.broadcast_to(np.asarray(c, float), (B,))
+    h, c = _per_network("h", h, B), _per_network("c", c, B)
+    if np.any(h <= 0):
+        raise ValueError(f"h must be > 0, got {h[h <= 0][0]}")
+    safety = _checks.nonneg("safety", safety)
     a, b = theta[..., 0], theta[..., 1]
     pos = x > 0
     x_in = min(x[pos].min(), -x[~pos].max())
