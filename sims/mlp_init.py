@@ -176,6 +176,9 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         per_member = 6 * n_in * sum(widths) + (4 * (n_in * n_out) * sum(widths) if ntk else 0)
     if ntk:
         per_member += 3 * n_in * n_out * max(widths)
+    if block is None:       # one member must fit; an explicit block overrides the budget (documented)
+        _checks.memory("memory_budget_mb", 8.0 * per_member, memory_budget_mb * 2**20,
+                       hint="or method='marginal', which forms no weight matrix" if method == "weights" else "")
     fit = max(1, int(memory_budget_mb * 2**20 / (8 * per_member)))      # members within the budget
     if block is None:
         block = min(n_members, fit, MAX_BLOCK)

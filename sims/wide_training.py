@@ -187,14 +187,23 @@ class WideMLP:
 # ------------------------------------------------------------------------------------------------
 # parameters, forward, layer-wise backward
 # ------------------------------------------------------------------------------------------------
-def init_params(model: WideMLP, n_seeds: int, seed=0, backend="numpy", dtype: str = "float64"):
+def _n_params(model: WideMLP) -> int:
+    """Trainable parameters of one member."""
+    return sum(lo * li + (lo if cb > 0 else 0) for (li, lo, cW, cb, *_r) in model.layers())
+
+
+def init_params(model: WideMLP, n_seeds: int, seed=0, backend="numpy", dtype: str = "float64",
+                memory_budget: float = 4 * 2**30):
     """Initial parameters of ``n_seeds`` members: list over layers of (W, b).
 
     W has shape (S, fan_out, fan_in) and b (S, fan_out) (None without bias), in the trainable
     coordinates of the parameterisation. Member i uses SeedSequence child i of ``seed``.
+    ``memory_budget`` (bytes) bounds the host copy and the backend copy (2 S n_params float64).
     """
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, (int, np.integer)) or n_seeds < 1:
         raise ValueError(f"n_seeds must be an integer >= 1, got {n_seeds!r}")
+    _checks.memory("memory_budget", 16.0 * n_seeds * _n_params(model),
+                   _checks.positive("memory_budget", memory_budget), hint="or fewer seeds / a narrower model")
     be = get_backend(backend, dtype)
     layers = model.layers()
     Ws = [np.empty((n_seeds, lo, li)) for (li, lo, *_r) in layers]
@@ -405,10 +414,22 @@ def _record_grid(n_steps, n_records):
     return np.unique(np.concatenate([[0], s]).astype(np.int64))
 
 
+def _train_memory(model: WideMLP, S: int, P: int, n: int, R: int, record_ntk: bool, record_particles: bool) -> float:
+    """Bytes :func:`train_gd` holds (float64): three parameter copies (start, current, gradient),
+    the forward cache (h, z) and the backward deltas on all P points, the NTK (S, P, n), and the
+    records."""
+    units = sum(lo for (li, lo, *_r) in model.layers())
+    words = S * (3 * _n_params(model) + 3 * P * units + 2 * P * n)
+    words += R * S * (2 * P + 4 + (n * n if record_ntk else 0)
+                      + (model.width * (model.widths[0] + 2) if record_particles else 0))
+    return 8.0 * words
+
+
 def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1, seed=0,
              X_test=None, loss: str = "sum", backend="numpy", dtype: str = "float64",
              n_records: int = 40, params0=None, allow_unstable: bool = False, record_ntk: bool = False,
-             record_particles: bool = False, progress: bool = False) -> WideTrainingResult:
+             record_particles: bool = False, progress: bool = False,
+             memory_budget: float = 4 * 2**30) -> WideTrainingResult:
     """Full-batch GD of ``n_seeds`` independent networks and of their linearisations.
 
     Parameters
@@ -436,11 +457,16 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         ``result.particle_history`` (R, S, m, n_0 + 2).
     progress : bool
         tqdm bar over steps.
+    memory_budget : float
+        Bytes the run may hold (estimated before anything is drawn: the parameters, their start
+        and gradient, the forward and backward caches, the NTK and the records); above it
+        InputError names this parameter. Default 4 GiB.
 
     Raises
     ------
     ValueError
-        Bad shapes/values, eta >= eta_max (naming eta_crit and eta_max).
+        Bad shapes/values, eta >= eta_max (naming eta_crit and eta_max), a run above
+        ``memory_budget``.
     SimulationDivergedError
         Non-finite loss; the message names the first step and member.
 
@@ -460,13 +486,22 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     if Y.shape != (n,) or not np.all(np.isfinite(Y)):
         raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
     Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
+    memory_budget = _checks.positive("memory_budget", memory_budget)
+    n_rec = len(_record_grid(int(n_steps), n_records))
+
+    def check_memory(S):
+        _checks.memory("memory_budget", _train_memory(model, S, Xall.shape[0], n, n_rec, record_ntk, record_particles),
+                       memory_budget, hint="or fewer seeds / records, or a narrower model")
+
     be = get_backend(backend, dtype)
     xp = be.xp
     if params0 is None:
-        params0 = init_params(model, n_seeds, seed, be, dtype)
+        check_memory(_checks.integer("n_seeds", n_seeds, minimum=1))        # before anything is drawn
+        params0 = init_params(model, n_seeds, seed, be, dtype, memory_budget=memory_budget)
     else:
         params0 = [(be.asarray(W), None if b is None else be.asarray(b)) for W, b in params0]
     S = _check_params(model, params0)
+    check_memory(S)
     g, dg = backend_activation(model.activation, be)
     c = 1.0 if loss == "sum" else float(n)
     Xb, Yb = be.asarray(Xall), be.asarray(Y)

@@ -101,6 +101,19 @@ def test_simulate_sgd_refuses_a_run_of_days_and_a_request_beyond_memory():
     named(lambda: simulate_sgd(TeacherStudent(**TS), 1.0, n_seeds=10**8), "memory_budget")
 
 
+def test_wide_and_init_samplers_refuse_a_request_beyond_memory():
+    """Before any draw: a (2^16)-wide net with 200 members (16 GiB), a 10^5 x 10^5 layer (75 GiB)."""
+    from sims.mlp_init import sample_init_ensemble
+    from sims.wide_training import WideMLP, init_params, train_gd
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    wide = WideMLP((3, 2**16), "tanh", "ntk")
+    named(lambda: train_gd(wide, X, np.zeros(50), eta=0.1, n_steps=10, n_seeds=200), "memory_budget")
+    named(lambda: init_params(wide, 10**4), "memory_budget")
+    err = named(lambda: sample_init_ensemble(np.eye(3), (10**5, 10**5), C_b=0.0, C_W=1.0, n_members=2),
+                "memory_budget_mb")
+    assert "method='marginal'" in str(err)                                     # the way out is named
+
+
 @pytest.mark.parametrize("method,noise", [
     ("full", {"x": np.zeros((2, 50, 49)), "zeta": np.zeros((2, 50))}),            # wrong N: out of bounds before
     ("full", {"x": np.zeros((1, 50, 50)), "zeta": np.zeros((1, 50))}),            # wrong seed count

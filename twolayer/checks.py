@@ -225,12 +225,13 @@ def labels_pm1(name: str, y) -> np.ndarray:
     return y
 
 
-def memory(name: str, nbytes: float, budget: float) -> None:
+def memory(name: str, nbytes: float, budget: float, *, hint: str = "") -> None:
     """InputError if a request of ``nbytes`` exceeds ``budget`` bytes; the message gives both and
-    names the parameter that raises the budget (``name``)."""
+    names the parameter that raises the budget (``name``), and ``hint`` (another way out) if given."""
     if nbytes > budget:
+        unit = "MiB" if name.endswith("_mb") else "bytes"
         raise InputError(f"this call needs about {nbytes / 2**30:.3g} GiB, above {name}={budget / 2**30:.3g} GiB; "
-                         f"pass a larger {name} (bytes), or fewer seeds / a shorter record")
+                         f"pass a larger {name} ({unit}), {hint or 'or fewer seeds / a shorter record'}")
 
 
 def kernel_arrays(kernel: str, **arrays) -> None:
