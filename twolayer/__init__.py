@@ -1,8 +1,18 @@
 """twolayer: the ground floor shared by :mod:`theory` and :mod:`sims`.
 
 - :mod:`twolayer.checks` -- argument checks whose errors name the parameter (one home for them);
-- :mod:`twolayer.errors` -- the exception types every layer raises.
+- :mod:`twolayer.errors` -- the exception types every layer raises;
+- :mod:`twolayer.io` -- save and load of result objects (one versioned npz + JSON format);
+- :mod:`twolayer.provenance` -- the manifest (commit, versions, threads, device, seed) of a run.
 
-Nothing here imports :mod:`theory` or :mod:`sims`; both import from here (one-way).
+None of these imports :mod:`theory` or :mod:`sims`; both import from here (one-way).
+:mod:`twolayer.cli`, the ``twolayer`` command, is the one module on top: it imports the
+simulators and theories it runs, lazily, inside each subcommand.
 """
 from .errors import DivergedError, InputError  # noqa: F401
+
+try:                                   # one source for the version: pyproject.toml, as installed
+    from importlib.metadata import PackageNotFoundError as _NotFound, version as _version
+    __version__ = _version("twolayer")
+except _NotFound:                      # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"

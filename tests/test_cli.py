@@ -1,0 +1,68 @@
+"""The twolayer command: each subcommand runs, writes what its help says, and names bad options."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sims.teacher_student import SGDTrajectory
+from theory.committee_ode import ODETrajectory
+from twolayer import io
+from twolayer.cli import build_parser, main
+
+
+def test_every_subcommand_has_help(capsys):
+    for cmd in ("scm-sgd", "scm-ode", "relu1d-mc", "validate", "show"):
+        with pytest.raises(SystemExit) as e:
+            main([cmd, "--help"])
+        assert e.value.code == 0 and "usage: twolayer" in capsys.readouterr().out
+    assert {"scm-sgd", "scm-ode", "relu1d-mc", "validate", "audit", "show"} <= set(
+        build_parser()._subparsers._group_actions[0].choices)
+
+
+def test_scm_sgd_then_ode_from_its_start(tmp_path, capsys):
+    run, ode = tmp_path / "run.npz", tmp_path / "ode.npz"
+    assert main(["scm-sgd", "-K", "2", "-M", "2", "-N", "200", "--lr", "0.5", "--alpha", "2", "--seeds", "2",
+                 "--init-std", "0.1", "--records", "8", "--out", str(run), "--log", str(tmp_path / "run.dat")]) == 0
+    tr = io.load(run)
+    assert isinstance(tr, SGDTrajectory) and tr.eps_g.shape == (2, 9) and tr.problem.N == 200
+    man = io.load_manifest(run)
+    assert man["extra"]["subcommand"] == "scm-sgd" and man["seed"] == 0 and man["wall_s"] > 0
+    # the pyscm-style log: comma-separated, '#' comments, alpha, e_g, e_t, diff, Q (k <= l), R
+    rows = np.loadtxt(tmp_path / "run_s1.dat", delimiter=",", comments="#")
+    assert rows.shape == (9, 4 + 3 + 4)
+    np.testing.assert_allclose(rows[:, 1], tr.eps_g[1], rtol=1e-5)
+    np.testing.assert_allclose(rows[:, 7], tr.R[1, :, 0, 0], rtol=1e-5, atol=1e-12)
+    assert main(["scm-ode", "--lr", "0.5", "--alpha", "2", "--records", "8", "--from", str(run), "--out", str(ode)]) == 0
+    o = io.load(ode)
+    assert isinstance(o, ODETrajectory)
+    np.testing.assert_allclose(o.Q[:, 0], tr.Q[:, 0], rtol=1e-12)              # started from the run's overlaps
+    assert "ODE (DOP853)" in capsys.readouterr().out
+
+
+def test_relu1d_mc_resumes_and_writes_its_summary(tmp_path):
+    args = ["relu1d-mc", "--n", "8", "--n-nets", "40", "--n-epochs", "50", "--store", str(tmp_path / "s"), "-q"]
+    assert main(args + ["--out", str(tmp_path / "a.json")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b.json")]) == 0                 # resumed from the store
+    a, b = (json.loads((tmp_path / f).read_text()) for f in ("a.json", "b.json"))
+    assert a["rows"] == b["rows"] and a["rows"][0]["n_nets"] == 40
+    lo, hi = a["rows"][0]["ci99"]
+    assert lo <= a["rows"][0]["p_cross"] <= hi
+
+
+def test_bad_options_are_named(capsys):
+    with pytest.raises(SystemExit):
+        main(["scm-sgd", "-K", "0"])
+    assert "argument -K: expected an integer >= 1" in capsys.readouterr().err
+    assert main(["scm-sgd", "--lr", "-1", "-q"]) == 2
+    assert "eta must be >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["scm-sgd", "--no-such-option"])
+    with pytest.raises(SystemExit, match="matches no validation module"):
+        main(["validate", "--paper", "no-such-paper"])
+
+
+def test_installed_command_and_module_run():
+    out = subprocess.run([sys.executable, "-m", "twolayer", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("twolayer ")

@@ -1,0 +1,402 @@
+"""The ``twolayer`` command: run an experiment, keep its result, know later how it was made.
+
+::
+
+    twolayer scm-sgd  -K 2 -M 2 -N 1000 --lr 0.5 --alpha 200 --seeds 8 --out run.npz --log run.dat
+    twolayer scm-ode  -K 2 -M 2 --lr 0.5 --alpha 200 --from run.npz --out ode.npz
+    twolayer relu1d-mc --n 16 32 64 --n-nets 1000 --store mc/ --out mc.json
+    twolayer validate --paper saad1995 --report report/ --seed 3
+    twolayer audit -k plateau --seeds 20 --out audit/
+    twolayer show run.npz                       # what a saved result holds, and its manifest
+
+(also ``python -m twolayer ...``). Every subcommand has ``--help``.
+
+Conventions, as in the library: order parameters Q = w w^T / N, R = w w*^T / N, T = w* w*^T / N;
+time alpha = steps / N; erf activation g(x) = erf(x / sqrt 2); eps_g = E[(phi_student - phi_teacher)^2] / 2
+(Saad & Solla, cond-mat/9507079, eq. 4). The first layer moves by eta / sqrt(N) per step.
+
+Outputs
+-------
+``--out FILE.npz``
+    The result object in the format of :mod:`twolayer.io` (arrays + JSON), with the provenance
+    manifest of :mod:`twolayer.provenance` (commit, versions, threads, device, seed, command line,
+    wall time). Read it back with ``twolayer.io.load``.
+``--log FILE.dat`` (scm-sgd, scm-ode)
+    The order-parameter log of Goldt's pyscm (``scm_online.py``), so that existing analysis scripts
+    keep working: comment lines start with ``#``; each row is comma-separated
+    ``alpha, e_g, e_t, diff, Q[k,l] (k <= l), R[k,m]``. e_t (training error on a fixed set) and
+    diff (mean |dw| of the last step) are NaN here: the simulators learn online and record order
+    parameters only. With several seeds, one file per seed: ``FILE_s<i>.dat``.
+``--out FILE.json`` (relu1d-mc)
+    Per width n: counts of each outcome, P(cross) with its exact 99 % interval, and the manifest.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+# ------------------------------------------------------------------------------------------------
+# shared options
+# ------------------------------------------------------------------------------------------------
+def _positive_int(text):
+    try:
+        val = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if val < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {val}")
+    return val
+
+
+def _nonneg_int(text):
+    try:
+        val = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if val < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {val}")
+    return val
+
+
+def _committee_options(p, *, sgd: bool):
+    g = p.add_argument_group("committee machine (Saad & Solla 1995; Goldt et al. 2019, arXiv:1906.08632)")
+    g.add_argument("-K", type=_positive_int, default=2, help="student hidden units (default 2)")
+    g.add_argument("-M", type=_positive_int, default=2, help="teacher hidden units (default 2)")
+    g.add_argument("-N", type=_positive_int, default=1000,
+                   help="input dimension (default 1000; for scm-ode, the N of the random initial condition)")
+    g.add_argument("--lr", "--eta", dest="eta", type=float, default=0.5, help="first-layer learning rate eta (default 0.5)")
+    g.add_argument("--lr-v", "--eta-v", dest="eta_v", type=float, default=0.0,
+                   help="second-layer learning rate (default 0: first layer only)")
+    g.add_argument("--sigma", type=float, default=0.0, help="teacher output-noise std (default 0)")
+    g.add_argument("--wd", "--kappa", dest="kappa", type=float, default=0.0, help="weight decay per unit alpha (default 0)")
+    g.add_argument("--g", "--activation", dest="activation", default="erf",
+                   help="student activation: erf, relu, linear, tanh (default erf)")
+    g.add_argument("--g-teacher", dest="teacher_activation", default=None, help="teacher activation (default: the student's)")
+    g.add_argument("--init-std", type=float, default=1.0,
+                   help="student weights w = init_overlap w* + init_std xi (default 1: pyscm's large random init)")
+    g.add_argument("--init-overlap", type=float, default=0.0, help="see --init-std (default 0)")
+    g.add_argument("--orthonormal-teacher", action="store_true", help="teacher rows orthogonal, T = I exactly")
+    g.add_argument("--alpha", type=float, default=200.0, help="duration in alpha = steps / N (default 200)")
+    g.add_argument("--records", type=_positive_int, default=100, help="recorded times, log-spaced (default 100)")
+    g.add_argument("--seeds", type=_positive_int, default=1, help="independent runs, batched (default 1)")
+    g.add_argument("-s", "--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    if sgd:
+        g.add_argument("--method", choices=("gram", "full"), default="gram",
+                       help="exact overlap chain (gram, default) or explicit weights (full)")
+        g.add_argument("--backend", default="numpy", help="numpy (default), torch, torch:cuda, cupy")
+    _output_options(p, log=True)
+
+
+def _output_options(p, *, log=False):
+    g = p.add_argument_group("output")
+    g.add_argument("--out", metavar="FILE", help="save the result here (twolayer.io format, with provenance)")
+    if log:
+        g.add_argument("--log", metavar="FILE", help="pyscm-style order-parameter log (one file per seed)")
+    g.add_argument("-q", "--quiet", action="store_true", help="no summary on stdout")
+    g.add_argument("--progress", action="store_true", help="progress bar on stderr")
+
+
+def _problem(a):
+    from sims.teacher_student import TeacherStudent
+    return TeacherStudent(N=a.N, K=a.K, M=a.M, eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa,
+                          activation=a.activation, teacher_activation=a.teacher_activation,
+                          orthonormal_teacher=a.orthonormal_teacher, init_std=a.init_std,
+                          init_overlap=a.init_overlap)
+
+
+def _record_grid(a):
+    import numpy as np
+    if not a.alpha > 0:
+        raise SystemExit(f"twolayer: error: --alpha must be > 0, got {a.alpha}")
+    return np.concatenate([[0.0], np.geomspace(min(1e-2, a.alpha), a.alpha, a.records)])
+
+
+def _finish(a, result, started, t0, *, backend=None, extra=None):
+    from .io import save
+    from .provenance import manifest
+    man = manifest(backend=backend, seed=getattr(a, "seed", None), started=started, wall_s=time.perf_counter() - t0,
+                   extra=extra)
+    if a.out:
+        path = save(result, a.out, manifest=man)
+        if not a.quiet:
+            print(f"saved {path}", file=sys.stderr)
+    return man
+
+
+# ------------------------------------------------------------------------------------------------
+# pyscm-style log
+# ------------------------------------------------------------------------------------------------
+def write_pyscm_log(path, alphas, eps_g, Q, R, header: str = "") -> Path:
+    """Write one run's order parameters as pyscm's ``scm_online.py`` log (module docstring).
+
+    Parameters
+    ----------
+    alphas : (n_t,); eps_g : (n_t,); Q : (n_t, K, K); R : (n_t, K, M)
+    """
+    import numpy as np
+    K, M = R.shape[-2:]
+    iu = np.triu_indices(K)
+    cols = ["steps / N", "e_g", "e_t", "diff"] + [f"Q[{k}, {l}]" for k, l in zip(*iu)] + \
+        [f"R[{k}, {m}]" for k in range(K) for m in range(M)]
+    head = "# " + ", ".join(f"{i} {c}" for i, c in enumerate(cols))
+    rows = np.column_stack([alphas, eps_g, np.full_like(alphas, np.nan), np.full_like(alphas, np.nan),
+                            Q[:, iu[0], iu[1]], R.reshape(len(alphas), K * M)])
+    path = Path(path)
+    with open(path, "w") as fh:
+        for line in header.splitlines():
+            fh.write(f"# {line}\n")
+        fh.write(head + "\n")
+        for r in rows:
+            fh.write(", ".join("%g" % x for x in r) + "\n")
+    return path
+
+
+def _write_logs(a, alphas, eps_g, Q, R):
+    base = Path(a.log)
+    S = eps_g.shape[0]
+    header = (f"twolayer {a.command}: K={a.K}, M={a.M}, N={a.N}, lr={a.eta:g}, lr_v={a.eta_v:g}, wd={a.kappa:g}, "
+              f"sigma={a.sigma:g}, activation={a.activation}, seed={a.seed}")
+    paths = []
+    for s in range(S):
+        p = base if S == 1 else base.with_name(f"{base.stem}_s{s}{base.suffix or '.dat'}")
+        paths.append(write_pyscm_log(p, alphas, eps_g[s], Q[s], R[s], header + f", run {s} of {S}"))
+    return paths
+
+
+def _summary(a, alphas, eps_g, label):
+    import numpy as np
+    if a.quiet:
+        return
+    e = eps_g[:, -1]
+    ok = np.isfinite(e)
+    se = float(e[ok].std(ddof=1) / np.sqrt(ok.sum())) if ok.sum() > 1 else float("nan")
+    print(f"{label}: eps_g(alpha={alphas[-1]:g}) = {float(e[ok].mean()) if ok.any() else float('nan'):.6g}"
+          f" +- {se:.2g} (SE over {int(ok.sum())} of {e.size} runs)")
+
+
+# ------------------------------------------------------------------------------------------------
+# subcommands
+# ------------------------------------------------------------------------------------------------
+def _scm_sgd(a):
+    from sims.teacher_student import simulate_sgd
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    tr = simulate_sgd(_problem(a), alphas=_record_grid(a), n_seeds=a.seeds, seed=a.seed, method=a.method,
+                      backend=a.backend, progress=a.progress)
+    _finish(a, tr, started, t0, backend=a.backend, extra={"subcommand": "scm-sgd"})
+    if a.log:
+        _write_logs(a, tr.alphas, tr.eps_g, tr.Q, tr.R)
+    _summary(a, tr.alphas, tr.eps_g, f"SGD ({a.method}, {a.backend})")
+    return 0
+
+
+def _scm_ode(a):
+    import numpy as np
+
+    from sims.teacher_student import SGDTrajectory, simulate_sgd
+
+    from .io import load
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    alphas = _record_grid(a)
+    if a.start:
+        src = load(a.start)
+        if not isinstance(src, SGDTrajectory):
+            raise SystemExit(f"twolayer: error: --from {a.start} holds a {type(src).__name__}, not an SGD trajectory")
+        problem = src.problem.with_(eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa)
+    else:   # the measured initial order parameters of the SGD initialisation at this N and seed
+        problem = _problem(a)
+        src = simulate_sgd(problem, alphas=[0.0], n_seeds=a.seeds, seed=a.seed, method="gram")
+    Q0, R0, v0, T = src.initial_order_parameters()
+    ode = problem.ode(T=T).integrate(Q0, R0, v0, alphas, method=a.solver)
+    _finish(a, ode, started, t0, extra={"subcommand": "scm-ode", "from": a.start})
+    eps = np.atleast_2d(ode.eps_g)
+    if a.log:
+        _write_logs(a, ode.alphas, eps, np.reshape(ode.Q, eps.shape + ode.Q.shape[-2:]),
+                    np.reshape(ode.R, eps.shape + ode.R.shape[-2:]))
+    _summary(a, ode.alphas, eps, f"ODE ({a.solver})")
+    return 0
+
+
+def _relu1d_mc(a):
+    import numpy as np
+    from scipy.stats import binomtest
+
+    from sims.relu1d import crossing_task
+    from sims.sweep import run_sweep
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    tasks = [{"n": int(n), "n_nets": a.n_nets, "n_epochs": a.n_epochs, "init": a.init, "step": a.step} for n in a.n]
+    results = run_sweep(crossing_task, tasks, a.store, seed=a.seed, executor=a.executor, progress=a.progress)
+    rows = []
+    for t, r in zip(tasks, results):
+        status = np.asarray(r.values["status"]).astype(str)
+        counts = {s: int((status == s).sum()) for s in ("crossed", "certified", "degenerate", "cap")}
+        k, m = counts["crossed"], status.size
+        ci = binomtest(k, m).proportion_ci(confidence_level=0.99, method="exact")
+        rows.append({"n": t["n"], "n_nets": m, **counts, "p_cross": k / m, "ci99": [float(ci.low), float(ci.high)]})
+        if not a.quiet:
+            print(f"n={t['n']:6d}: P(cross) = {k / m:.4f}  99% CI [{ci.low:.4f}, {ci.high:.4f}]  "
+                  f"(crossed {k}, certified {counts['certified']}, degenerate {counts['degenerate']}, "
+                  f"undecided at the cap {counts['cap']}; reference 2 n^-1/2 = {2 / np.sqrt(t['n']):.4f})")
+    man = _finish(argparse.Namespace(out=None, quiet=a.quiet, seed=a.seed), None, started, t0,
+                  extra={"subcommand": "relu1d-mc", "tasks": tasks})
+    if a.out:
+        Path(a.out).write_text(json.dumps({"format": "twolayer-relu1d-mc", "version": 1, "rows": rows,
+                                           "manifest": man}, indent=1))
+    return 0
+
+
+def _repo_validations():
+    root = Path(__file__).resolve().parent.parent
+    v = root / "validations"
+    if not (v / "conftest.py").is_file():
+        raise SystemExit("twolayer: error: the validations are not next to this installation "
+                         f"({v} not found); run from a checkout of the twolayer repository")
+    return root, v
+
+
+def _validate(a, extra):
+    import subprocess
+    root, v = _repo_validations()
+    files = [str(v)]
+    if a.paper:
+        files = sorted(str(p) for p in v.glob(f"test_*{a.paper}*.py"))
+        if not files:
+            known = sorted(p.stem[5:] for p in v.glob("test_*.py"))
+            raise SystemExit(f"twolayer: error: --paper {a.paper!r} matches no validation module; known: {', '.join(known)}")
+    cmd = [sys.executable, "-m", "pytest", *files]
+    if a.report:
+        cmd += ["--report", a.report]
+    if a.seed is not None:
+        cmd += ["--claim-seed", str(a.seed)]
+    if a.k:
+        cmd += ["-k", a.k]
+    if a.m:
+        cmd += ["-m", a.m]
+    cmd += list(extra)
+    return subprocess.call(cmd, cwd=root)
+
+
+def _audit(a, extra):
+    import subprocess
+    root, _ = _repo_validations()
+    return subprocess.call([sys.executable, "-m", "validations.audit", *extra], cwd=root)
+
+
+def _show(a):
+    import numpy as np
+
+    from .io import _read
+    meta, arrays = _read(a.file)
+    obj = meta["object"]
+    kind = obj.get("__dataclass__", type(obj).__name__) if isinstance(obj, dict) else type(obj).__name__
+    print(f"{a.file}: {meta['format']} v{meta['version']}, {kind}")
+    if isinstance(obj, dict) and "fields" in obj:
+        for name, val in obj["fields"].items():
+            if isinstance(val, dict) and "__array__" in val:
+                arr = arrays[val["__array__"]]
+                print(f"  {name}: array {arr.dtype} {arr.shape}")
+            elif isinstance(val, dict) and "__dataclass__" in val:
+                print(f"  {name}: {val['__dataclass__']}")
+            else:
+                print(f"  {name}: {json.dumps(val)[:100]}")
+    man = meta.get("manifest")
+    if man:
+        tl = man.get("twolayer", {})
+        print(f"  made by twolayer {tl.get('version')} at commit {tl.get('commit')}"
+              f"{' (uncommitted changes)' if tl.get('dirty') else ''}, {man.get('started')}, "
+              f"{man.get('wall_s') or float('nan'):.3g} s, backend {man.get('backend')}, seed {man.get('seed')}")
+        print(f"  command: {' '.join(man.get('command', []))}")
+    del np
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``twolayer`` command (one subparser per subcommand)."""
+    ap = argparse.ArgumentParser(prog="twolayer", description=__doc__.split("\n\n")[0],
+                                 epilog="Each subcommand has --help. Results: twolayer.io (npz + JSON with provenance).")
+    ap.add_argument("--version", action="version", version=f"twolayer {_version()}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("scm-sgd", help="online SGD of a soft committee machine (teacher-student)",
+                       description="Online SGD of a K-unit student learning an M-unit teacher, batched over seeds.")
+    _committee_options(p, sgd=True)
+    p.set_defaults(run=_scm_sgd)
+
+    p = sub.add_parser("scm-ode", help="the order-parameter ODE of the committee machine",
+                       description="Integrate the N -> infinity order-parameter ODE (Saad & Solla 1995, eqs. 8-10; "
+                                   "Goldt et al. 2019 for the second layer and noise), from the measured initial "
+                                   "order parameters of an SGD run (--from) or of a fresh random initialisation "
+                                   "at -N and --seed.")
+    _committee_options(p, sgd=False)
+    p.add_argument("--from", dest="start", metavar="FILE", help="an scm-sgd result: start from its initial overlaps")
+    p.add_argument("--solver", choices=("DOP853", "RK45", "LSODA", "Radau", "RK4"), default="DOP853",
+                   help="ODE method (default DOP853, rtol 1e-9)")
+    p.set_defaults(run=_scm_ode)
+
+    p = sub.add_parser("relu1d-mc", help="Holzmueller-Steinwart crossing Monte Carlo (resumable sweep)",
+                       description="P(a kink crosses the data) for GD on width-n 1-D ReLU nets, the set-up of "
+                                   "Holzmueller & Steinwart (arXiv:2002.04861), through sims.sweep: rerunning with "
+                                   "the same --store resumes.")
+    p.add_argument("--n", type=_positive_int, nargs="+", default=[16, 32, 64], help="widths (default 16 32 64)")
+    p.add_argument("--n-nets", type=_positive_int, default=1000, help="networks per width (default 1000)")
+    p.add_argument("--n-epochs", type=_nonneg_int, default=1500, help="GD epochs (default 1500)")
+    p.add_argument("--init", choices=("he", "swapped"), default="he", help="initialisation (default he)")
+    p.add_argument("--step", choices=("large", "small"), default="large", help="step-size rule (default large)")
+    p.add_argument("--store", required=True, metavar="DIR", help="sweep store (resumable)")
+    p.add_argument("--executor", choices=("serial", "dask"), default="serial", help="default serial")
+    p.add_argument("-s", "--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+    p.add_argument("--out", metavar="FILE.json", help="summary with provenance")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--progress", action="store_true")
+    p.set_defaults(run=_relu1d_mc)
+
+    p = sub.add_parser("validate", help="run the validation claims (pytest), optionally one paper",
+                       description="Run the claims of validations/ (needs a checkout of the repository). "
+                                   "Unknown options go to pytest.")
+    p.add_argument("--paper", help="a module name fragment, e.g. saad1995, goldt2019, refinetti2021")
+    p.add_argument("--report", metavar="DIR", help="write the validation report here")
+    p.add_argument("--seed", type=_nonneg_int, default=None, help="claim seed (default: the suite's default)")
+    p.add_argument("-k", help="pytest -k expression")
+    p.add_argument("-m", help="pytest -m expression (default: the suite's, 'not slow')")
+    p.set_defaults(run=_validate, passthrough=True)
+
+    p = sub.add_parser("audit", help="calibration and power audit over many seeds (python -m validations.audit)",
+                       description="Every option goes to python -m validations.audit; see its --help.",
+                       add_help=False)
+    p.set_defaults(run=_audit, passthrough=True)
+
+    p = sub.add_parser("show", help="describe a saved result and its provenance")
+    p.add_argument("file")
+    p.set_defaults(run=_show)
+    return ap
+
+
+def _version():
+    from . import __version__
+    return __version__
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``twolayer`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    ap = build_parser()
+    if argv[:1] == ["audit"]:                     # everything after 'audit' belongs to validations.audit
+        return _audit(None, argv[1:])
+    a, extra = ap.parse_known_args(argv)
+    if extra and not getattr(a, "passthrough", False):
+        ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return a.run(a, extra) if getattr(a, "passthrough", False) else a.run(a)
+    except (ValueError, TypeError) as err:        # bad parameters: the library's message, no traceback
+        print(f"twolayer {a.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":   # pragma: no cover
+    sys.exit(main())
