@@ -26,3 +26,24 @@ def test_report_writes_json_png_and_index(tmp_path):
     with open(path) as fh:
         assert "test_claim_a" in fh.read()
     assert "| m: 1 |" in claim_table([rec])
+
+
+def test_report_summary_separates_skipped_from_failed_and_carries_the_manifest(tmp_path):
+    recs = []
+    for i, outcome in enumerate(("passed", "failed", "skipped", "error")):
+        r = ClaimRecord(f"validations/test_x.py::test_{outcome}", "Paper A" if i < 2 else "Paper B", seed=5)
+        r.check(mean_vs_prediction(np.array([1.0, 1.01, 0.99]), 1.0, name="m")) if i == 0 else None
+        r.outcome, r.duration_s = outcome, 1.5
+        recs.append(r)
+    from validations.report import summary_table
+    rows = summary_table(recs)
+    assert rows[0] == ("Paper A", 2, 1, 1, 0, 3.0) and rows[1] == ("Paper B", 2, 0, 1, 1, 3.0)
+    assert rows[-1] == ("total", 4, 1, 2, 1, 6.0)
+    path = write_report(recs, str(tmp_path))
+    page = open(path).read()
+    assert page.index("test_failed") < page.index("test_passed") < page.index("Skipped (not run here") < \
+        page.index("test_skipped")
+    man = json.load(open(tmp_path / "manifest.json"))
+    assert man["seed"] == 5 and "numpy" in man["packages"] and "provenance" in page
+    md = open(tmp_path / "claims.md").read()
+    assert "| Paper B | 2 | 0 | 1 | 1 | 3.0 |" in md and "| accepted |" in md and "[0.4227, 1.577]" in md

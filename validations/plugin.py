@@ -171,6 +171,8 @@ def pytest_runtest_makereport(item, call):
         return
     if rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed"):
         rec.outcome = "skipped" if rep.skipped else rep.outcome
+        if rep.skipped and isinstance(rep.longrepr, tuple) and len(rep.longrepr) == 3:
+            rec.error = f"skipped: {rep.longrepr[2]}"          # the reason, shown apart from failures
         if rep.failed:
             rec.error = str(rep.longrepr)[-3000:]
             # a failed assertion of a verdict is a "failed" claim; any other exception is an "error"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from . import stats
 from .stats import Verdict, require
 
-__all__ = ["ClaimRecord", "write_report", "claim_table", "suite_rate_line"]
+__all__ = ["ClaimRecord", "write_report", "claim_table", "summary_table", "suite_rate_line"]
 
 
 @dataclass
@@ -71,21 +71,62 @@ def _shown_prediction(v: Verdict) -> str:
     return f"{v.prediction:.4g}"
 
 
+def _accepted(v: Verdict) -> str:
+    """The region of the statistic that passes: an interval for point nulls, a half-line with its
+    direction for one-sided claims (blank where the rule is not an interval of the statistic)."""
+    if v.null in ("point", "family") and v.details.get("n_elements", 1) in (1, None):
+        return f"[{v.prediction - v.tolerance:.4g}, {v.prediction + v.tolerance:.4g}]"
+    if v.null == "one-sided":
+        side = v.details.get("side", "")
+        if side == "<=":
+            return f"<= {v.prediction + v.tolerance:.4g} (claim <= {v.prediction:.4g})"
+        if side == ">=":
+            return f">= {v.prediction - v.tolerance:.4g} (claim >= {v.prediction:.4g})"
+    return ""
+
+
+_FAILED = ("failed", "error")
+
+
+def summary_table(records) -> list[tuple]:
+    """Per paper: (paper, claims, passed, failed, skipped, seconds), distinct claims counted by
+    test id, failed including errors; the last row is the total."""
+    by = {}
+    for r in records:
+        row = by.setdefault(r.paper or "(no paper)", {"ids": set(), "passed": 0, "failed": 0, "skipped": 0, "s": 0.0})
+        row["ids"].add(r.nodeid)
+        key = "failed" if r.outcome in _FAILED else ("skipped" if r.outcome == "skipped" else
+                                                     "passed" if r.outcome == "passed" else None)
+        if key:
+            row[key] += 1
+        row["s"] += r.duration_s
+    rows = [(paper, len(d["ids"]), d["passed"], d["failed"], d["skipped"], d["s"]) for paper, d in sorted(by.items())]
+    total = tuple(sum(r[i] for r in rows) for i in range(1, 6))
+    return rows + [("total", *total)]
+
+
+def _summary_md(records) -> str:
+    lines = ["| paper | claims | passed | failed | skipped | time (s) |", "|---|---|---|---|---|---|"]
+    for paper, n, ok, bad, skip, t in summary_table(records):
+        lines.append(f"| {paper} | {n} | {ok} | {bad} | {skip} | {t:.1f} |")
+    return "\n".join(lines)
+
+
 def claim_table(records) -> str:
     """Markdown table: claim, paper, statistic vs prediction, tolerance, MDD, p-value, outcome."""
-    rows = ["| claim | paper | statistic | prediction | tolerance | MDD | p | outcome |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| claim | paper | statistic | prediction | accepted | tolerance | MDD | p | outcome |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         first = True
         for v in r.verdicts or [None]:
             name = r.slug if first else ""
             paper = f"{r.paper} (arXiv:{r.arxiv})" if first and r.arxiv else (r.paper if first else "")
             if v is None:
-                rows.append(f"| {name} | {paper} | | | | | | {r.outcome} |")
+                rows.append(f"| {name} | {paper} | | | | | | | {r.outcome} |")
             else:
                 p = "" if v.p_value is None else f"{v.p_value:.3g}"
                 rows.append(f"| {name} | {paper} | {v.name}: {v.statistic:.4g} | {_shown_prediction(v)} | "
-                            f"{v.tolerance:.3g} | {v.mdd:.3g} | {p} | {'pass' if v.passed else 'FAIL'} |")
+                            f"{_accepted(v)} | {v.tolerance:.3g} | {v.mdd:.3g} | {p} | {'pass' if v.passed else 'FAIL'} |")
             first = False
     return "\n".join(rows)
 
@@ -96,9 +137,38 @@ def suite_rate_line(n_claims: int) -> str:
             f"<= {n_claims * stats.ALPHA:.2%} (budget {stats.CLAIM_BUDGET} claims, {stats.SUITE_ALPHA:.0%}).")
 
 
+def _manifest(seed):
+    try:
+        from twolayer.provenance import manifest
+        return manifest(seed=seed)
+    except Exception as exc:  # noqa: BLE001 - provenance must not cost the verdicts
+        return {"error": repr(exc)}
+
+
+def _manifest_html(man: dict) -> str:
+    tl = man.get("twolayer", {})
+    pk = ", ".join(f"{k} {v}" for k, v in man.get("packages", {}).items())
+    th = man.get("threads", {}).get("environment") or {}
+    rows = [("commit", f"{tl.get('commit')}{' (uncommitted changes)' if tl.get('dirty') else ''}"),
+            ("twolayer", tl.get("version")), ("python", man.get("python")), ("platform", man.get("platform")),
+            ("cores", man.get("cpu_count")), ("packages", pk), ("threads", ", ".join(f"{k}={v}" for k, v in th.items())),
+            ("seed", man.get("seed")), ("command", " ".join(man.get("command", []))), ("started", man.get("started"))]
+    return ("<details><summary>provenance</summary><table>" + "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows) + "</table></details>")
+
+
 def write_report(records, directory: str, n_claims: int | None = None) -> str:
-    """Write JSON + PNG per claim and an index (html and markdown); returns the index path."""
+    """Write JSON + PNG per claim, ``manifest.json`` and an index (html and markdown); returns the index path.
+
+    The index opens with a summary per paper (claims, passed, failed, skipped, time), the suite's
+    chance-failure rate and the provenance manifest (:func:`twolayer.provenance.manifest`); then
+    the failed claims, the passed ones and, apart, the skipped ones with their reason.
+    """
     os.makedirs(directory, exist_ok=True)
+    seeds = sorted({r.seed for r in records})
+    man = _manifest(seeds[0] if len(seeds) == 1 else seeds)
+    with open(os.path.join(directory, "manifest.json"), "w") as fh:
+        json.dump(man, fh, indent=1, default=str)
     entries = []
     for r in records:
         png = None
@@ -121,22 +191,39 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
     md = claim_table(records)
     rate = suite_rate_line(len({r.base for r in records}) if n_claims is None else n_claims)
     with open(os.path.join(directory, "claims.md"), "w") as fh:
-        fh.write(f"# twolayer claim table ({time.strftime('%Y-%m-%d %H:%M')})\n\n{rate}\n\n{md}\n")
+        tl = man.get("twolayer", {})
+        fh.write(f"# twolayer claim table ({time.strftime('%Y-%m-%d %H:%M')})\n\n{_summary_md(records)}\n\n{rate}\n\n"
+                 f"commit {tl.get('commit')}{' (uncommitted changes)' if tl.get('dirty') else ''}, seeds {seeds}; "
+                 f"provenance in manifest.json\n\n{md}\n")
     parts = ["<html><head><meta charset='utf-8'><title>twolayer validation report</title>",
              "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}td,th{border:1px solid #ccc;"
              "padding:3px 6px}table{border-collapse:collapse}.FAIL,.failed,.error{color:#b00}.pass,.passed{color:#070}"
              ".skipped{color:#888}</style></head><body>",
-             "<h1>twolayer validation report</h1>", f"<p>{html.escape(rate)}</p>"]
+             "<h1>twolayer validation report</h1>"]
+    parts.append("<table><tr><th>paper</th><th>claims</th><th>passed</th><th>failed</th><th>skipped</th>"
+                 "<th>time (s)</th></tr>")
+    for paper, n, ok, bad, skip, t in summary_table(records):
+        parts.append(f"<tr><td>{html.escape(paper)}</td><td>{n}</td><td class='passed'>{ok}</td>"
+                     f"<td class='{'failed' if bad else ''}'>{bad}</td><td class='skipped'>{skip}</td><td>{t:.1f}</td></tr>")
+    parts.append("</table>")
+    parts += [f"<p>{html.escape(rate)}</p>", _manifest_html(man)]
+    order = {"failed": 0, "error": 0, "passed": 1, "skipped": 2}
+    entries.sort(key=lambda e: order.get(e[0].outcome, 1))
+    shown_skip = False
     for r, png in entries:
+        if r.outcome == "skipped" and not shown_skip:
+            parts.append("<h1 class='skipped'>Skipped (not run here; not failures)</h1>")
+            shown_skip = True
         parts.append(f"<h2 class='{html.escape(r.outcome)}'>{html.escape(r.slug)} — {r.outcome}</h2>")
         parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
                      f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
-        parts.append("<table><tr><th>assertion</th><th>null</th><th>statistic</th><th>prediction</th><th>tolerance</th>"
-                     "<th>MDD</th><th>p</th><th>result</th></tr>")
+        parts.append("<table><tr><th>assertion</th><th>null</th><th>statistic</th><th>prediction</th><th>accepted</th>"
+                     "<th>tolerance</th><th>MDD</th><th>p</th><th>result</th></tr>")
         for v in r.verdicts:
             p = "" if v.p_value is None else f"{v.p_value:.3g}"
             parts.append(f"<tr><td>{html.escape(v.name)}</td><td>{v.null}</td><td>{v.statistic:.5g}</td>"
-                         f"<td>{html.escape(_shown_prediction(v))}</td><td>{v.tolerance:.3g}</td><td>{v.mdd:.3g}</td>"
+                         f"<td>{html.escape(_shown_prediction(v))}</td><td>{html.escape(_accepted(v))}</td>"
+                         f"<td>{v.tolerance:.3g}</td><td>{v.mdd:.3g}</td>"
                          f"<td>{p}</td><td>{'pass' if v.passed else 'FAIL'}</td></tr>")
         parts.append("</table>")
         if r.error:
