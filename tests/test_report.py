@@ -47,3 +47,35 @@ def test_report_summary_separates_skipped_from_failed_and_carries_the_manifest(t
     assert man["seed"] == 5 and "numpy" in man["packages"] and "provenance" in page
     md = open(tmp_path / "claims.md").read()
     assert "| Paper B | 2 | 0 | 1 | 1 | 3.0 |" in md and "| accepted |" in md and "[0.4227, 1.577]" in md
+
+
+def test_a_claim_whose_figure_fails_to_draw_fails_under_check_figures(tmp_path):
+    """--check-figures (implied by --report) draws each figure inside its claim's test."""
+    import subprocess
+    import sys
+    (tmp_path / "test_fig.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.claim(paper='P', arxiv='0', ref='r')\n"
+        "def test_broken(claim, seed):\n"
+        "    def fig():\n"
+        "        import matplotlib.pyplot as plt\n"
+        "        f, ax = plt.subplots()\n"
+        "        ax.errorbar([1, 2, 3], [1, 2])\n"
+        "        return f\n"
+        "    claim.figure(fig)\n"
+        "@pytest.mark.claim(paper='P', arxiv='0', ref='r')\n"
+        "def test_fine(claim, seed):\n"
+        "    def fig():\n"
+        "        import matplotlib.pyplot as plt\n"
+        "        return plt.subplots()[0]\n"
+        "    claim.figure(fig)\n")
+    run = lambda *extra: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "validations.plugin",  # noqa: E731
+                                         "-p", "no:cacheprovider", str(tmp_path / "test_fig.py"), *extra],
+                                        capture_output=True, text=True, cwd=tmp_path,
+                                        env={**os.environ, "MPLBACKEND": "Agg",
+                                             "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))})
+    assert run().returncode == 0                                         # figures are not drawn by default
+    out = run("--check-figures")
+    assert out.returncode == 1 and "2 passed, 1 error" in out.stdout and "failed to draw" in out.stdout
+    out = run("--report", str(tmp_path / "rep"))
+    assert out.returncode == 1 and (tmp_path / "rep" / "test_fine.png").stat().st_size > 1000

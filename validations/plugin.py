@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from .report import ClaimRecord, claim_table, suite_rate_line, write_report
+from .report import ClaimRecord, claim_table, render_png, suite_rate_line, write_report
 from . import stats
 
 DEFAULT_SEED = 20190618
@@ -45,7 +45,11 @@ def pytest_addoption(parser):
                                                               "('1,2,3' or 'a:b')")),
                     ("--claim-json", dict(default=None, help="write all claim records to this JSON file")),
                     ("--report", dict(default=None, help="write the validation report (JSON, PNG, index) to this "
-                                                         "directory (env TWOLAYER_REPORT)"))):
+                                                         "directory (env TWOLAYER_REPORT)")),
+                    ("--check-figures", dict(action="store_true", default=False,
+                                             help="draw every claim's figure as part of its test, so that a figure "
+                                                  "that fails to draw fails the claim (env TWOLAYER_CHECK_FIGURES=1; "
+                                                  "implied by --report)"))):
         try:
             group.addoption(opt, **kw)
         except ValueError:      # already registered (the plugin loaded twice)
@@ -160,6 +164,17 @@ def claim(request, seed):
     request.node._claim_record = rec
     yield rec
     rec.duration_s = time.perf_counter() - t0
+    if rec.figure_fn is not None and _draw_figures(request.config):
+        try:
+            rec.png = render_png(rec.figure_fn)
+        except Exception as exc:  # noqa: BLE001 - any drawing error fails this claim, with its cause
+            rec.figure_fn = None
+            pytest.fail(f"the figure of this claim failed to draw: {exc!r}", pytrace=False)
+
+
+def _draw_figures(config) -> bool:
+    return bool(config.getoption("--check-figures", default=False) or os.environ.get("TWOLAYER_CHECK_FIGURES") == "1"
+                or report_dir(config))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -168,6 +183,9 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     rec = getattr(item, "_claim_record", None)
     if rec is None:
+        return
+    if rep.when == "teardown" and rep.failed:             # e.g. the figure failed to draw
+        rec.outcome, rec.error = "error", (rec.error + "; " + str(rep.longrepr)[-1000:]).strip("; ")
         return
     if rep.when == "call" or (rep.when == "setup" and rep.outcome != "passed"):
         rec.outcome = "skipped" if rep.skipped else rep.outcome

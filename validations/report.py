@@ -40,6 +40,7 @@ class ClaimRecord:
     duration_s: float = 0.0
     error: str = ""
     base: str = ""
+    png: bytes | None = None
 
     def __post_init__(self):
         if not self.base:
@@ -63,6 +64,22 @@ class ClaimRecord:
                 "claim": self.statement, "seed": self.seed, "outcome": self.outcome,
                 "duration_s": round(self.duration_s, 3), "error": self.error,
                 "verdicts": [v.to_dict() for v in self.verdicts]}
+
+
+def render_png(fn) -> bytes:
+    """Call a figure function ``fn() -> Figure`` and return the PNG bytes (Agg backend)."""
+    import io
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig = fn()
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
 
 
 def _shown_prediction(v: Verdict) -> str:
@@ -172,17 +189,15 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
     entries = []
     for r in records:
         png = None
-        if r.figure_fn is not None:
+        if r.png is None and r.figure_fn is not None:
             try:
-                import matplotlib
-                matplotlib.use("Agg")
-                import matplotlib.pyplot as plt
-                fig = r.figure_fn()
-                png = f"{r.slug}.png"
-                fig.savefig(os.path.join(directory, png), dpi=110, bbox_inches="tight")
-                plt.close(fig)
+                r.png = render_png(r.figure_fn)
             except Exception as exc:  # a broken figure must not hide the verdicts
                 r.error = (r.error + f"; figure failed: {exc!r}").strip("; ")
+        if r.png is not None:
+            png = f"{r.slug}.png"
+            with open(os.path.join(directory, png), "wb") as fh:
+                fh.write(r.png)
         d = r.to_dict()
         d["figure"] = png
         with open(os.path.join(directory, f"{r.slug}.json"), "w") as fh:
