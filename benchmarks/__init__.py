@@ -1,4 +1,4 @@
-"""asv benchmarks of the hot kernels (DESIGN.md section 6); reference implementations live here too.
+"""asv benchmarks of the hot kernels (docs/DESIGN.md section 6); reference implementations live here too.
 
 When ``benchmarks.history`` measures an older commit it puts that commit's tree first on the path and
 sets ``TWOLAYER_TREE``; the editable install's finder, which would fill the old tree's gaps with this

@@ -1,4 +1,4 @@
-"""One resolver from a string to an array backend (DESIGN.md section 2).
+"""One resolver from a string to an array backend (docs/DESIGN.md section 2).
 
 ``get_backend(spec, dtype)`` returns a :class:`Backend` holding the array-API namespace
 (via ``array_api_compat``), the device, the default dtype and seeded random streams. Simulation

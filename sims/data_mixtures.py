@@ -24,7 +24,7 @@ Fit (one convention, stated where it is used):
    fixes it. With lambda = 0 a singular S (fewer samples than pixels, or a pixel constant within
    a cluster) is refused with the cluster's name.
 5. The mixture's raw means are sqrt(N) times the standardised cluster means, so its centres
-   mu/sqrt(N) are the cluster means themselves (DESIGN.md section 3: x = mu/sqrt(N) + L z). In
+   mu/sqrt(N) are the cluster means themselves (docs/DESIGN.md section 3: x = mu/sqrt(N) + L z). In
    these coordinates each pixel has unit total variance; the centres have norm O(sqrt(N)) rather
    than the paper's O(1): the fitted mixture sits in whatever signal-to-noise regime the data have.
 

@@ -1,6 +1,6 @@
-r"""Gaussian mixtures with labels +-1 (Refinetti et al., arXiv:2102.11742, section 2; THEORY.md B).
+r"""Gaussian mixtures with labels +-1 (Refinetti et al., arXiv:2102.11742, section 2; docs/THEORY.md B).
 
-Convention (DESIGN.md section 3): pick a cluster alpha with probability p_alpha, then
+Convention (docs/DESIGN.md section 3): pick a cluster alpha with probability p_alpha, then
 
     x = mu_alpha / sqrt(N) + L_alpha z,    z ~ N(0, I_N),    y = y_alpha,
 

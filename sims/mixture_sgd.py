@@ -1,6 +1,6 @@
 r"""Online SGD on a Gaussian mixture: two-layer nets and random features, batched over seeds.
 
-Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742, sections 2-4; conventions of THEORY.md B
+Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742, sections 2-4; conventions of docs/THEORY.md B
 (the same as :mod:`theory.mixture_ode`):
 
 Two-layer net (:func:`simulate_mixture_sgd`), yhat = sum_k v_k g(lambda_k), lambda_k = w_k.x/sqrt(N),

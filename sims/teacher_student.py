@@ -1,6 +1,6 @@
 r"""Online SGD of a soft committee machine (student) learning from a teacher, batched over seeds.
 
-Model and conventions (DESIGN.md section 3; Saad & Solla 1995; Goldt et al. 2019,
+Model and conventions (docs/DESIGN.md section 3; Saad & Solla 1995; Goldt et al. 2019,
 arXiv:1906.08632, section 2): x ~ N(0, I_N); lambda_k = w_k.x/sqrt(N), rho_m = w*_m.x/sqrt(N);
 phi = sum_k v_k g(lambda_k); y = sum_m v*_m g*(rho_m) + sigma zeta; one fresh sample per step:
 

@@ -2,7 +2,7 @@ r"""Full-batch GD of wide MLPs (ensembles of seeds), their linearisation and the
 
 Papers: Lee et al. arXiv:1902.06720 (NTK parameterisation, linearised model, eq. (6)-(9));
 Jacot et al. arXiv:1806.07572; Chizat, Oyallon & Bach arXiv:1812.07956 (lazy scaling);
-Mei, Montanari & Nguyen arXiv:1804.06561 (mean field). THEORY.md D.
+Mei, Montanari & Nguyen arXiv:1804.06561 (mean field). docs/THEORY.md D.
 
 Network (scalar output, depth L = len(widths) weight layers, widths = (n_0, n_1, ..., n_{L-1})):
 z^(1) = c_1 W^(1) x + cb_1 b^(1), z^(l+1) = c_{l+1} W^(l+1) sigma(z^(l)) + cb_{l+1} b^(l+1), f = z^(L).

@@ -51,7 +51,7 @@ def test_integration_by_parts_derivatives_match_finite_differences(activation, r
 
 
 def test_single_input_g1_matches_independent_one_dimensional_integrals():
-    """G1' = r [chi G1 + (C_W/8) V <(s^2)''''>]  (THEORY.md C), evaluated with scipy.integrate.quad."""
+    """G1' = r [chi G1 + (C_W/8) V <(s^2)''''>]  (docs/THEORY.md C), evaluated with scipy.integrate.quad."""
     act = get_activation("tanh")
     C_b, C_W = 0.1, 1.0
     X = X2[:1]

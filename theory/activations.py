@@ -1,6 +1,6 @@
 """Activation functions g with their first and second derivatives (NumPy).
 
-Conventions (DESIGN.md section 3): ``"erf"`` is g(x) = erf(x / sqrt(2)) -- note the sqrt(2) --
+Conventions (docs/DESIGN.md section 3): ``"erf"`` is g(x) = erf(x / sqrt(2)) -- note the sqrt(2) --
 so that g'(x) = sqrt(2/pi) exp(-x^2/2); ``"relu"`` is max(x, 0) with g' the Heaviside step
 (g'(0) = 1/2) and g'' = delta (handled analytically where it appears); ``"linear"`` is g(x) = x.
 ``"tanh"`` has no closed-form Gaussian integrals and always goes through quadrature.

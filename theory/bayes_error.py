@@ -1,5 +1,5 @@
 r"""Bayes error of the symmetric XOR-like Gaussian mixture (Refinetti et al., arXiv:2102.11742;
-THEORY.md B).
+docs/THEORY.md B).
 
 Clusters at +-s e_1 (y = -1) and +-s e_2 (y = +1), isotropic variance Delta, equal probabilities.
 The posterior ratio is cosh(x_2 s / Delta) / cosh(x_1 s / Delta), so the Bayes rule is

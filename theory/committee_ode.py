@@ -4,7 +4,7 @@ Saad & Solla, Phys. Rev. E 52, 4225 (1995); Goldt, Advani, Saxe, Krzakala, Zdebo
 "Dynamics of stochastic gradient descent for two-layer neural networks in the teacher-student
 setup", NeurIPS 2019, arXiv:1906.08632, eqs. (8)-(10) (their sigma^2 term, first and second layer).
 
-Conventions (DESIGN.md section 3): x ~ N(0, I_N); fields lambda_k = w_k.x/sqrt(N) (K students) and
+Conventions (docs/DESIGN.md section 3): x ~ N(0, I_N); fields lambda_k = w_k.x/sqrt(N) (K students) and
 rho_m = w*_m.x/sqrt(N) (M teachers); y = phi* + sigma zeta; online SGD
 ``w_k <- w_k - (kappa/N) w_k + (eta/sqrt N) v_k g'(lambda_k)(y - phi) x`` and
 ``v_k <- v_k - (kappa/N) v_k + (eta_v/N) g(lambda_k)(y - phi)``; time alpha = steps / N.

@@ -3,7 +3,7 @@ correction G1 and the NTK mean H, for any depth, widths, activation and number o
 
 Roberts, Yaida & Hanin, "The Principles of Deep Learning Theory", arXiv:2106.10165 (chapters 4, 5,
 8): z^(1) = b + W x, z^(l+1) = b + W sigma(z^(l)), E b^2 = C_b, E W^2 = C_W / fan_in.
-Conventions (DESIGN.md section 3; activations as in :mod:`theory.activations`, so ``"erf"`` is
+Conventions (docs/DESIGN.md section 3; activations as in :mod:`theory.activations`, so ``"erf"`` is
 erf(x/sqrt 2)): for inputs x_alpha (alpha = 1..n_in) and widths n_0 (input), n_1, ..., n_{L-1}:
 
 * E[z_i;a z_j;b] = delta_ij [K_ab + G1_ab / n_{l-1}] + O(1/n^2)  (layer l);

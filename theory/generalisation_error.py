@@ -1,6 +1,6 @@
 r"""Generalisation error of a soft committee machine from its order parameters.
 
-epsilon_g = 1/2 E[(phi - phi*)^2] over x ~ N(0, I_N) with a noise-free teacher (DESIGN.md section 3),
+epsilon_g = 1/2 E[(phi - phi*)^2] over x ~ N(0, I_N) with a noise-free teacher (docs/DESIGN.md section 3),
 phi = sum_k v_k g(lambda_k), phi* = sum_m v*_m g*(rho_m). With u = (-v, v*) over the K+M fields
 and covariance C = [[Q, R], [R^T, T]]:
 

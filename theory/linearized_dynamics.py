@@ -1,7 +1,7 @@
 r"""Infinite-width linearised training on MSE: mean and covariance of the outputs at time t.
 
 Lee et al., "Wide neural networks of any depth evolve as linear models under gradient descent",
-arXiv:1902.06720, section 2.3 and eqs. (14)-(16); THEORY.md D. For a network whose outputs at
+arXiv:1902.06720, section 2.3 and eqs. (14)-(16); docs/THEORY.md D. For a network whose outputs at
 initialisation are f_0 ~ GP(0, K) (the NNGP kernel) and whose NTK Theta stays at its deterministic
 infinite-width value, gradient descent on the training set X (n points) with targets Y gives, for
 any point x (training or test),

@@ -1,6 +1,6 @@
 r"""Gaussian expectations with non-zero means, for the mixture ODEs and random features.
 
-Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742 (THEORY.md B): given a cluster, the
+Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742 (docs/THEORY.md B): given a cluster, the
 pre-activations are Gaussian *with a mean* (the cluster centre's overlap with the weights). The
 mixture ODEs close on one- and two-field expectations once every factor that is a Gaussian field
 (nu_beta, lambda_k) has been removed by Stein's lemma,

@@ -2,7 +2,7 @@ r"""Order-parameter ODEs of online SGD for a two-layer network on a Gaussian mix
 
 Refinetti, Goldt, Krzakala & Zdeborova, "Classifying high-dimensional Gaussian mixtures: where
 kernel methods fail and neural networks succeed", arXiv:2102.11742, section 3 (ODEs of the
-order parameters) -- conventions of THEORY.md B / DESIGN.md section 3:
+order parameters) -- conventions of docs/THEORY.md B / docs/DESIGN.md section 3:
 
 * data: cluster alpha with probability p_alpha, x = mu_alpha/sqrt(N) + sqrt(Delta) z, label y_alpha;
   the centres c_alpha = mu_alpha/sqrt(N) have O(1) norm; T = c c^T (C x C).
@@ -35,7 +35,7 @@ fields with *common random numbers* (one fixed antithetic sample set of ``n_mc``
 so the right-hand side is a deterministic function of the order parameters). Its relative error is
 about n_mc^{-1/2} on an O(eta^2) term.
 
-Errors from order parameters (DESIGN.md section 3, same definitions as the simulation):
+Errors from order parameters (docs/DESIGN.md section 3, same definitions as the simulation):
 eps_mse = 1/2 E(yhat - y)^2 exactly (pair expectations); eps_class = P(y yhat < 0) + 1/2 P(yhat = 0)
 by randomised quasi-Monte Carlo over the K fields (scrambled Sobol'; ReLU gives yhat = 0 exactly
 when every unit is off, which the sampled fields reproduce), with a standard error.

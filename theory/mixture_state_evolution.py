@@ -1,6 +1,6 @@
 r"""State evolution for the mixture ODE: its stationary point at fixed learning rate.
 
-Refinetti et al., arXiv:2102.11742 (THEORY.md B): the long-time limit of online SGD on a Gaussian
+Refinetti et al., arXiv:2102.11742 (docs/THEORY.md B): the long-time limit of online SGD on a Gaussian
 mixture is the fixed point of the order-parameter ODE of :mod:`theory.mixture_ode` at the given
 (eta, reg, Delta) -- not the eta -> 0 limit, so the eta^2 noise term is kept.
 

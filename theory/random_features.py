@@ -1,7 +1,7 @@
 r"""Random features on a Gaussian mixture: Gaussian-equivalent moments and the population readout.
 
 Refinetti, Goldt, Krzakala & Zdeborova, arXiv:2102.11742, section 4 (random features / kernels
-on the XOR mixture); THEORY.md B. Features z = g(F x/sqrt(D)) with F (P x D) fixed, inputs from
+on the XOR mixture); docs/THEORY.md B. Features z = g(F x/sqrt(D)) with F (P x D) fixed, inputs from
 an isotropic mixture x = c_alpha + sqrt(Delta) xi (c_alpha = mu_alpha/sqrt(D)). Given cluster
 alpha the pre-activations u_i = F_i.x/sqrt(D) are Gaussian with means a_{alpha i} = F_i.c_alpha/sqrt(D),
 variances s_i^2 = Delta |F_i|^2/D and covariances Delta F_i.F_j/D. Per cluster (exact):

@@ -6,7 +6,7 @@ a ~ N(0, 2), w ~ N(0, 2/n), b = c = 0 (all kinks -b_i/a_i start at 0). Loss
 L = 1/2 sum_j p_j (f(x_j) - y_j)^2 with weights p_j (an empirical distribution).
 
 While no kink crosses a data point, neuron i is active exactly on the data of its side
-sigma = sign(a_i) (x_j with sign(x_j) = sigma) and GD is linear in the neurons (THEORY.md E):
+sigma = sign(a_i) (x_j with sign(x_j) = sigma) and GD is linear in the neurons (docs/THEORY.md E):
 with residuals e_j = p_j (y_j - f(x_j)) and u_sigma = (sum_{j in sigma} x_j e_j, sum_{j in sigma} e_j),
 every neuron theta_i = (a_i, b_i, w_i) of side sigma moves as theta_i <- (I + h Q_sigma) theta_i,
 Q_sigma = [[0, 0, u0], [0, 0, u1], [u0, u1, 0]], and c <- c + h (u_+[1] + u_-[1]). The function only
@@ -96,7 +96,7 @@ def frozen_outputs(x, Sigma, c):
 
 
 def tangent_kernel(x, Sigma):
-    """Tangent kernel of f on the data while the pattern is frozen (THEORY.md E).
+    """Tangent kernel of f on the data while the pattern is frozen (docs/THEORY.md E).
 
     Same-side points: [x_j, 1] G_sigma [x_k, 1]^T with G_sigma = Sigma[ab, ab] + Sigma[w, w] I_2; every
     pair gets +1 from the output bias c. Sigma: (..., 2, 3, 3) -> (..., n_points, n_points).

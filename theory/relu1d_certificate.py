@@ -3,14 +3,14 @@ r"""A certificate that the activation pattern of a 1-D two-layer ReLU net never 
 Holzmueller & Steinwart, arXiv:2002.04861 (JMLR 2022), decide the "bad" event by proving that GD
 from the current state keeps every kink between the two innermost data points forever (their
 Section 5, stopping criterion of the experiments). This module implements a certificate of the
-same kind, derived here for the reduced system of :mod:`theory.relu1d` (THEORY.md E); it is a
+same kind, derived here for the reduced system of :mod:`theory.relu1d` (docs/THEORY.md E); it is a
 *sufficient* condition, checked per network with O(n) work.
 
 Derivation (frozen pattern, step h, everything at the certification epoch T)
 --------------------------------------------------------------------------
 Per side sigma the function is f(x) = c + beta_sigma x + gamma_sigma with
 (beta, gamma)_sigma = (Sigma[w,a], Sigma[w,b])_sigma. Write v_sigma = (beta_sigma, gamma_sigma + c),
-M = blockdiag(M_+, M_-) the data moments (THEORY.md E), v* the weighted least-squares lines, and
+M = blockdiag(M_+, M_-) the data moments (docs/THEORY.md E), v* the weighted least-squares lines, and
 u_hat = M (v* - v) (4,). Expanding Sigma <- (I + hQ) Sigma (I + hQ)^T,
 
     v <- v + h A u_hat + h^2 R,     A = blockdiag(G_+, G_-) + (e_2 + e_4)(e_2 + e_4)^T,

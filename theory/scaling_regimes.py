@@ -1,13 +1,13 @@
 r"""Width exponents of training-time quantities: NTK (lazy) vs mean-field scaling.
 
-Two-layer network with output scale alpha (THEORY.md D; Chizat, Oyallon & Bach,
+Two-layer network with output scale alpha (docs/THEORY.md D; Chizat, Oyallon & Bach,
 arXiv:1812.07956, section 2; Mei, Montanari & Nguyen, arXiv:1804.06561):
 
     f(x) = (alpha / m) sum_j u_j sigma(theta_j . x),   parameter rates (m / alpha^2) eta.
 
 The rate m / alpha^2 is Chizat & Bach's 1/alpha^2 loss scaling times the mean-field m: it keeps the
 function-space dynamics (the NTK (1/m) sum_j ...) of order one and alpha-independent at fixed t, so
-each particle moves d(u_j, theta_j)/dt = O(1/alpha). Note: THEORY.md writes the rates as
+each particle moves d(u_j, theta_j)/dt = O(1/alpha). Note: docs/THEORY.md writes the rates as
 (m/alpha) eta; that choice makes f move alpha times faster (time rescaled by alpha) and the
 per-neuron displacement *at fixed t* O(1) for every alpha. The 1/alpha law is then only visible at
 a fixed training loss, not at fixed t, so the simulator uses m / alpha^2.

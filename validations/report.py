@@ -1,4 +1,4 @@
-"""Claim records and the report directory (DESIGN.md section 5).
+"""Claim records and the report directory (docs/DESIGN.md section 5).
 
 Each validation test is one claim, marked ``@pytest.mark.claim(paper=..., arxiv=..., ref=...)``.
 The ``claim`` fixture hands it a :class:`ClaimRecord`; ``claim.check(verdict)`` records the

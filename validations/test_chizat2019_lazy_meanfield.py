@@ -23,7 +23,7 @@ PAPER = dict(paper="Chizat, Oyallon & Bach 2019; Mei, Montanari & Nguyen 2018", 
 GROUPS = 16     # groups of 1024 neurons; replicate j uses groups 2j and 2j + 1
 
 
-@pytest.mark.claim(ref="arXiv:1812.07956 section 2 (displacement 1/alpha); THEORY.md D", **PAPER)
+@pytest.mark.claim(ref="arXiv:1812.07956 section 2 (displacement 1/alpha); docs/THEORY.md D", **PAPER)
 def test_per_neuron_displacement_scales_as_one_over_alpha(claim, seed):
     """Per-neuron displacement at a fixed time falls like m^-1/2 when alpha = sqrt(m) and stays O(1) when alpha = 1.
 

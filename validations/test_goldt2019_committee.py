@@ -1,7 +1,7 @@
 """Goldt, Advani, Saxe, Krzakala, Zdeborova, "Dynamics of stochastic gradient descent for two-layer
 neural networks in the teacher-student setup", NeurIPS 2019, arXiv:1906.08632.
 
-Conventions: DESIGN.md section 3; eps_g = 1/2 E(phi - phi*)^2 against the noise-free teacher,
+Conventions: docs/DESIGN.md section 3; eps_g = 1/2 E(phi - phi*)^2 against the noise-free teacher,
 y = phi* + sigma zeta; first layer eta/sqrt(N), second layer eta_v/N; alpha = steps/N.
 Asymptotic errors are compared with the ODE started from the nominal initial condition and
 averaged over the same late window; finite-N bias is removed by Richardson extrapolation in N

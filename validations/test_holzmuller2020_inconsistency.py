@@ -1,5 +1,5 @@
 """Holzmueller & Steinwart, "Training two-layer ReLU networks with gradient descent is inconsistent",
-arXiv:2002.04861 (JMLR 2022). Data, initialisation and loss: theory.relu1d (THEORY.md E).
+arXiv:2002.04861 (JMLR 2022). Data, initialisation and loss: theory.relu1d (docs/THEORY.md E).
 
 Every network is decided: it either crosses (a kink reaches a data point, seen exactly by the
 reduced system) or is certified never to cross (:mod:`theory.relu1d_certificate`). Networks still
@@ -34,7 +34,7 @@ def decided_run(seed: int, n: int, n_nets: int = N_NETS):
     return a0, w0, p, h, red
 
 
-@pytest.mark.claim(ref="section 4 (frozen activation patterns); THEORY.md E", **PAPER)
+@pytest.mark.claim(ref="section 4 (frozen activation patterns); docs/THEORY.md E", **PAPER)
 @pytest.mark.parametrize("n,step", [(16, "large"), (64, "large"), (64, "small")])
 def test_reduced_system_reproduces_full_gd_until_the_first_pattern_change(claim, seed, n, step):
     """The width-independent reduced system reproduces n-neuron GD to round-off and predicts the first pattern change.
@@ -147,7 +147,7 @@ def test_crossing_probability_decays_like_the_reference_line(claim, seed, reques
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); THEORY.md E", **PAPER)
+@pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); docs/THEORY.md E", **PAPER)
 def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, seed):
     """Certified networks never cross, converge to L* at the certified rate, and keep population risk >= 1.
 

@@ -1,5 +1,5 @@
 """Lee et al., "Wide neural networks of any depth evolve as linear models under gradient descent",
-arXiv:1902.06720, with the 1/n rates of Dyer & Gur-Ari, arXiv:1909.11304. THEORY.md D.
+arXiv:1902.06720, with the 1/n rates of Dyer & Gur-Ari, arXiv:1909.11304. docs/THEORY.md D.
 
 Setting (validations/_wide.py): two-layer erf nets in the NTK parameterisation, widths 64..1024
 (16x), 128 seeds each, full-batch GD on the sum-normalised MSE at eta = 1/lambda_max(Theta_inf) for 150 steps. The

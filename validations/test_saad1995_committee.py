@@ -2,7 +2,7 @@
 
 Claims about the symmetric plateau and the largest stable learning rate of online SGD of a
 K = M erf soft committee machine (first layer trained, v = v* = 1, orthonormal teacher T = I).
-Conventions: DESIGN.md section 3 (g = erf(x/sqrt 2), eta/sqrt(N) steps, alpha = steps/N).
+Conventions: docs/DESIGN.md section 3 (g = erf(x/sqrt 2), eta/sqrt(N) steps, alpha = steps/N).
 Simulation uses the exact order-parameter chain (``method="gram"``, same law as explicit-weight
 SGD at every N, see tests/test_sims_teacher_student.py) so that N = 5000 costs no more than N = 50.
 """
