@@ -22,3 +22,6 @@ if [ "${TWOLAYER_NO_TORCH:-0}" != "1" ]; then
 fi
 .venv/bin/python -m pip install -q -e ".[test,bench,plot,sweep]"
 .venv/bin/python -c "import theory, sims; from sims import available_backends; print('backends:', available_backends())"
+# compile every numba kernel of the main entry points into the on-disk cache now, so that no first
+# call pays it later (scripts/cold_start.py measures both)
+.venv/bin/twolayer warmup

@@ -17,7 +17,7 @@ def test_every_subcommand_has_help(capsys):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0 and "usage: twolayer" in capsys.readouterr().out
-    assert {"scm-sgd", "scm-ode", "relu1d-mc", "validate", "audit", "show"} <= set(
+    assert {"scm-sgd", "scm-ode", "relu1d-mc", "validate", "audit", "show", "warmup"} <= set(
         build_parser()._subparsers._group_actions[0].choices)
 
 
@@ -66,3 +66,10 @@ def test_bad_options_are_named(capsys):
 def test_installed_command_and_module_run():
     out = subprocess.run([sys.executable, "-m", "twolayer", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("twolayer ")
+
+
+def test_warmup_runs_every_entry_point(capsys):
+    from twolayer._warmup import ENTRIES
+    assert main(["warmup"]) == 0
+    err = capsys.readouterr().err
+    assert all(f"warmup {name}:" in err for name in ENTRIES)

@@ -8,6 +8,7 @@
     twolayer validate --paper saad1995 --report report/ --seed 3
     twolayer audit -k plateau --seeds 20 --out audit/
     twolayer show run.npz                       # what a saved result holds, and its manifest
+    twolayer warmup                             # compile every numba kernel into the cache, once
 
 (also ``python -m twolayer ...``). Every subcommand has ``--help``.
 
@@ -316,6 +317,13 @@ def _show(a):
     return 0
 
 
+def _warmup(a):
+    from ._warmup import warmup
+    times = warmup()
+    print(f"compiled and cached the kernels of {len(times)} entry points in {sum(times.values()):.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``twolayer`` command (one subparser per subcommand)."""
     ap = argparse.ArgumentParser(prog="twolayer", description=__doc__.split("\n\n")[0],
@@ -370,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Every option goes to python -m validations.audit; see its --help.",
                        add_help=False)
     p.set_defaults(run=_audit, passthrough=True)
+
+    p = sub.add_parser("warmup", help="compile and cache every numba kernel now (a first call then takes < 2 s)",
+                       description="Run a tiny call of each main entry point so that numba compiles its kernels "
+                                   "into the on-disk cache (scripts/install.sh runs this once).")
+    p.set_defaults(run=_warmup)
 
     p = sub.add_parser("show", help="describe a saved result and its provenance")
     p.add_argument("file")
