@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
+from theory.committee_fixed_points import symmetric_plateau
 
-__all__ = ["window_average", "richardson_window_average", "nominal_initial_state"]
+__all__ = ["window_average", "richardson_window_average", "nominal_initial_state", "plateau_offsets"]
 
 
 def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
@@ -48,3 +49,38 @@ def richardson_window_average(p: TeacherStudent, a_lo, a_hi, *, n_seeds, seed, n
                           method=method)
         out[N] = window_average(tr, a_lo, a_hi)
     return 2 * out[2 * p.N] - out[p.N], out
+
+
+def plateau_offsets(K: int, eta: float, N: int, alpha_max: float, seed, *, n_seeds: int = 16, delta: float = 5e-3,
+                    window: str = "common"):
+    """Per seed: SGD's plateau height paired with its own ODE, in that run's common plateau window.
+
+    Each seed's ODE starts from the seed's measured initial order parameters. A seed's window is
+    the recorded times at which its ODE is within ``delta`` of the fixed point's eps_p (at least
+    three records); with ``window="common"`` every window of the run is then cut at the earliest
+    window end among its seeds (the seed whose initial asymmetry is largest leaves the plateau
+    first), and seeds with fewer than three records left drop out (``"own"``: no cut, the
+    earlier form of the plateau claim). The selection depends on the initial conditions only.
+
+    Returns
+    -------
+    heights : ndarray, shape (n_used,)
+        eps_p + mean over the window of (eps_SGD - eps_ODE), per used seed.
+    tr, ode, near :
+        The trajectories and the (n_seeds, n_t) window mask, for the figure.
+    """
+    fp = symmetric_plateau(K, eta)
+    p = TeacherStudent(N=N, K=K, M=K, eta=eta, orthonormal_teacher=True, init_std=0.1)
+    tr = simulate_sgd(p, alphas=np.linspace(0.0, alpha_max, 151), n_seeds=n_seeds, seed=seed, method="gram")
+    Q0, R0, v0, _ = tr.initial_order_parameters()
+    ode = tr.ode().integrate(Q0, R0, v0, tr.alphas, rtol=1e-9, atol=1e-12)
+    near = np.abs(ode.eps_g / fp.eps_g - 1.0) < delta
+    ok = near.sum(axis=1) >= 3
+    if window not in ("common", "own"):
+        raise ValueError(f"window must be 'common' or 'own', got {window!r}")
+    if window == "common" and ok.any():
+        cut = min(int(np.nonzero(near[s])[0][-1]) for s in np.nonzero(ok)[0])
+        near &= np.arange(tr.alphas.size)[None, :] <= cut
+        ok = near.sum(axis=1) >= 3
+    heights = np.array([fp.eps_g + np.mean(tr.eps_g[s, near[s]] - ode.eps_g[s, near[s]]) for s in np.nonzero(ok)[0]])
+    return heights, tr, ode, near
