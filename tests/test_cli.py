@@ -73,3 +73,23 @@ def test_warmup_runs_every_entry_point(capsys):
     assert main(["warmup"]) == 0
     err = capsys.readouterr().err
     assert all(f"warmup {name}:" in err for name in ENTRIES)
+
+
+def test_gmm_sgd_then_ode_and_rf_error(tmp_path, capsys):
+    from sims.mixture_sgd import MixtureSGDTrajectory
+    from theory.mixture_ode import MixtureTrajectory
+    from theory.random_features import RFReadout
+    run, ode, rf = tmp_path / "g.npz", tmp_path / "o.npz", tmp_path / "rf.npz"
+    assert main(["gmm-sgd", "-N", "100", "-K", "2", "--t", "1", "--seeds", "2", "--n-test", "500", "--records", "3",
+                 "--out", str(run)]) == 0
+    tr = io.load(run)
+    assert isinstance(tr, MixtureSGDTrajectory) and tr.R.shape == (2, 3, 4, 2)
+    assert io.load_manifest(run)["extra"]["mixture"]["N"] == 100
+    assert main(["gmm-ode", "-N", "100", "-K", "2", "--t", "1", "--records", "3", "--from", str(run), "--out", str(ode)]) == 0
+    o = io.load(ode)
+    assert isinstance(o, MixtureTrajectory)
+    np.testing.assert_allclose(o.R[:, 0], tr.R[:, 0], rtol=1e-12)
+    assert main(["rf-error", "-N", "50", "-P", "60", "--out", str(rf)]) == 0
+    r = io.load(rf)
+    assert isinstance(r, RFReadout) and r.w.shape == (60,) and 0.0 < r.eps_class < 0.5
+    assert "Bayes error" in capsys.readouterr().out

@@ -4,6 +4,9 @@
 
     twolayer scm-sgd  -K 2 -M 2 -N 1000 --lr 0.5 --alpha 200 --seeds 8 --out run.npz --log run.dat
     twolayer scm-ode  -K 2 -M 2 --lr 0.5 --alpha 200 --from run.npz --out ode.npz
+    twolayer gmm-sgd  -N 500 -K 4 --lr 0.1 --t 20 --seeds 4 --n-test 10000 --out gmm.npz
+    twolayer gmm-ode  -N 500 -K 4 --lr 0.1 --t 20 --from gmm.npz
+    twolayer rf-error -N 200 --p-over-d 2 --delta 0.1
     twolayer relu1d-mc --n 16 32 64 --n-nets 1000 --store mc/ --out mc.json
     twolayer validate --paper saad1995 --report report/ --seed 3
     twolayer audit -k plateau --seeds 20 --out audit/
@@ -102,6 +105,38 @@ def _output_options(p, *, log=False):
         g.add_argument("--log", metavar="FILE", help="pyscm-style order-parameter log (one file per seed)")
     g.add_argument("-q", "--quiet", action="store_true", help="no summary on stdout")
     g.add_argument("--progress", action="store_true", help="progress bar on stderr")
+
+
+def _mixture_options(p):
+    g = p.add_argument_group("Gaussian mixture (Refinetti et al. 2021, arXiv:2102.11742)")
+    g.add_argument("--mixture", choices=("xor", "circle"), default="xor",
+                   help="xor: y = -1 at +-e1, y = +1 at +-e2 (default); circle: 2 x --clusters-per-label on a circle")
+    g.add_argument("-N", type=_positive_int, default=1000, help="input dimension (default 1000)")
+    g.add_argument("--delta", type=float, default=0.1, help="cluster variance Delta (default 0.1)")
+    g.add_argument("--scale", type=float, default=1.0, help="distance of the centres from 0, after 1/sqrt(N) (default 1)")
+    g.add_argument("--rho", type=float, default=0.5, help="probability of label +1 (default 0.5)")
+    g.add_argument("--clusters-per-label", type=_positive_int, default=2, help="circle mixture only (default 2)")
+    g.add_argument("-s", "--seed", type=_nonneg_int, default=0, help="root seed (default 0)")
+
+
+def _mixture(a):
+    from sims.gaussian_mixture import circle_mixture, xor_mixture
+    if a.mixture == "xor":
+        return xor_mixture(a.N, a.delta, scale=a.scale, rho=a.rho)
+    return circle_mixture(a.N, a.clusters_per_label, a.delta, scale=a.scale, rho=a.rho)
+
+
+def _two_layer_options(p):
+    g = p.add_argument_group("two-layer network")
+    g.add_argument("-K", type=_positive_int, default=4, help="hidden units (default 4)")
+    g.add_argument("--lr", "--eta", dest="eta", type=float, default=0.1, help="first-layer learning rate (default 0.1)")
+    g.add_argument("--lr-v", "--eta-v", dest="eta_v", type=float, default=None, help="second-layer rate (default: --lr)")
+    g.add_argument("--reg", type=float, default=0.0, help="weight decay (default 0)")
+    g.add_argument("--g", "--activation", dest="activation", default="relu", help="relu (default), erf, linear, tanh")
+    g.add_argument("--init-std", type=float, default=1.0, help="initial first-layer weights N(0, init_std^2) (default 1)")
+    g.add_argument("--t", dest="t_max", type=float, default=20.0, help="duration in t = steps / N (default 20)")
+    g.add_argument("--records", type=_positive_int, default=21, help="recorded times, evenly spaced (default 21)")
+    g.add_argument("--seeds", type=_positive_int, default=1, help="independent runs, batched (default 1)")
 
 
 def _problem(a):
@@ -252,6 +287,76 @@ def _relu1d_mc(a):
     return 0
 
 
+def _gmm_sgd(a):
+    import numpy as np
+
+    from sims.mixture_sgd import simulate_mixture_sgd
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    mix = _mixture(a)
+    tr = simulate_mixture_sgd(mix, a.K, a.eta, a.t_max, eta_v=a.eta_v, reg=a.reg, activation=a.activation,
+                              n_seeds=a.seeds, seed=a.seed, backend=a.backend, init_std=a.init_std,
+                              n_records=a.records, n_test=a.n_test, progress=a.progress)
+    _finish(a, tr, started, t0, backend=a.backend, extra={"subcommand": "gmm-sgd", "mixture": _mixture_record(a)})
+    if not a.quiet:
+        if a.n_test:
+            c, m = tr.test_class[:, -1], tr.test_mse[:, -1]
+            print(f"SGD ({a.backend}): at t={tr.t[-1]:g} test eps_class = {c.mean():.4g}, eps_mse = {m.mean():.4g} "
+                  f"(mean over {c.size} runs, {a.n_test} test samples each)")
+        else:
+            print(f"SGD ({a.backend}): recorded {tr.t.size} times up to t={tr.t[-1]:g}; pass --n-test for test errors "
+                  f"(|Q| at the end: {float(np.abs(tr.Q[:, -1]).mean()):.4g})")
+    return 0
+
+
+def _mixture_record(a):
+    return {k: getattr(a, k) for k in ("mixture", "N", "delta", "scale", "rho", "clusters_per_label")}
+
+
+def _gmm_ode(a):
+    import numpy as np
+
+    from sims.mixture_sgd import MixtureSGDTrajectory, mixture_initial_weights
+    from theory.mixture_ode import MixtureODE
+
+    from .io import load
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    mix = _mixture(a)
+    if a.start:
+        src = load(a.start)
+        if not isinstance(src, MixtureSGDTrajectory):
+            raise SystemExit(f"twolayer: error: --from {a.start} holds a {type(src).__name__}, not a gmm-sgd trajectory")
+        R0, Q0, v0 = src.R[:, 0], src.Q[:, 0], src.v[:, 0]
+    else:    # the order parameters of a fresh initialisation at this N and seed
+        w, v0 = mixture_initial_weights(a.N, a.K, a.seeds, a.seed, init_std=a.init_std)
+        R0 = np.einsum("cn,skn->sck", mix.means, w) / a.N
+        Q0 = np.einsum("skn,sln->skl", w, w) / a.N
+    ode = MixtureODE.from_mixture(mix, R0.shape[-1], a.eta, reg=a.reg, activation=a.activation)
+    traj = ode.integrate(R0, Q0, v0, np.linspace(0.0, a.t_max, a.records), method=a.solver)
+    _finish(a, traj, started, t0, extra={"subcommand": "gmm-ode", "from": a.start, "mixture": _mixture_record(a)})
+    if not a.quiet:
+        print(f"ODE ({a.solver}): at t={a.t_max:g} eps_class = {float(np.mean(traj.eps_class[..., -1])):.4g}, "
+              f"eps_mse = {float(np.mean(traj.eps_mse[..., -1])):.4g} (mean over {np.size(traj.eps_mse[..., -1])} starts)")
+    return 0
+
+
+def _rf_error(a):
+    from sims.mixture_sgd import random_feature_matrix
+    from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
+    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    mix = _mixture(a)
+    D = a.N
+    P = a.P if a.P is not None else int(round(a.p_over_d * D))
+    feat = GaussianEquivalentFeatures(mix.centres, mix.Delta, random_feature_matrix(P, D, seed=a.seed),
+                                      activation=a.activation)
+    out = rf_population_readout(feat, mix.labels, mix.probs, ridge=a.ridge, method=a.method)
+    _finish(a, out, started, t0, extra={"subcommand": "rf-error", "P": P, "mixture": _mixture_record(a)})
+    if not a.quiet:
+        bayes = mix.bayes_error(100_000, seed=a.seed)[0]
+        print(f"random features P={P}, D={D} ({a.activation}): eps_class = {out.eps_class:.4g}, eps_mse = "
+              f"{out.eps_mse:.4g}; Bayes error of the mixture ~ {bayes:.4g} (Monte Carlo, 1e5 samples)")
+    return 0
+
+
 def _repo_validations():
     root = Path(__file__).resolve().parent.parent
     v = root / "validations"
@@ -346,6 +451,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solver", choices=("DOP853", "RK45", "LSODA", "Radau", "RK4"), default="DOP853",
                    help="ODE method (default DOP853, rtol 1e-9)")
     p.set_defaults(run=_scm_ode)
+
+    p = sub.add_parser("gmm-sgd", help="online SGD of a two-layer net on a Gaussian mixture",
+                       description="Online SGD of a K-unit two-layer net classifying a Gaussian mixture, batched over "
+                                   "seeds (Refinetti et al. 2021); order parameters R = mu w^T / N, Q = w w^T / N, v.")
+    _mixture_options(p)
+    _two_layer_options(p)
+    p.add_argument("--n-test", type=_nonneg_int, default=0, help="fixed test samples per run (default 0: none)")
+    p.add_argument("--backend", default="numpy", help="numpy (default), torch, torch:cuda, cupy")
+    _output_options(p)
+    p.set_defaults(run=_gmm_sgd)
+
+    p = sub.add_parser("gmm-ode", help="the order-parameter ODE of the two-layer net on a Gaussian mixture",
+                       description="Integrate the mixture ODE (Refinetti et al. 2021, isotropic clusters) from an "
+                                   "gmm-sgd run's initial order parameters (--from) or a fresh initialisation.")
+    _mixture_options(p)
+    _two_layer_options(p)
+    p.add_argument("--from", dest="start", metavar="FILE", help="a gmm-sgd result: start from its initial overlaps")
+    p.add_argument("--solver", default="RK45", help="scipy solve_ivp method or RK4 (default RK45)")
+    _output_options(p)
+    p.set_defaults(run=_gmm_ode)
+
+    p = sub.add_parser("rf-error", help="random-features population error on a Gaussian mixture",
+                       description="Population least-squares readout of P random ReLU features of the D = N inputs "
+                                   "(Gaussian-equivalent moments, Refinetti et al. 2021 section 4) and its errors.")
+    _mixture_options(p)
+    q = p.add_mutually_exclusive_group()
+    q.add_argument("-P", type=_positive_int, default=None, help="features (default: --p-over-d x N)")
+    q.add_argument("--p-over-d", type=float, default=2.0, help="P / D (default 2)")
+    p.add_argument("--ridge", type=float, default=0.0, help="ridge added to the feature covariance (default 0)")
+    p.add_argument("--g", "--activation", dest="activation", default="relu", help="feature activation (default relu)")
+    p.add_argument("--method", choices=("cg", "dense"), default="cg", help="linear solver (default cg)")
+    _output_options(p)
+    p.set_defaults(run=_rf_error)
 
     p = sub.add_parser("relu1d-mc", help="Holzmueller-Steinwart crossing Monte Carlo (resumable sweep)",
                        description="P(a kink crosses the data) for GD on width-n 1-D ReLU nets, the set-up of "
