@@ -39,6 +39,9 @@ def test_scm_sgd_then_ode_from_its_start(tmp_path, capsys):
     assert isinstance(o, ODETrajectory)
     np.testing.assert_allclose(o.Q[:, 0], tr.Q[:, 0], rtol=1e-12)              # started from the run's overlaps
     assert "ODE (DOP853)" in capsys.readouterr().out
+    assert main(["show", str(run)]) == 0
+    shown = capsys.readouterr().out
+    assert "sims.teacher_student:SGDTrajectory" in shown and "Q: array float64 (2, 9, 2, 2)" in shown and "command:" in shown
 
 
 def test_relu1d_mc_resumes_and_writes_its_summary(tmp_path):

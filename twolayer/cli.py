@@ -395,8 +395,6 @@ def _audit(a, extra):
 
 
 def _show(a):
-    import numpy as np
-
     from .io import _read
     meta, arrays = _read(a.file)
     obj = meta["object"]
@@ -418,7 +416,6 @@ def _show(a):
               f"{' (uncommitted changes)' if tl.get('dirty') else ''}, {man.get('started')}, "
               f"{man.get('wall_s') or float('nan'):.3g} s, backend {man.get('backend')}, seed {man.get('seed')}")
         print(f"  command: {' '.join(man.get('command', []))}")
-    del np
     return 0
 
 
