@@ -6,6 +6,7 @@ import pytest
 
 from sims.backends import BackendUnavailableError, get_backend
 from sims.gaussian_mixture import xor_mixture
+from validations._backends import require_backend
 from sims.mixture_sgd import (MixtureSimulationDivergedError, random_feature_matrix, simulate_mixture_sgd,
                               simulate_rf_sgd)
 
@@ -86,10 +87,7 @@ def test_rf_sgd_approaches_the_population_readout():
 @pytest.mark.gpu
 @pytest.mark.parametrize("spec", ["torch:cuda", "cupy"])
 def test_cuda_mixture_sgd_parity_with_numpy(spec):
-    try:
-        get_backend(spec)
-    except BackendUnavailableError as exc:
-        pytest.skip(f"{spec} unavailable: {exc}")
+    spec = require_backend(spec)
     mix = xor_mixture(64, 0.1)
     a = simulate_mixture_sgd(mix, 4, 0.3, 2.0, n_seeds=3, seed=2, n_records=3, n_test=100)
     b = simulate_mixture_sgd(mix, 4, 0.3, 2.0, n_seeds=3, seed=2, n_records=3, n_test=100, backend=spec)

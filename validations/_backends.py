@@ -1,13 +1,33 @@
-"""Backend choice for claims: skip a claim whose backend cannot run here; pick the CPU backend."""
+"""Backend choice for claims and GPU tests: skip what cannot run here; pick the CPU backend.
+
+``TWOLAYER_GPU_SMOKE=1`` runs the CUDA code paths on the CPU: ``require_backend("torch:cuda")``
+then returns torch on the CPU (the same array-API code path, the same kernels, host memory), and
+``"cupy"`` skips, since CuPy has no CPU device. CI runs ``pytest -m gpu tests`` this way, so that a
+GPU path broken by a change fails here rather than on the first device.
+"""
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from sims.backends import BackendUnavailableError, get_backend
 
+__all__ = ["require_backend", "cpu_backend", "gpu_smoke"]
+
+
+def gpu_smoke() -> bool:
+    """Whether ``TWOLAYER_GPU_SMOKE=1`` asks for the CUDA paths on the CPU."""
+    return os.environ.get("TWOLAYER_GPU_SMOKE") == "1"
+
 
 def require_backend(spec: str):
-    """The backend ``spec``, or skip the calling claim with the reason."""
+    """The backend ``spec``, or skip the calling claim or test with the reason (module docstring
+    for the CPU smoke of the CUDA paths)."""
+    if gpu_smoke() and spec.startswith("torch:cuda"):
+        spec = "torch"
+    elif gpu_smoke() and spec.startswith("cupy"):
+        pytest.skip("TWOLAYER_GPU_SMOKE=1: CuPy has no CPU device")
     try:
         return get_backend(spec)
     except BackendUnavailableError as exc:
