@@ -487,10 +487,10 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
     Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
     memory_budget = _checks.positive("memory_budget", memory_budget)
-    n_rec = len(_record_grid(int(n_steps), n_records))
+    rec = _record_grid(int(n_steps), n_records)
 
     def check_memory(S):
-        _checks.memory("memory_budget", _train_memory(model, S, Xall.shape[0], n, n_rec, record_ntk, record_particles),
+        _checks.memory("memory_budget", _train_memory(model, S, Xall.shape[0], n, len(rec), record_ntk, record_particles),
                        memory_budget, hint="or fewer seeds / records, or a narrower model")
 
     be = get_backend(backend, dtype)
@@ -498,10 +498,11 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     if params0 is None:
         check_memory(_checks.integer("n_seeds", n_seeds, minimum=1))        # before anything is drawn
         params0 = init_params(model, n_seeds, seed, be, dtype, memory_budget=memory_budget)
+        S = _check_params(model, params0)
     else:
         params0 = [(be.asarray(W), None if b is None else be.asarray(b)) for W, b in params0]
-    S = _check_params(model, params0)
-    check_memory(S)
+        S = _check_params(model, params0)
+        check_memory(S)                                                    # the given members
     g, dg = backend_activation(model.activation, be)
     c = 1.0 if loss == "sum" else float(n)
     Xb, Yb = be.asarray(Xall), be.asarray(Y)
@@ -522,7 +523,6 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
                       f"(Lee et al. arXiv:1902.06720 Thm 2.1 assumes eta < eta_crit; eta_max = {eta_max.min():.6g})",
                       LearningRateWarning, stacklevel=2)
 
-    rec = _record_grid(int(n_steps), n_records)
     R, P = len(rec), Xall.shape[0]
     out = {k: np.empty((R, S, P)) for k in ("f", "f_lin")}
     out.update({k: np.empty((R, S)) for k in ("loss", "ntk_change", "param_distance", "neuron_displacement")})

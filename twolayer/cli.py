@@ -154,16 +154,27 @@ def _record_grid(a):
     return np.concatenate([[0.0], np.geomspace(min(1e-2, a.alpha), a.alpha, a.records)])
 
 
-def _finish(a, result, started, t0, *, backend=None, extra=None):
-    from .io import save
+def _finish(a, result, *, backend=None, extra=None, save=True):
+    """The run's provenance manifest (start and wall time from :func:`main`); with ``save`` and
+    ``--out``, ``result`` is saved with it."""
+    from .io import save as _save
     from .provenance import manifest
-    man = manifest(backend=backend, seed=getattr(a, "seed", None), started=started, wall_s=time.perf_counter() - t0,
-                   extra=extra)
-    if a.out:
-        path = save(result, a.out, manifest=man)
+    man = manifest(backend=backend, seed=getattr(a, "seed", None), started=a.started,
+                   wall_s=time.perf_counter() - a.t0, extra=extra)
+    if save and a.out:
+        path = _save(result, a.out, manifest=man)
         if not a.quiet:
             print(f"saved {path}", file=sys.stderr)
     return man
+
+
+def _load_start(path, cls, what: str):
+    """The saved result ``--from path``, which must be a ``cls``."""
+    from .io import load
+    src = load(path)
+    if not isinstance(src, cls):
+        raise SystemExit(f"twolayer: error: --from {path} holds a {type(src).__name__}, not {what}")
+    return src
 
 
 # ------------------------------------------------------------------------------------------------
@@ -222,10 +233,9 @@ def _summary(a, alphas, eps_g, label):
 # ------------------------------------------------------------------------------------------------
 def _scm_sgd(a):
     from sims.teacher_student import simulate_sgd
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     tr = simulate_sgd(_problem(a), alphas=_record_grid(a), n_seeds=a.seeds, seed=a.seed, method=a.method,
                       backend=a.backend, progress=a.progress)
-    _finish(a, tr, started, t0, backend=a.backend, extra={"subcommand": "scm-sgd"})
+    _finish(a, tr, backend=a.backend, extra={"subcommand": "scm-sgd"})
     if a.log:
         _write_logs(a, tr.alphas, tr.eps_g, tr.Q, tr.R)
     _summary(a, tr.alphas, tr.eps_g, f"SGD ({a.method}, {a.backend})")
@@ -236,21 +246,16 @@ def _scm_ode(a):
     import numpy as np
 
     from sims.teacher_student import SGDTrajectory, simulate_sgd
-
-    from .io import load
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     alphas = _record_grid(a)
     if a.start:
-        src = load(a.start)
-        if not isinstance(src, SGDTrajectory):
-            raise SystemExit(f"twolayer: error: --from {a.start} holds a {type(src).__name__}, not an SGD trajectory")
+        src = _load_start(a.start, SGDTrajectory, "an SGD trajectory")
         problem = src.problem.with_(eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa)
     else:   # the measured initial order parameters of the SGD initialisation at this N and seed
         problem = _problem(a)
         src = simulate_sgd(problem, alphas=[0.0], n_seeds=a.seeds, seed=a.seed, method="gram")
     Q0, R0, v0, T = src.initial_order_parameters()
     ode = problem.ode(T=T).integrate(Q0, R0, v0, alphas, method=a.solver)
-    _finish(a, ode, started, t0, extra={"subcommand": "scm-ode", "from": a.start})
+    _finish(a, ode, extra={"subcommand": "scm-ode", "from": a.start})
     eps = np.atleast_2d(ode.eps_g)
     if a.log:
         _write_logs(a, ode.alphas, eps, np.reshape(ode.Q, eps.shape + ode.Q.shape[-2:]),
@@ -265,7 +270,6 @@ def _relu1d_mc(a):
 
     from sims.relu1d import crossing_task
     from sims.sweep import run_sweep
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     tasks = [{"n": int(n), "n_nets": a.n_nets, "n_epochs": a.n_epochs, "init": a.init, "step": a.step} for n in a.n]
     results = run_sweep(crossing_task, tasks, a.store, seed=a.seed, executor=a.executor, progress=a.progress)
     rows = []
@@ -279,8 +283,7 @@ def _relu1d_mc(a):
             print(f"n={t['n']:6d}: P(cross) = {k / m:.4f}  99% CI [{ci.low:.4f}, {ci.high:.4f}]  "
                   f"(crossed {k}, certified {counts['certified']}, degenerate {counts['degenerate']}, "
                   f"undecided at the cap {counts['cap']}; reference 2 n^-1/2 = {2 / np.sqrt(t['n']):.4f})")
-    man = _finish(argparse.Namespace(out=None, quiet=a.quiet, seed=a.seed), None, started, t0,
-                  extra={"subcommand": "relu1d-mc", "tasks": tasks})
+    man = _finish(a, None, extra={"subcommand": "relu1d-mc", "tasks": tasks}, save=False)
     if a.out:
         Path(a.out).write_text(json.dumps({"format": "twolayer-relu1d-mc", "version": 1, "rows": rows,
                                            "manifest": man}, indent=1))
@@ -291,12 +294,11 @@ def _gmm_sgd(a):
     import numpy as np
 
     from sims.mixture_sgd import simulate_mixture_sgd
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     mix = _mixture(a)
     tr = simulate_mixture_sgd(mix, a.K, a.eta, a.t_max, eta_v=a.eta_v, reg=a.reg, activation=a.activation,
                               n_seeds=a.seeds, seed=a.seed, backend=a.backend, init_std=a.init_std,
                               n_records=a.records, n_test=a.n_test, progress=a.progress)
-    _finish(a, tr, started, t0, backend=a.backend, extra={"subcommand": "gmm-sgd", "mixture": _mixture_record(a)})
+    _finish(a, tr, backend=a.backend, extra={"subcommand": "gmm-sgd", "mixture": _mixture_record(a)})
     if not a.quiet:
         if a.n_test:
             c, m = tr.test_class[:, -1], tr.test_mse[:, -1]
@@ -317,14 +319,9 @@ def _gmm_ode(a):
 
     from sims.mixture_sgd import MixtureSGDTrajectory, mixture_initial_weights
     from theory.mixture_ode import MixtureODE
-
-    from .io import load
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     mix = _mixture(a)
     if a.start:
-        src = load(a.start)
-        if not isinstance(src, MixtureSGDTrajectory):
-            raise SystemExit(f"twolayer: error: --from {a.start} holds a {type(src).__name__}, not a gmm-sgd trajectory")
+        src = _load_start(a.start, MixtureSGDTrajectory, "a gmm-sgd trajectory")
         R0, Q0, v0 = src.R[:, 0], src.Q[:, 0], src.v[:, 0]
     else:    # the order parameters of a fresh initialisation at this N and seed
         w, v0 = mixture_initial_weights(a.N, a.K, a.seeds, a.seed, init_std=a.init_std)
@@ -332,7 +329,7 @@ def _gmm_ode(a):
         Q0 = np.einsum("skn,sln->skl", w, w) / a.N
     ode = MixtureODE.from_mixture(mix, R0.shape[-1], a.eta, reg=a.reg, activation=a.activation)
     traj = ode.integrate(R0, Q0, v0, np.linspace(0.0, a.t_max, a.records), method=a.solver)
-    _finish(a, traj, started, t0, extra={"subcommand": "gmm-ode", "from": a.start, "mixture": _mixture_record(a)})
+    _finish(a, traj, extra={"subcommand": "gmm-ode", "from": a.start, "mixture": _mixture_record(a)})
     if not a.quiet:
         print(f"ODE ({a.solver}): at t={a.t_max:g} eps_class = {float(np.mean(traj.eps_class[..., -1])):.4g}, "
               f"eps_mse = {float(np.mean(traj.eps_mse[..., -1])):.4g} (mean over {np.size(traj.eps_mse[..., -1])} starts)")
@@ -342,14 +339,13 @@ def _gmm_ode(a):
 def _rf_error(a):
     from sims.mixture_sgd import random_feature_matrix
     from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
-    started, t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     mix = _mixture(a)
     D = a.N
     P = a.P if a.P is not None else int(round(a.p_over_d * D))
     feat = GaussianEquivalentFeatures(mix.centres, mix.Delta, random_feature_matrix(P, D, seed=a.seed),
                                       activation=a.activation)
     out = rf_population_readout(feat, mix.labels, mix.probs, ridge=a.ridge, method=a.method)
-    _finish(a, out, started, t0, extra={"subcommand": "rf-error", "P": P, "mixture": _mixture_record(a)})
+    _finish(a, out, extra={"subcommand": "rf-error", "P": P, "mixture": _mixture_record(a)})
     if not a.quiet:
         bayes = mix.bayes_error(100_000, seed=a.seed)[0]
         print(f"random features P={P}, D={D} ({a.activation}): eps_class = {out.eps_class:.4g}, eps_mse = "
@@ -539,6 +535,7 @@ def main(argv=None) -> int:
     a, extra = ap.parse_known_args(argv)
     if extra and not getattr(a, "passthrough", False):
         ap.error(f"unrecognized arguments: {' '.join(extra)}")
+    a.started, a.t0 = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     try:
         return a.run(a, extra) if getattr(a, "passthrough", False) else a.run(a)
     except (ValueError, TypeError) as err:        # bad parameters: the library's message, no traceback
