@@ -131,3 +131,40 @@ def test_error_types():
     from theory.committee_ode import ODEDivergedError
     assert all(issubclass(e, DivergedError) for e in (ODEDivergedError, SimulationDivergedError,
                                                       MixtureSimulationDivergedError))
+
+
+def test_kernel_arrays_names_the_kernel_and_the_array():
+    a = np.zeros((3, 4))
+    checks.kernel_arrays("k", a=(a, (3, 4), float))
+    for bad, why in ((np.zeros((4, 3)), "shape"), (np.zeros((3, 4), np.float32), "float32"),
+                     (np.zeros((4, 3)).T, "non-C order"), ([[0.0] * 4] * 3, "list")):
+        with pytest.raises(InputError, match=f"k: a must be a C-ordered float64 array of shape \\(3, 4\\), got .*{why}"):
+            checks.kernel_arrays("k", a=(bad, (3, 4), float))
+
+
+def test_every_compiled_kernel_call_is_guarded():
+    """Each call of a function imported from a ``_*_numba`` module (kernels index without bounds
+    checks) is preceded, in the same function, by ``kernel_arrays("<that kernel>", ...)``."""
+    import ast
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parents[1]
+    seen = []
+    for path in [*(root / "sims").glob("*.py"), *(root / "theory").glob("*.py")]:
+        if path.name.startswith("_") and path.name.endswith("_numba.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        kernels = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and (node.module or "").endswith("_numba") for a in node.names if a.name.islower()
+                   and not a.name.isupper()}
+        kernels = {k for k in kernels if k != "PSD_RTOL"}
+        for fn in (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))):
+            calls = [c for c in ast.walk(fn) if isinstance(c, ast.Call)]
+            guards = {(c.args[0].value, c.lineno) for c in calls if isinstance(c.func, ast.Attribute)
+                      and c.func.attr == "kernel_arrays" and c.args and isinstance(c.args[0], ast.Constant)}
+            for c in calls:
+                if isinstance(c.func, ast.Name) and c.func.id in kernels:
+                    seen.append((path.name, c.func.id))
+                    assert any(name == c.func.id and line < c.lineno for name, line in guards), \
+                        f"{path.name}:{c.lineno}: {c.func.id} runs without a kernel_arrays guard"
+    assert {k for _, k in seen} >= {"gd_nd_kernel", "gram_chunk", "full_chunk", "gd_kernel", "reduced_chunk",
+                                     "pcg", "project"}

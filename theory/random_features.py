@@ -192,6 +192,8 @@ class GaussianEquivalentFeatures:
         w = np.asarray(w, float)
         U = np.ascontiguousarray(self.b * w)
         T = np.empty((U.shape[0], self.D))
+        _checks.kernel_arrays("project", A=(self._A, (self._A.shape[0], self.P, self.D), float),
+                              U=(U, (self.n_clusters, self.P), float))
         if self._A.shape[0] == 1:
             project(self._A[0], U, T)
         else:
@@ -262,7 +264,14 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
         A3, starts, beta = feat.lowrank_components(p)
         dtot = p @ feat.d
         diag = dtot + p @ (feat.b**2 * feat.s2) + p @ (M * M) + ridge
-        w, it, ok = pcg(A3, starts, beta, dtot, M, p, float(ridge), Phi, 1.0 / diag, float(rtol), 20 * P)
+        nf, k, D = A3.shape[0], beta.shape[0], A3.shape[2]
+        dinv = 1.0 / diag
+        _checks.kernel_arrays("pcg", A3=(A3, (nf, P, D), float), starts=(starts, (nf + 1,), np.int64),
+                              beta=(beta, (k, P), float), dtot=(dtot, (P,), float), M=(M, (C, P), float),
+                              p=(p, (C,), float), rhs=(Phi, (P,), float), dinv=(dinv, (P,), float))
+        if starts[0] != 0 or starts[-1] != k or np.any(np.diff(starts) < 0):
+            raise RuntimeError(f"pcg: starts must run from 0 to {k} without decreasing, got {starts}")
+        w, it, ok = pcg(A3, starts, beta, dtot, M, p, float(ridge), Phi, dinv, float(rtol), 20 * P)
         if not ok:
             raise RuntimeError(f"conjugate gradients did not converge in {it} iterations "
                                "(non-finite moments, or Omega not positive definite)")

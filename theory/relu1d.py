@@ -256,8 +256,15 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             t1 = n_epochs if certify_every is None else min(n_epochs, _next_check(t, certify_every))
             hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
             cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
-            Sigma, c, M = (np.ascontiguousarray(v) for v in (Sigma, c, M))
-            reduced_chunk(Sigma, c, M, np.ascontiguousarray(P), np.ascontiguousarray(H), x, y, pos, rmin, rmax,
+            Sigma, c, M, Pc, Hc = (np.ascontiguousarray(v) for v in (Sigma, c, M, P, H))
+            b_, n_ = idx.size, x.size
+            _checks.kernel_arrays("reduced_chunk", Sigma=(Sigma, (b_, 2, 3, 3), float), c=(c, (b_,), float),
+                                  M=(M, (b_, 2, 3, 3), float), p=(Pc, (b_, n_), float), h=(Hc, (b_,), float),
+                                  x=(x, (n_,), float), y=(y, (n_,), float), pos=(pos, (n_,), bool),
+                                  rmin=(rmin, (b_, 2), float), rmax=(rmax, (b_, 2), float), has=(has, (b_, 2), bool),
+                                  hit=(hit, (b_,), np.int64), last_loss=(L, (b_,), float),
+                                  curve=(cv, cv.shape if not record_loss else (b_, t1 - t + 1), float))
+            reduced_chunk(Sigma, c, M, Pc, Hc, x, y, pos, rmin, rmax,
                           has, lo, hi, t, t1 - t, hit, L, cv, bool(record_loss))
             if record_loss:
                 loss[idx, t:t1 + 1] = cv
