@@ -20,10 +20,13 @@ the layer below, z^(l+1)_j ~ N(0, G^(l+1)) i.i.d. over neurons j (the weights on
 G), costing O(n_in^2 n_l) instead of O(n_l n_{l-1}) per layer -- the same joint law of
 (z^(1), ..., z^(L)), hence of every forward statistic.
 
-Reproducibility: members are drawn in blocks of ``block`` members, block k from child k of the
-root SeedSequence; ``block`` defaults to min(MAX_BLOCK, what the memory budget allows), so pass it
-explicitly when numbers must not depend on the budget. Blocks run on ``n_workers`` threads; the
-numbers do not depend on it.
+Reproducibility: the members are split into *stream units* of ``u`` consecutive members, unit k
+drawing from child k of the root SeedSequence. ``u`` depends on the problem only (the largest power
+of two <= MAX_BLOCK whose members fit in UNIT_BYTES; see :func:`stream_unit`), never on
+``memory_budget_mb``, ``block`` or ``n_workers``. A batched call (a *block*) holds whole units and
+draws each unit's normals from that unit's stream, so the numbers depend on the seed, the backend
+and the problem (inputs, widths, method, ntk) only: the same seed gives the same members whatever
+the budget, the block size or the thread count.
 """
 from __future__ import annotations
 
@@ -95,6 +98,35 @@ class InitEnsemble:
 
 
 MAX_BLOCK = 1024   # default members per batched call: larger blocks gain nothing on a CPU
+UNIT_BYTES = 32 * 2**20   # working memory of one stream unit (sets the unit's member count)
+
+
+def stream_unit(per_member_bytes: float) -> int:
+    """Members per stream unit: the largest power of two u <= MAX_BLOCK with u * per_member_bytes
+    <= UNIT_BYTES (at least 1). A function of the problem's shape only, so the random stream layout
+    does not depend on the memory budget or the block size."""
+    u = 1
+    while 2 * u <= MAX_BLOCK and 2 * u * per_member_bytes <= UNIT_BYTES:
+        u *= 2
+    return u
+
+
+class _UnitStreams:
+    """The random streams of one block: one stream per unit, the member axis split between them in
+    order. ``normal(shape, axis)`` draws each unit's slice from its own stream and joins them, so a
+    member's numbers are the same whichever block holds its unit."""
+
+    def __init__(self, xp, streams, sizes):
+        self._xp, self._streams, self._sizes = xp, streams, tuple(int(n) for n in sizes)
+
+    def normal(self, shape, axis: int = 0):
+        shape = tuple(shape)
+        if shape[axis] != sum(self._sizes):
+            raise RuntimeError(f"member axis {axis} of {shape} must hold the block's {sum(self._sizes)} members")
+        if len(self._streams) == 1:
+            return self._streams[0].normal(shape)
+        parts = [s.normal(shape[:axis] + (n,) + shape[axis + 1:]) for s, n in zip(self._streams, self._sizes)]
+        return self._xp.concat(parts, axis=axis)
 
 
 def _default_workers(bk) -> int:
@@ -146,14 +178,15 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         See :func:`sims.backends.get_backend`.
     memory_budget_mb : float
         Members per batched call are chosen so that weights and activations stay within this
-        (at most ``MAX_BLOCK``), and concurrent blocks share it.
+        (at most ``MAX_BLOCK``, at least one stream unit, i.e. at most ``UNIT_BYTES`` of work
+        memory), and concurrent blocks share it. It changes no number (module docstring).
     block : int, optional
-        Members per batched call (overrides the budget; fixes the random stream layout).
+        Members per batched call, overriding the budget; rounded down to a multiple of the stream
+        unit (at least one unit). It changes no number.
     n_workers : int, optional
         Threads that run blocks concurrently (default: the usable CPU cores on CPU backends, 1 on
         GPUs; never more than fit in the memory budget). NumPy and torch release the GIL in the
-        random fills, matmuls and linear algebra. Block k always uses stream k, so the numbers do
-        not depend on ``n_workers``.
+        random fills, matmuls and linear algebra. The numbers do not depend on ``n_workers``.
     method : {"weights", "marginal"}
         Draw the weights, or draw pre-activations (and, for the NTK, backpropagated products)
         from their exact conditional laws without forming weight matrices.
@@ -180,16 +213,19 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
         _checks.memory("memory_budget_mb", 8.0 * per_member, memory_budget_mb * 2**20,
                        hint="or method='marginal', which forms no weight matrix" if method == "weights" else "")
     fit = max(1, int(memory_budget_mb * 2**20 / (8 * per_member)))      # members within the budget
+    unit = stream_unit(8.0 * per_member)
     if block is None:
-        block = min(n_members, fit, MAX_BLOCK)
+        block = min(fit, MAX_BLOCK)
     elif isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
         raise ValueError(f"block must be an integer >= 1, got {block!r}")
-    block = int(block)
-    n_blocks = math.ceil(n_members / block)
+    n_units = math.ceil(n_members / unit)
+    units_per_block = min(n_units, max(1, int(block) // unit))
+    block = units_per_block * unit
+    n_blocks = math.ceil(n_units / units_per_block)
     # threads share the budget: as many concurrent blocks as fit (never changes a number)
     workers = _default_workers(bk) if n_workers is None else _check_workers(n_workers)
     workers = max(1, min(workers, n_blocks, fit // block))
-    streams = bk.streams(as_seed_sequence(seed), n_blocks)
+    streams = bk.streams(as_seed_sequence(seed), n_units)
     Xb = bk.asarray(X)
     G_out = np.empty((n_members, L, n_in, n_in))
     z_out = np.empty((n_members, L, n_in))
@@ -199,7 +235,8 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
 
     def run_block(k):
         lo, hi = k * block, min(n_members, (k + 1) * block)
-        rng = streams[k]
+        u0, u1 = k * units_per_block, min(n_units, (k + 1) * units_per_block)
+        rng = _UnitStreams(xp, streams[u0:u1], [min(n_members, (j + 1) * unit) - j * unit for j in range(u0, u1)])
         sampler = _marginal_block if method == "marginal" else _weights_block
         th = sampler(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out[lo:hi], z_out[lo:hi], ntk, n_out,
                      lambda_b, lambda_W)
@@ -216,7 +253,7 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
             run_block(k)
             if bar is not None:
                 bar.update()
-    else:   # block k always uses stream k and writes rows k*block.., so threads change no number
+    else:   # block k always uses units k*units_per_block.. and writes their rows, so threads change no number
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(workers) as ex:
             for _ in ex.map(run_block, range(n_blocks)):
@@ -308,7 +345,7 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
     for l in range(L):
         width = widths[l + 1]
         c = C_W / widths[l]
-        N = rng.normal((B, n_in, width)) if l > 0 else rng.normal((n_in, B, width))
+        N = rng.normal((B, n_in, width)) if l > 0 else rng.normal((n_in, B, width), axis=1)
         if ntk and l > 0:               # the weight part A alone; the bias is added below
             ev, U = eig
             F = U * xp.sqrt(c * ev)[..., None, :]

@@ -105,6 +105,28 @@ def test_reproducible_given_seed_and_block():
     assert np.array_equal(a.G, b.G) and np.array_equal(a.z0, b.z0)
 
 
+@pytest.mark.parametrize("method", ["weights", "marginal"])
+@pytest.mark.parametrize("ntk", [False, True])
+def test_numbers_do_not_depend_on_block_budget_or_threads(method, ntk):
+    """Stream units fix the random layout: block size, memory budget and thread count change no number."""
+    X = np.random.default_rng(0).normal(size=(3, 10))
+    kw = dict(C_b=0.1, C_W=1.5, activation="tanh", n_members=1500, seed=3, ntk=ntk, method=method)
+    ref = sample_init_ensemble(X, (50, 40), **kw)
+    for extra in (dict(block=1), dict(block=300), dict(memory_budget_mb=1.0), dict(n_workers=1),
+                  dict(n_workers=2, block=64), dict(block=10**6)):
+        e = sample_init_ensemble(X, (50, 40), **kw, **extra)
+        assert np.array_equal(e.G, ref.G) and np.array_equal(e.z0, ref.z0), extra
+        assert not ntk or np.array_equal(e.ntk, ref.ntk), extra
+
+
+def test_stream_unit_is_a_power_of_two_within_its_memory():
+    from sims.mlp_init import MAX_BLOCK, UNIT_BYTES, stream_unit
+    assert stream_unit(1.0) == MAX_BLOCK and stream_unit(10.0 * UNIT_BYTES) == 1
+    for b in (1e3, 4.5e4, 1e6):
+        u = stream_unit(b)
+        assert u & (u - 1) == 0 and u * b <= UNIT_BYTES and (u == MAX_BLOCK or 2 * u * b > UNIT_BYTES)
+
+
 def test_torch_backend_runs_with_ntk():
     pytest.importorskip("torch")
     e = sample_init_ensemble(X2, (8, 8), C_b=0.1, C_W=1.0, n_members=10, seed=1, backend="torch", ntk=True)
