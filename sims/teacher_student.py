@@ -378,8 +378,9 @@ class _Noise:
       or on the recording grid;
     - ``full`` on torch or CuPy draws x on the device, whose generators fill blocks in parallel: a
       draw of n then m steps differs from one of n + m. Those draws are made in fixed blocks of
-      ``block`` (= chunk_steps) steps and sliced, so the numbers do not depend on the recording
-      grid, but do on ``chunk_steps`` (whose default depends on N, K, M and n_seeds only).
+      ``block`` steps and sliced, where ``block`` is the default chunk length (a function of N, K,
+      M and n_seeds only, never of the ``chunk_steps`` asked for), so there too the numbers depend
+      neither on ``chunk_steps`` nor on the recording grid.
     """
 
     def __init__(self, bk, method, p, seed_seqs, predrawn, total_steps, block):
@@ -491,9 +492,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     progress : bool
         tqdm progress bar over chunks.
     chunk_steps : int, optional
-        Steps per drawn noise chunk (default: a memory budget of about 32 MB of noise). On the
-        NumPy backend, and for ``gram`` on any backend, the numbers do not depend on it nor on the
-        recording grid; for ``full`` on torch/CuPy they do not depend on the grid (see ``_Noise``).
+        Steps per drawn noise chunk (default: a memory budget of about 32 MB of noise). The
+        numbers depend neither on it nor on the recording grid, on every backend (see ``_Noise``).
     noise : dict, optional
         Pre-drawn inputs covering every step (parity tests): ``{"x": (S, n, N), "zeta": (S, n)}``
         for ``full``; ``{"z": (S, n, K+M), "zeta": (S, n), "chi2": (S, n)}`` for ``gram``.
@@ -581,11 +581,10 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     vr = np.empty((n_seeds, nt, p.K))
     bad_step = np.full(n_seeds, -1, dtype=np.int64)
     status = np.zeros(n_seeds, dtype=np.int64)
-    if chunk_steps is None:
-        per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
-        chunk_steps = max(1, min(100_000, (4 << 20) // max(per_step, 1)))
-    chunk_steps = _integer("chunk_steps", chunk_steps, minimum=1)
-    noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1], chunk_steps)
+    per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
+    default_chunk = max(1, min(100_000, (4 << 20) // max(per_step, 1)))     # 32 MiB of float64 noise
+    chunk_steps = default_chunk if chunk_steps is None else _integer("chunk_steps", chunk_steps, minimum=1)
+    noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1], default_chunk)
 
     def snapshot(j):
         if method == "full":

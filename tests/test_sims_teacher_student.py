@@ -121,13 +121,16 @@ def test_same_seed_same_numbers_whatever_the_record_grid_or_chunk(method):
     assert np.array_equal(a.R[:, 2], c.R[:, -1]) and np.array_equal(a.v[:, 2], c.v[:, -1])
 
 
-def test_torch_full_numbers_do_not_depend_on_the_record_grid():
-    """Device draws come in fixed blocks of chunk_steps, sliced at the records."""
+def test_torch_full_numbers_do_not_depend_on_the_record_grid_or_chunk():
+    """Device draws come in fixed blocks of the default chunk length, sliced at the records and
+    at the chunks asked for."""
     _torch_or_skip()
-    kw = dict(n_seeds=2, seed=7, method="full", backend="torch", chunk_steps=50)
+    kw = dict(n_seeds=2, seed=7, method="full", backend="torch")
     a = simulate_sgd(P, alphas=[0.0, 4.0], **kw)
-    b = simulate_sgd(P, alphas=np.linspace(0, 4.0, 9), **kw)
-    assert np.array_equal(a.Q[:, -1], b.Q[:, -1])
+    b = simulate_sgd(P, alphas=np.linspace(0, 4.0, 9), chunk_steps=50, **kw)
+    c = simulate_sgd(P, alphas=[0.0, 2.0, 4.0], chunk_steps=7, **kw)
+    assert np.array_equal(a.Q[:, -1], b.Q[:, -1]) and np.array_equal(a.Q[:, -1], c.Q[:, -1])
+    assert np.array_equal(b.R[:, 4], c.R[:, 1])
 
 
 def test_same_seed_same_numbers_and_members_do_not_depend_on_ensemble_size():
