@@ -99,7 +99,7 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
                  betas=(0.9, 0.999), eps: float = 1e-8, certify: bool = False, p_val=None,
                  patience: int | None = None, min_delta: float = 0.0, check_every: int = 50, seed=0,
                  backend="numpy", record_loss: bool = False, use_numba: bool = True,
-                 progress: bool = False, b0=None, c0=None) -> TrainResult:
+                 progress: bool = False, b0=None, c0=None, memory_budget: float = 4 * 2**30) -> TrainResult:
     """Train every network until it crosses, is certified, stops early, or reaches ``n_epochs`` updates.
 
     Parameters
@@ -135,6 +135,10 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     b0, c0 : array_like (B, n) and (B,), optional
         Initial biases (default 0), e.g. to resume from ``TrainResult.params``; crossings are
         counted against the pattern of this initial state.
+    memory_budget : float
+        Bytes the call may hold (default 4 GiB): parameters, optimiser moments, the (B, n, P)
+        pre-activations of the array-API path and the loss curve. Checked before any work, with
+        the estimate in the message.
     """
     x, y, p = check_data(x, y, p)
     a0, w0 = (np.atleast_2d(_checks.array(name, v)) for name, v in (("a0", a0), ("w0", w0)))
@@ -150,6 +154,10 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     p_val = _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, min_delta, check_every, B, P_)
     bk = get_backend(backend)
     fused = bk.kind == "numpy" and use_numba and optimizer == "gd"
+    floats = 16 * B * n + 2 * B * P_ + (B * (n_epochs + 1) if record_loss else 0) \
+        + (0 if fused else 5 * B * n * P_ + (8 * B * n if optimizer == "adam" else 0))
+    _checks.memory("memory_budget", 8.0 * floats, _checks.positive("memory_budget", memory_budget),
+                   hint="or fewer networks, or record_loss=False" if record_loss else "or fewer networks")
     xp = bk.xp
     dev = None if bk.kind == "numpy" else getattr(bk.asarray(0.0), "device", None)
     X, Y = bk.asarray(x), bk.asarray(y)

@@ -114,6 +114,19 @@ def test_wide_and_init_samplers_refuse_a_request_beyond_memory():
     assert "method='marginal'" in str(err)                                     # the way out is named
 
 
+def test_relu1d_trainers_refuse_a_loss_curve_beyond_memory():
+    """A recorded loss curve of 10^3 networks x 10^9 epochs (7.3 TiB), refused before any epoch runs."""
+    from sims.relu1d import draw_relu1d_init, train_relu1d
+    from theory.relu1d import reduced_gd
+    x = np.array([-1.0, -0.5, 0.5, 1.0])
+    y = np.array([0.2, -0.1, 0.3, 0.1])
+    a0, w0 = draw_relu1d_init(4, 1000, seed=0)[:2]
+    err = named(lambda: train_relu1d(a0, w0, x, y, np.full(4, 0.25), 0.1, 10**9, record_loss=True), "memory_budget")
+    assert "record_loss=False" in str(err)
+    named(lambda: reduced_gd(a0, w0, x, y, np.full(4, 0.25), 0.1, 10**9), "memory_budget")
+    named(lambda: train_relu1d(a0, w0, x, y, np.full(4, 0.25), 0.1, 10, memory_budget=-1.0), "memory_budget")
+
+
 @pytest.mark.parametrize("method,noise", [
     ("full", {"x": np.zeros((2, 50, 49)), "zeta": np.zeros((2, 50))}),            # wrong N: out of bounds before
     ("full", {"x": np.zeros((1, 50, 50)), "zeta": np.zeros((1, 50))}),            # wrong seed count

@@ -160,7 +160,7 @@ def _next_check(t: int, every: int) -> int:
 
 
 def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: int | None = None,
-               record_loss: bool = True, use_numba: bool = True) -> ReducedTrajectory:
+               record_loss: bool = True, use_numba: bool = True, memory_budget: float = 4 * 2**30) -> ReducedTrajectory:
     """Frozen-pattern GD of many networks with cost independent of their width.
 
     Parameters
@@ -184,6 +184,8 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     use_numba : bool
         Run the epochs in the compiled per-network kernel (same arithmetic as the NumPy loop, which
         ``use_numba=False`` runs; they agree to round-off).
+    memory_budget : float
+        Bytes the call may hold (default 4 GiB), the loss curve included; checked before any work.
 
     The first epoch at which some neuron theta_i(t) = M_sigma(t) theta_i(0) has a kink -b_i/a_i
     reaching an inner data point (or its slope changing sign) is reported; after it the reduced
@@ -197,6 +199,9 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     if a0.ndim != 2 or w0.shape != a0.shape:
         raise ValueError(f"a0 and w0 must both have shape (B, n), got {a0.shape} and {w0.shape}")
     n_epochs = _checks.integer("n_epochs", n_epochs, minimum=0)
+    floats = B * (2 * n + 3 * x.size + 45) + (B * (n_epochs + 1) if record_loss else 0)
+    _checks.memory("memory_budget", 8.0 * floats, _checks.positive("memory_budget", memory_budget),
+                   hint="or record_loss=False, or fewer networks")
     if certify_every is not None and (not isinstance(certify_every, (int, np.integer)) or certify_every < 1):
         raise ValueError(f"certify_every must be a positive integer or None, got {certify_every!r}")
     p = np.broadcast_to(p, (B, x.size))
