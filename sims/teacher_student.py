@@ -39,7 +39,7 @@ from theory.activations import get_activation
 from theory.committee_ode import CommitteeODE
 from theory.generalisation_error import generalisation_error
 
-from .activations import ACTIVATION_CODES, backend_activation
+from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
@@ -324,9 +324,9 @@ def _psd_cholesky(bk: Backend, C):
 
     A pivot within +-PSD_RTOL * C[j, j] is a rank drop (column j of L is zero); a pivot below
     -PSD_RTOL * C[j, j] means C is not PSD, and that seed's factor is NaN. Same rule as
-    :func:`sims._gram_numba.gram_chunk`.
+    :func:`sims._committee_numba.gram_chunk`.
     """
-    from ._gram_numba import PSD_RTOL
+    from ._committee_numba import PSD_RTOL
     xp = bk.xp
     S, P, _ = C.shape
     L = xp.zeros_like(C)
@@ -566,7 +566,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     g, dg = backend_activation(p.activation, bk)
     gt, _ = backend_activation(p.t_act, bk)
     acts = (g, dg, gt)
-    numba_path = bk.kind == "numpy" and use_numba and bk.dtype == np.float64
+    codes = (get_activation(p.activation).code, get_activation(p.t_act).code)
+    numba_path = bk.kind == "numpy" and use_numba and bk.dtype == np.float64 and None not in codes
 
     if method == "full":
         st = {"w": bk.asarray(w0).copy() if numba_path else bk.asarray(w0), "ws": bk.asarray(ws),
@@ -608,13 +609,12 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         from tqdm.auto import tqdm
         bar = tqdm(total=total, unit="step", desc=f"SGD {method} N={p.N} S={n_seeds}")
     step = 0
-    codes = (ACTIVATION_CODES[get_activation(p.activation).name], ACTIVATION_CODES[get_activation(p.t_act).name])
     for j in range(1, nt):
         while step < rec[j]:
             n = int(min(chunk_steps, rec[j] - step))
             chunk = noise_src.draw(n)
             if numba_path and method == "gram":
-                from ._gram_numba import gram_chunk
+                from ._committee_numba import gram_chunk
                 z, zeta, chi2 = (np.ascontiguousarray(c) for c in chunk)
                 S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
                 _checks.kernel_arrays("gram_chunk", Q=(st["Q"], (S_, K_, K_), f8), R=(st["R"], (S_, K_, M_), f8),
@@ -625,7 +625,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
                 new_bad = (status != 0) & (bad_step >= step)
             elif numba_path:
-                from ._full_numba import full_chunk
+                from ._committee_numba import full_chunk
                 x, zeta = (np.ascontiguousarray(c) for c in chunk)
                 S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
                 _checks.kernel_arrays("full_chunk", w=(st["w"], (S_, K_, p.N), f8), ws=(st["ws"], (S_, M_, p.N), f8),

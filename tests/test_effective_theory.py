@@ -88,7 +88,7 @@ def test_relu_ntk_diagonal_grows_linearly_with_depth():
 
 @pytest.mark.parametrize("kwargs,match", [
     (dict(hidden_widths=(10, 0)), "hidden_widths"), (dict(hidden_widths=(10,), C_W=0.0), "C_W"),
-    (dict(hidden_widths=(10,), C_b=-1.0), "C_b"), (dict(hidden_widths=(10,), activation="gelu"), "activation"),
+    (dict(hidden_widths=(10,), C_b=-1.0), "C_b"), (dict(hidden_widths=(10,), activation="softplus"), "activation"),
     (dict(hidden_widths=10), "depth"), (dict(hidden_widths=(10,), depth=3), "depth"),
     (dict(hidden_widths=(10,), lambda_W=-1.0), "lambda_W"),
 ])

@@ -197,8 +197,8 @@ def test_float32_runs():
 
 @pytest.mark.parametrize("kwargs,name", [
     (dict(N=0), "N"), (dict(K=-1), "K"), (dict(M=1.5), "M"), (dict(eta=-0.1), "eta"), (dict(eta_v=np.inf), "eta_v"),
-    (dict(sigma=-1.0), "sigma"), (dict(kappa=np.nan), "kappa"), (dict(activation="swish"), "activation"),
-    (dict(teacher_activation="sigmoid"), "teacher_activation"), (dict(v_star=(1.0,)), "v_star"),
+    (dict(sigma=-1.0), "sigma"), (dict(kappa=np.nan), "kappa"), (dict(activation="softplus"), "activation"),
+    (dict(teacher_activation="elu"), "teacher_activation"), (dict(v_star=(1.0,)), "v_star"),
     (dict(v0=(1.0, np.nan)), "v0"), (dict(init_std=-1.0), "init_std"),
 ])
 def test_bad_problem_parameters_are_named(kwargs, name):

@@ -42,7 +42,7 @@ from twolayer.errors import InputError
 
 from .activations import get_activation
 from .criticality import critical_points
-from .gaussian_integrals import I2, J2, psd_sqrt, tensor_grid
+from .gaussian_integrals import I2, J2, has_closed_form, psd_sqrt, tensor_grid
 
 __all__ = ["EffectiveTheory", "effective_theory", "critical_initialization", "layer_moments",
            "nngp_ntk", "DEFAULT_ORDERS"]
@@ -119,12 +119,13 @@ def _layer_moments(K, activation, order, need_d4):
               + np.einsum("df,qce->qcdef", P, uu) + np.einsum("ef,qcd->qcdef", P, uu))
         t0 = (np.einsum("cd,ef->cdef", P, P) + np.einsum("ce,df->cdef", P, P) + np.einsum("cf,de->cdef", P, P))
         D4 = np.einsum("qab,qcdef->abcdef", ss, t4 - t2) + M2[:, :, None, None, None, None] * t0
-    if act.name not in ("erf", "relu", "linear"):
+    closed = has_closed_form("I2", act, act) and has_closed_form("J2", act, act)
+    if not closed:
         _check_converged(act, K, L, order, M2, M4)
     d = np.diag(K)
-    if act.name in ("erf", "relu", "linear"):
-        M2 = I2(act.name, act.name, d[:, None], K, d[None, :])     # exact where a closed form exists
-        J = J2(act.name, act.name, d[:, None], K, d[None, :])
+    if closed:
+        M2 = I2(act, act, d[:, None], K, d[None, :])               # exact where a closed form exists
+        J = J2(act, act, d[:, None], K, d[None, :])
     else:
         J = act.dg(z).T @ (act.dg(z) * w[:, None])
     return LayerMoments(M2, M4, D2, D4, J)
@@ -294,8 +295,8 @@ def nngp_ntk(X, depth: int, *, C_b, C_W, activation: str = "relu", lambda_b=1.0,
     H = lb[0] + lW[0] * X @ X.T / n0
     for l in range(1, depth):
         d = np.diag(K)
-        M2 = I2(act.name, act.name, d[:, None], K, d[None, :])
-        J = J2(act.name, act.name, d[:, None], K, d[None, :])
+        M2 = I2(act, act, d[:, None], K, d[None, :])
+        J = J2(act, act, d[:, None], K, d[None, :])
         K, H = Cb[l] + CW[l] * M2, lb[l] + lW[l] * M2 + CW[l] * J * H
     return K, H
 
@@ -310,11 +311,10 @@ def critical_initialization(activation):
     (call that for all of them and for K*); ValueError when there is none.
     """
     act = get_activation(activation)
-    if act.name == "relu":
-        return 0.0, 2.0
-    if act.name == "linear":
-        return 0.0, 1.0
-    if act.name in ("tanh", "erf"):
+    if act.criticality == "scale-invariant":
+        a_plus, a_minus = act.slopes
+        return 0.0, 2.0 / (a_plus**2 + a_minus**2)
+    if act.criticality == "k0":
         return 0.0, float(1.0 / act.dg(np.array(0.0)) ** 2)
     pts = critical_points(act)
     if not pts:

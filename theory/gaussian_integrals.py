@@ -29,7 +29,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from twolayer import checks as _checks
 from twolayer.errors import InputError
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, closed_form, get_activation
 
 __all__ = [
     "erf_I2", "erf_J2", "erf_I3", "erf_I4",
@@ -68,6 +68,7 @@ def _asin_clipped(x, what=None):
 # --------------------------------------------------------------------------------------------
 # erf(x/sqrt 2)
 # --------------------------------------------------------------------------------------------
+@closed_form("erf", "I2")
 def _erf_I2(C11, C12, C22):
     """:func:`erf_I2` without the input check (the right-hand side's inner loop)."""
     return _2_PI * _asin_clipped(C12 / np.sqrt((1.0 + C11) * (1.0 + C22)))
@@ -92,11 +93,13 @@ def erf_I2(C11, C12, C22):
     return _2_PI * _asin_clipped(C12 / np.sqrt((1.0 + C11) * (1.0 + C22)), "(C11, C12, C22)")
 
 
+@closed_form("erf", "J2")
 def erf_J2(C11, C12, C22):
     """E[g'(a)g'(b)] for g = erf(./sqrt2): (2/pi) (1 + C11 + C22 + C11 C22 - C12^2)^(-1/2)."""
     return _2_PI / np.sqrt((1.0 + C11) * (1.0 + C22) - C12 * C12)
 
 
+@closed_form("erf", "I3")
 def erf_I3(C11, C12, C13, C23, C33):
     """E[g'(a) b g(c)] for g = erf(./sqrt2).
 
@@ -106,6 +109,7 @@ def erf_I3(C11, C12, C13, C23, C33):
     return _2_PI * (C23 * (1.0 + C11) - C12 * C13) / ((1.0 + C11) * np.sqrt(lam3))
 
 
+@closed_form("erf", "I4")
 def _erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, what=None):
     """:func:`erf_I4`; ``what`` names the input for the arcsin check (None: no check)."""
     lam4 = (1.0 + C11) * (1.0 + C22) - C12 * C12
@@ -133,17 +137,20 @@ def _corr(C11, C12, C22):
     return np.clip(C12 / np.sqrt(C11 * C22), -1.0, 1.0)
 
 
+@closed_form("relu", "I2")
 def relu_I2(C11, C12, C22):
     """E[relu(a) relu(b)] = (1/2pi)[sqrt(C11 C22 - C12^2) + C12 (pi/2 + asin rho)] (arc-cosine kernel)."""
     det = np.maximum(C11 * C22 - C12 * C12, 0.0)
     return (np.sqrt(det) + C12 * (0.5 * np.pi + np.arcsin(_corr(C11, C12, C22)))) / (2.0 * np.pi)
 
 
+@closed_form("relu", "J2")
 def relu_J2(C11, C12, C22):
     """E[step(a) step(b)] = 1/4 + asin(rho)/(2 pi) (orthant probability)."""
     return 0.25 + np.arcsin(_corr(C11, C12, C22)) / (2.0 * np.pi)
 
 
+@closed_form("relu", "I3")
 def relu_I3(C11, C12, C13, C23, C33):
     """E[step(a) b relu(c)] via Stein's lemma.
 
@@ -151,6 +158,33 @@ def relu_I3(C11, C12, C13, C23, C33):
     """
     det = np.maximum(C11 * C33 - C13 * C13, 0.0)
     return C12 * np.sqrt(det) / (2.0 * np.pi * C11) + C23 * relu_J2(C11, C13, C33)
+
+
+# --------------------------------------------------------------------------------------------
+# Linear g(x) = x: every expectation is a covariance entry
+# --------------------------------------------------------------------------------------------
+@closed_form("linear", "I2")
+def _linear_I2(C11, C12, C22):
+    """E[a b] = C12."""
+    return np.broadcast_arrays(C12, C11, C22)[0] * 1.0
+
+
+@closed_form("linear", "J2")
+def _linear_J2(C11, C12, C22):
+    """E[1] = 1."""
+    return np.ones(np.broadcast(C11, C12, C22).shape)
+
+
+@closed_form("linear", "I3")
+def _linear_I3(C11, C12, C13, C23, C33):
+    """E[b c] = C23."""
+    return np.broadcast_arrays(C23, C11, C12, C13, C33)[0] * 1.0
+
+
+@closed_form("linear", "I4")
+def _linear_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44):
+    """E[c d] = C34."""
+    return np.broadcast_arrays(C34, C11, C12, C13, C14, C22, C23, C24, C33, C44)[0] * 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,19 +203,27 @@ def _mixed_I2(na, nb, C11, C12, C22):
     return None
 
 
-def has_closed_form(kind: str, *names: str) -> bool:
-    """Whether :func:`I2`/:func:`J2`/:func:`I3`/:func:`I4` (``kind``) is closed for these activations."""
-    names = tuple(get_activation(n).name for n in names)
-    same = len(set(names)) == 1
-    if kind == "I2":
-        return (same and names[0] in ("erf", "linear", "relu")) or _mixed_I2(*names, 1.0, 0.0, 1.0) is not None
-    if kind == "J2":
-        return same and names[0] in ("erf", "linear", "relu")
-    if kind == "I3":
-        return same and names[0] in ("erf", "linear", "relu")
-    if kind == "I4":
-        return same and names[0] in ("erf", "linear")
-    raise ValueError(f"kind={kind!r} must be one of 'I2', 'J2', 'I3', 'I4'")
+def _closed(kind, *acts):
+    """The registered closed form of ``kind`` when every activation is the same one, else None."""
+    a = acts[0]
+    return a.closed.get(kind) if all(b == a for b in acts[1:]) else None
+
+
+def _registered_names(*acts):
+    """Names of the activations when every one is the registry's own record (mixed closed forms)."""
+    return tuple(a.name for a in acts) if all(ACTIVATIONS.get(a.name) is a for a in acts) else None
+
+
+def has_closed_form(kind: str, *activations) -> bool:
+    """Whether :func:`I2`/:func:`J2`/:func:`I3`/:func:`I4` (``kind``) is closed for these activations
+    (names or :class:`theory.activations.Activation` records)."""
+    if kind not in ("I2", "J2", "I3", "I4"):
+        raise ValueError(f"kind={kind!r} must be one of 'I2', 'J2', 'I3', 'I4'")
+    acts = tuple(get_activation(n) for n in activations)
+    if _closed(kind, *acts) is not None:
+        return True
+    names = _registered_names(*acts)
+    return kind == "I2" and names is not None and len(names) == 2 and _mixed_I2(*names, 1.0, 0.0, 1.0) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,16 +338,13 @@ def _stack_cov(entries, d):
 # Dispatching front ends
 # --------------------------------------------------------------------------------------------
 def I2(act_a, act_b, C11, C12, C22, *, order: int = 40):
-    """E[g_a(a) g_b(b)]; closed form when available, else 2-D Gauss--Hermite."""
+    """E[g_a(a) g_b(b)]; closed form when registered, else 2-D Gauss--Hermite."""
     a, b = get_activation(act_a), get_activation(act_b)
-    if a.name == b.name:
-        if a.name == "erf":
-            return _erf_I2(C11, C12, C22)
-        if a.name == "linear":
-            return np.broadcast_arrays(C12, C11, C22)[0] * 1.0
-        if a.name == "relu":
-            return relu_I2(C11, C12, C22)
-    mixed = _mixed_I2(a.name, b.name, C11, C12, C22)
+    f = _closed("I2", a, b)
+    if f is not None:
+        return f(C11, C12, C22)
+    names = _registered_names(a, b)
+    mixed = None if names is None else _mixed_I2(*names, C11, C12, C22)
     if mixed is not None:
         return mixed
     cov = _stack_cov([C11, C12, C22], 2)
@@ -313,29 +352,21 @@ def I2(act_a, act_b, C11, C12, C22, *, order: int = 40):
 
 
 def J2(act_a, act_b, C11, C12, C22, *, order: int = 40):
-    """E[g_a'(a) g_b'(b)]; closed form when available, else 2-D Gauss--Hermite."""
+    """E[g_a'(a) g_b'(b)]; closed form when registered, else 2-D Gauss--Hermite."""
     a, b = get_activation(act_a), get_activation(act_b)
-    if a.name == b.name:
-        if a.name == "erf":
-            return erf_J2(C11, C12, C22)
-        if a.name == "linear":
-            return np.ones(np.broadcast(C11, C12, C22).shape)
-        if a.name == "relu":
-            return relu_J2(C11, C12, C22)
+    f = _closed("J2", a, b)
+    if f is not None:
+        return f(C11, C12, C22)
     cov = _stack_cov([C11, C12, C22], 2)
     return gauss_hermite_expectation(lambda z: a.dg(z[..., 0]) * b.dg(z[..., 1]), cov, order)
 
 
 def I3(act_a, act_c, C11, C12, C13, C23, C33, *, order: int = 20):
-    """E[g_a'(a) b g_c(c)]; closed form when available, else 3-D Gauss--Hermite."""
+    """E[g_a'(a) b g_c(c)]; closed form when registered, else 3-D Gauss--Hermite."""
     a, c = get_activation(act_a), get_activation(act_c)
-    if a.name == c.name:
-        if a.name == "erf":
-            return erf_I3(C11, C12, C13, C23, C33)
-        if a.name == "linear":
-            return np.broadcast_arrays(C23, C11, C12, C13, C33)[0] * 1.0
-        if a.name == "relu":
-            return relu_I3(C11, C12, C13, C23, C33)
+    f = _closed("I3", a, c)
+    if f is not None:
+        return f(C11, C12, C13, C23, C33)
     # covariance of (a, b, c); C22 only enters through b's own variance, which the integrand's
     # linearity in b makes irrelevant -- any value keeping the matrix PSD works.
     C22 = _conditional_safe_variance(C11, C12, C13, C23, C33)
@@ -356,13 +387,11 @@ def _conditional_safe_variance(C11, C12, C13, C23, C33):
 
 
 def I4(act_a, act_c, act_d, C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, *, order: int = 10):
-    """E[g_a'(a) g_a'(b) g_c(c) g_d(d)]; closed form when available, else 4-D Gauss--Hermite."""
+    """E[g_a'(a) g_a'(b) g_c(c) g_d(d)]; closed form when registered, else 4-D Gauss--Hermite."""
     a, c, d = get_activation(act_a), get_activation(act_c), get_activation(act_d)
-    if a.name == c.name == d.name:
-        if a.name == "erf":
-            return _erf_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)
-        if a.name == "linear":
-            return np.broadcast_arrays(C34, C11, C12, C13, C14, C22, C23, C24, C33, C44)[0] * 1.0
+    f = _closed("I4", a, c, d)
+    if f is not None:
+        return f(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)
     cov = _stack_cov([C11, C12, C13, C14, C22, C23, C24, C33, C34, C44], 4)
     return gauss_hermite_expectation(
         lambda z: a.dg(z[..., 0]) * a.dg(z[..., 1]) * c.g(z[..., 2]) * d.g(z[..., 3]), cov, order)

@@ -1,7 +1,15 @@
-"""Numba kernel of the exact order-parameter chain of online SGD (see :mod:`sims.teacher_student`).
+"""Numba kernels of committee-machine online SGD (see :mod:`sims.teacher_student`).
 
-One call advances every seed through a chunk of pre-drawn noise. Sequential in steps (the chain is
-Markov), parallel over seeds; per step it costs O((K+M)^3) flops, independent of N.
+- :func:`gram_chunk`: the exact order-parameter chain. One call advances every seed through a
+  chunk of pre-drawn noise. Sequential in steps (the chain is Markov), parallel over seeds; per
+  step it costs O((K+M)^3) flops, independent of N.
+- :func:`full_chunk`: explicit-weight SGD on pre-drawn inputs. Same arithmetic as the array-API
+  kernel, fused per step: fields (K+M) N, update K N flops. Parallel over seeds, sequential in
+  steps; checks every step for non-finite weights.
+
+Both kernels and the activations' scalar tables ``_g``/``_dg`` they inline live in this one file on
+purpose: numba's on-disk cache is invalidated by a change of the cached function's own file only,
+so a kernel in another file would keep a stale copy of an edited table.
 """
 from __future__ import annotations
 
@@ -18,15 +26,26 @@ _ISQ2 = 1.0 / math.sqrt(2.0)
 PSD_RTOL = 1e-13
 
 
+_INV_SQ2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+# Scalar tables of the activations, indexed by theory.activations.Activation.code (one branch per
+# registered code; tests/test_activations.py checks every code against its record's g and g').
 @njit(cache=True, inline="always")
 def _g(code, x):
-    if code == 0:
+    if code == 0:                                   # erf(x / sqrt 2)
         return math.erf(x * _ISQ2)
-    if code == 1:
+    if code == 1:                                   # relu
         return x if x > 0.0 else 0.0
-    if code == 2:
+    if code == 2:                                   # linear
         return x
-    return math.tanh(x)
+    if code == 3:                                   # tanh
+        return math.tanh(x)
+    if code == 4:                                   # gelu: x Phi(x)
+        return 0.5 * x * (1.0 + math.erf(x * _ISQ2))
+    if code == 5:                                   # swish: x sigmoid(x)
+        return x * (0.5 + 0.5 * math.tanh(0.5 * x))
+    return 0.5 + 0.5 * math.tanh(0.5 * x)           # 6: sigmoid
 
 
 @njit(cache=True, inline="always")
@@ -37,8 +56,15 @@ def _dg(code, x):
         return 1.0 if x > 0.0 else (0.0 if x < 0.0 else 0.5)
     if code == 2:
         return 1.0
-    t = math.tanh(x)
-    return 1.0 - t * t
+    if code == 3:
+        t = math.tanh(x)
+        return 1.0 - t * t
+    if code == 4:
+        return 0.5 * (1.0 + math.erf(x * _ISQ2)) + x * _INV_SQ2PI * math.exp(-0.5 * x * x)
+    s = 0.5 + 0.5 * math.tanh(0.5 * x)
+    if code == 5:
+        return s + x * s * (1.0 - s)
+    return s * (1.0 - s)
 
 
 @njit(cache=True, parallel=True)
@@ -129,6 +155,46 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, k
             finite = True
             for i in range(K):
                 if not math.isfinite(Q[s, i, i]) or not math.isfinite(v[s, i]):
+                    finite = False
+            if not finite:
+                status[s] = 1
+                bad_step[s] = step0 + t
+                break
+
+@njit(cache=True, parallel=True)
+def full_chunk(w, ws, v, vs, x, zeta, act_s, act_t, eta, eta_v, sigma, kappa, status, bad_step, step0):
+    """Advance w (S,K,N) and v (S,K) in place through x (S,n,N), zeta (S,n)."""
+    S, n, N = x.shape
+    K = w.shape[1]
+    M = ws.shape[1]
+    sqN = math.sqrt(N)
+    decay = 1.0 - kappa / N
+    for s in prange(S):
+        if status[s] != 0:
+            continue
+        lam = [0.0] * K
+        c = [0.0] * K
+        for t in range(n):
+            err = sigma * zeta[s, t]
+            for m in range(M):
+                acc = 0.0
+                for j in range(N):
+                    acc += ws[s, m, j] * x[s, t, j]
+                err += vs[m] * _g(act_t, acc / sqN)
+            for i in range(K):
+                acc = 0.0
+                for j in range(N):
+                    acc += w[s, i, j] * x[s, t, j]
+                lam[i] = acc / sqN
+                err -= v[s, i] * _g(act_s, lam[i])
+            finite = math.isfinite(err)
+            for i in range(K):
+                c[i] = eta * v[s, i] * _dg(act_s, lam[i]) * err / sqN
+                for j in range(N):
+                    w[s, i, j] = decay * w[s, i, j] + c[i] * x[s, t, j]
+                if eta_v != 0.0:
+                    v[s, i] = decay * v[s, i] + eta_v * _g(act_s, lam[i]) * err / N
+                if not (math.isfinite(c[i]) and math.isfinite(v[s, i])):
                     finite = False
             if not finite:
                 status[s] = 1
