@@ -30,7 +30,7 @@ from scipy import stats
 
 from theory.committee_fixed_points import symmetric_plateau
 from validations._committee import plateau_offsets
-from validations.stats import ALPHA, replicate_fit_goodness_test, replicate_fit_test
+from twolayer.claims.stats import ALPHA, replicate_fit_goodness_test, replicate_fit_test
 
 
 def run(K, eta, alpha_max, sizes, runs, root, window):

@@ -12,7 +12,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from validations import audit, stats
+from validations import audit
+from twolayer.claims import stats
 
 
 def _records(rng, n_seeds, bias_se, n=50, base="x.py::test_claim"):
@@ -59,7 +60,7 @@ CLAIMS = '''
 import numpy as np
 import pytest
 
-from validations.stats import mean_vs_prediction, proportion_test
+from twolayer.claims.stats import mean_vs_prediction, proportion_test
 
 
 @pytest.mark.claim(paper="synthetic", arxiv="0000.00000", ref="-")
@@ -84,7 +85,7 @@ def test_audit_runner_end_to_end(tmp_path):
     f.write_text(textwrap.dedent(CLAIMS))
     out = tmp_path / "audit"
     kw = dict(paths=[str(f)], n_seeds=20, root_seed=1, out=out, executor="serial", chunk=10,
-              extra_args=("-p", "validations.plugin"), progress=False)
+              extra_args=("-p", "twolayer.claims.plugin"), progress=False)
     summary = audit.run_audit(**kw)
     by = {c["claim"].split("::")[-1]: c for c in summary["claims"]}
     assert set(by) == {"test_calibrated", "test_biased"}

@@ -3,9 +3,9 @@ import os
 
 import numpy as np
 
-from validations.plotting import new_figure, theory_vs_sim
-from validations.report import ClaimRecord, claim_table, write_report
-from validations.stats import mean_vs_prediction
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.report import ClaimRecord, claim_table, write_report
+from twolayer.claims.stats import mean_vs_prediction
 
 
 def test_report_writes_json_png_and_index(tmp_path):
@@ -35,7 +35,7 @@ def test_report_summary_separates_skipped_from_failed_and_carries_the_manifest(t
         r.check(mean_vs_prediction(np.array([1.0, 1.01, 0.99]), 1.0, name="m")) if i == 0 else None
         r.outcome, r.duration_s = outcome, 1.5
         recs.append(r)
-    from validations.report import summary_table
+    from twolayer.claims.report import summary_table
     rows = summary_table(recs)
     assert rows[0] == ("Paper A", 2, 1, 1, 0, 3.0) and rows[1] == ("Paper B", 2, 0, 1, 1, 3.0)
     assert rows[-1] == ("total", 4, 1, 2, 1, 6.0)
@@ -69,7 +69,7 @@ def test_a_claim_whose_figure_fails_to_draw_fails_under_check_figures(tmp_path):
         "        import matplotlib.pyplot as plt\n"
         "        return plt.subplots()[0]\n"
         "    claim.figure(fig)\n")
-    run = lambda *extra: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "validations.plugin",  # noqa: E731
+    run = lambda *extra: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "twolayer.claims.plugin",  # noqa: E731
                                          "-p", "no:cacheprovider", str(tmp_path / "test_fig.py"), *extra],
                                         capture_output=True, text=True, cwd=tmp_path,
                                         env={**os.environ, "MPLBACKEND": "Agg",

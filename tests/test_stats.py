@@ -6,7 +6,7 @@ each rate check is itself an exact binomial test at 1e-4.
 import numpy as np
 import pytest
 
-from validations import stats
+from twolayer.claims import stats
 
 
 def _rate_ok(k, n, p):

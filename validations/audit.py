@@ -12,7 +12,7 @@ checks, from their recorded verdicts, that each claim behaves as designed:
   SE: too many large deviations); conservative p-values (families, allowances, one-sided tests)
   get the one-sided KS test against an excess of small p-values;
 * **power**: each assertion's decision at its prediction moved by +-MDD and by +-5 % (the
-  decisions recorded by :func:`validations.stats.shifted_decisions`, from the same data). A shift
+  decisions recorded by :func:`twolayer.claims.stats.shifted_decisions`, from the same data). A shift
   by the MDD must be rejected at >= 80 % of seeds (both directions pooled; flagged when
   P(X <= k | 0.8) < 1e-3). For
   one-sided assertions the truth is not at the bound, so the audit moves the bound to the pooled
@@ -51,8 +51,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as sps
 
-from . import stats
-from .plugin import DEFAULT_SEED
+from twolayer.claims import stats
+from twolayer.claims.plugin import DEFAULT_SEED
 
 __all__ = ["audit_seeds", "run_audit", "analyse", "main", "EXCLUDED_SEEDS"]
 
@@ -452,13 +452,13 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=None, help="concurrent pytest processes (default: cores / threads)")
     ap.add_argument("--threads", type=int, default=1, help="threads per process (default 1)")
     ap.add_argument("--chunk", type=int, default=5, help="seeds per task (default 5)")
-    ap.add_argument("--plugin", action="store_true", help="load validations.plugin explicitly (claim files outside "
+    ap.add_argument("--plugin", action="store_true", help="load twolayer.claims.plugin explicitly (claim files outside "
                                                           "this repository)")
     ap.add_argument("--analyse-only", action="store_true", help="rebuild the report from the stored runs")
     args = ap.parse_args(argv)
     if args.seeds < 1:
         ap.error("--seeds must be >= 1")
-    extra = ("-p", "validations.plugin") if args.plugin else ()
+    extra = ("-p", "twolayer.claims.plugin") if args.plugin else ()
     if args.analyse_only:
         from sims.sweep import load_sweep
         records = []

@@ -1,1 +1,1 @@
-"""The claim fixtures and options live in :mod:`validations.plugin` (loaded by the root conftest)."""
+"""The claim fixtures and options live in :mod:`twolayer.claims.plugin` (loaded by the root conftest)."""

@@ -16,8 +16,8 @@ import pytest
 from sims.particle_law import sliced_wasserstein
 from theory.scaling_regimes import width_exponents
 from validations._wide import WIDTHS, scaled_runs
-from validations.plotting import new_figure
-from validations.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
+from twolayer.claims.plotting import new_figure
+from twolayer.claims.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
 
 PAPER = dict(paper="Chizat, Oyallon & Bach 2019; Mei, Montanari & Nguyen 2018", arxiv="1812.07956; 1804.06561")
 GROUPS = 16     # groups of 1024 neurons; replicate j uses groups 2j and 2j + 1

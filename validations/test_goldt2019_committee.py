@@ -15,8 +15,8 @@ import pytest
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from validations._backends import require_backend
 from validations._committee import nominal_initial_state, richardson_window_average
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, mean_vs_prediction, slope_test
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import ALPHA, mean_vs_prediction, slope_test
 
 PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
 

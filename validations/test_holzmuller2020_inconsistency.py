@@ -18,8 +18,8 @@ from sims.relu1d import crossing_task, draw_relu1d_init, paper_networks, train_r
 from theory.relu1d import (PAPER_X, PAPER_Y, empirical_weights, frozen_limit_loss, frozen_outputs, large_step,
                            neurons_at, reduced_gd, side_moments)
 from theory.relu1d_certificate import frozen_pattern_certificate
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, deterministic_bound, exact_agreement, proportion_test, slope_test
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import ALPHA, deterministic_bound, exact_agreement, proportion_test, slope_test
 
 PAPER = dict(paper="Holzmueller & Steinwart 2020", arxiv="2002.04861")
 N_NETS = 1000

@@ -16,8 +16,8 @@ from theory.scaling_regimes import width_exponents
 from sims.wide_training import train_gd
 from validations._backends import cpu_backend, require_backend
 from validations._wide import N_TRAIN, STEPS, WIDTHS, base_eta, base_model, dataset, ntk_runs
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import ALPHA, covariance_with_se, estimate_vs_prediction, fit_coefficient_test, \
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import ALPHA, covariance_with_se, estimate_vs_prediction, fit_coefficient_test, \
     mean_vs_prediction, proportion_test, slope_test
 
 PAPER = dict(paper="Lee et al. 2019", arxiv="1902.06720")

@@ -19,8 +19,8 @@ from theory.mixture_ode import MixtureODE
 from theory.mixture_state_evolution import state_evolution, xor_symmetric_ansatz
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 from validations._backends import require_backend
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import (ALPHA, deterministic_bound, family_test, mean_vs_prediction, one_sided_test,
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import (ALPHA, deterministic_bound, family_test, mean_vs_prediction, one_sided_test,
                                paired_trajectory, proportion_test, replicate_fit_goodness_test, replicate_fit_test,
                                slope_test)
 

@@ -17,8 +17,8 @@ import pytest
 from sims.mlp_init import reduced_kernel_sampler, sample_init_ensemble
 from theory.effective_theory import critical_initialization, effective_theory, nngp_ntk
 from theory.ntk_correction import ntk_mean_correction
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import (ALPHA, covariance_with_se, fit_coefficient_test, fit_goodness_test,
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import (ALPHA, covariance_with_se, fit_coefficient_test, fit_goodness_test,
                                mean_vs_prediction, slope_test, variance_with_se)
 
 PAPER = dict(paper="Roberts, Yaida & Hanin 2021", arxiv="2106.10165")

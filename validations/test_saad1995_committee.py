@@ -16,8 +16,8 @@ from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import max_stable_learning_rate, plateau_small_eta, symmetric_plateau
 from theory.committee_ode import CommitteeODE
 from validations._committee import plateau_offsets
-from validations.plotting import new_figure, theory_vs_sim
-from validations.stats import (ALPHA, negative_control, proportion_test, replicate_fit_goodness_test,
+from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.claims.stats import (ALPHA, negative_control, proportion_test, replicate_fit_goodness_test,
                                replicate_fit_test)
 
 PAPER = dict(paper="Saad & Solla 1995", arxiv="cond-mat/9507079")
@@ -38,7 +38,7 @@ def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, al
     Statistic (:func:`plateau_offsets`): per seed, eps_p plus the mean of eps_SGD - eps_ODE over
     the run's common plateau window, each seed paired with the ODE from its own measured start;
     16 seeds at each of N/2, N and 2N; a weighted fit of the height against 1/N (Welch t of the
-    intercept, :func:`validations.stats.replicate_fit_test`) and a goodness-of-fit test of the 1/N
+    intercept, :func:`twolayer.claims.stats.replicate_fit_test`) and a goodness-of-fit test of the 1/N
     law (alpha split in two). The eta -> 0 plateau height (13 % lower at eta = 0.25) is rejected
     as a negative control on the same fit.
 

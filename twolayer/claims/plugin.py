@@ -1,7 +1,8 @@
 """pytest plumbing of the claims: seeds, the ``claim`` fixture, the suite's error budget, reports.
 
-Loaded by ``validations/conftest.py`` (and by ``-p validations.plugin`` for claim files elsewhere,
-as the audit's own tests do). Options:
+Installed as a ``pytest11`` entry point (named ``twolayer.claims.plugin``), so every pytest run
+in an environment with twolayer installed has it, in any project; the repository's root conftest
+also names it, for runs from a checkout that is not installed. Options:
 
 ``--claim-seed N``
     root seed of every claim (env ``TWOLAYER_SEED``; default ``DEFAULT_SEED``). ``commit``

@@ -10,7 +10,7 @@ Error rates
     ``ALPHA`` is the designed false-failure probability of one claim (one test function); a claim
     making several assertions splits it over them (Bonferroni). A plain run holds at most
     ``CLAIM_BUDGET`` claims, so the whole run fails by chance with probability at most
-    ``SUITE_ALPHA`` = ``CLAIM_BUDGET`` x ``ALPHA`` = 1 % (union bound); ``validations/conftest.py``
+    ``SUITE_ALPHA`` = ``CLAIM_BUDGET`` x ``ALPHA`` = 1 % (union bound); the plugin (:mod:`twolayer.claims.plugin`)
     counts the claims of each run and refuses a run that holds more.
 
 Kinds of null (``Verdict.null``)
