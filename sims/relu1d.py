@@ -32,7 +32,8 @@ from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, get_backend
 
-__all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "paper_networks", "crossing_task"]
+__all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "train_snapshots", "paper_networks",
+           "crossing_task"]
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 
@@ -296,6 +297,61 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         bar.close()
     return TrainResult(status, stop, crossing, final, frozen_limit_loss(x, y, p),
                        best_val, curve, (out_a, out_b, out_w, out_c))
+
+
+def train_snapshots(a0, w0, x, y, p, h, epochs, **kwargs):
+    """Full-batch GD parameters of every network at each epoch of ``epochs`` (kink pictures).
+
+    Runs :func:`train_relu1d` (GD, so a resumed run is the same run) from one epoch of the grid to
+    the next, resuming from the parameters it stopped at. A network stops at its first pattern
+    change (status "crossed"); its entries after that epoch are NaN.
+
+    Parameters
+    ----------
+    a0, w0, x, y, p, h : as :func:`train_relu1d`.
+    epochs : array_like of int (R,)
+        Non-decreasing epochs, the first >= 0 (0 records the start).
+    **kwargs
+        Passed to :func:`train_relu1d` (``backend``, ``use_numba``, ...; not ``optimizer``).
+
+    Returns
+    -------
+    dict with "epochs" (R,), "a", "b", "w" (R, B, n), "c" (R, B) and "stop_epoch" (B,): the
+    update count at which each network stopped (the last epoch for one that never crossed).
+    """
+    if "optimizer" in kwargs or "b0" in kwargs or "c0" in kwargs:
+        raise ValueError("train_snapshots runs GD from (a0, 0, w0, 0); optimizer, b0 and c0 are not options")
+    t = _checks.time_grid("epochs", epochs, strict=False, minimum=0)
+    if np.any(t != np.round(t)):
+        raise ValueError("epochs must be integers")
+    a = np.atleast_2d(_checks.array("a0", a0)).copy()          # updated in place below: never the caller's
+    w = np.atleast_2d(_checks.array("w0", w0)).copy()
+    if a.shape != w.shape:
+        raise ValueError(f"a0 and w0 must have the same shape, got {a.shape} and {w.shape}")
+    B, n = a.shape
+    p = np.broadcast_to(_checks.array("p", p), (B, np.asarray(x).size))
+    h = np.broadcast_to(_checks.array("h", h), (B,))
+    out = {k: np.full((t.size, B, n), np.nan) for k in ("a", "b", "w")}
+    out["c"] = np.full((t.size, B), np.nan)
+    b, c = np.zeros_like(a), np.zeros(B)
+    live = np.ones(B, bool)
+    stop = np.full(B, int(t[-1]), dtype=np.int64)
+    done = 0
+    for r, epoch in enumerate(t.astype(np.int64)):
+        if epoch > done and live.any():
+            idx = np.flatnonzero(live)
+            res = train_relu1d(a[idx], w[idx], x, y, p[idx], h[idx], int(epoch - done), b0=b[idx], c0=c[idx],
+                               **kwargs)
+            a[idx], b[idx], w[idx], c[idx] = res.params
+            crossed = res.status == "crossed"
+            stop[idx[crossed]] = done + res.stop_epoch[crossed]
+            live[idx[crossed]] = False
+            done = int(epoch)
+        for k, v in (("a", a), ("b", b), ("w", w)):
+            out[k][r, live] = v[live]
+        out["c"][r, live] = c[live]
+    out["epochs"], out["stop_epoch"] = t, stop
+    return out
 
 
 def paper_networks(n: int, n_nets: int, init: str = "he", step: str = "large", *, seed):

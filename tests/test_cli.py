@@ -13,11 +13,11 @@ from twolayer.cli import build_parser, main
 
 
 def test_every_subcommand_has_help(capsys):
-    for cmd in ("scm-sgd", "scm-ode", "relu1d-mc", "validate", "show"):
+    for cmd in ("scm-sgd", "scm-ode", "relu1d-mc", "validate", "show", "plot"):
         with pytest.raises(SystemExit) as e:
             main([cmd, "--help"])
         assert e.value.code == 0 and "usage: twolayer" in capsys.readouterr().out
-    assert {"scm-sgd", "scm-ode", "relu1d-mc", "validate", "audit", "show", "warmup"} <= set(
+    assert {"scm-sgd", "scm-ode", "relu1d-mc", "validate", "audit", "show", "warmup", "plot"} <= set(
         build_parser()._subparsers._group_actions[0].choices)
 
 
@@ -42,6 +42,13 @@ def test_scm_sgd_then_ode_from_its_start(tmp_path, capsys):
     assert main(["show", str(run)]) == 0
     shown = capsys.readouterr().out
     assert "sims.teacher_student:SGDTrajectory" in shown and "Q: array float64 (2, 9, 2, 2)" in shown and "command:" in shown
+    pytest.importorskip("matplotlib")
+    assert main(["plot", str(run), "--ode", str(ode), "-o", str(tmp_path / "run.png")]) == 0
+    assert (tmp_path / "run.png").stat().st_size > 5000
+    with pytest.raises(SystemExit, match="holds ODETrajectory"):
+        main(["plot", str(ode), "-o", str(tmp_path / "x.png")])
+    with pytest.raises(SystemExit, match="not an ODE run"):
+        main(["plot", str(run), "--ode", str(run), "-o", str(tmp_path / "x.png")])
 
 
 def test_relu1d_mc_resumes_and_writes_its_summary(tmp_path):

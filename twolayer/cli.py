@@ -518,7 +518,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="describe a saved result and its provenance")
     p.add_argument("file")
     p.set_defaults(run=_show)
+
+    p = sub.add_parser("plot", help="draw a saved run (twolayer.plots; needs matplotlib)",
+                       description="scm-sgd runs: order parameters and eps_g against alpha, with an ODE run "
+                                   "(--ode, e.g. from scm-ode --from) as lines; wide-network runs recorded "
+                                   "with particles: an animated GIF of the first-layer weights.")
+    p.add_argument("file", help="a result saved by a twolayer subcommand or twolayer.io.save")
+    p.add_argument("--ode", help="an ODE run (scm-ode) to draw as lines beside an scm-sgd run")
+    p.add_argument("-o", "--out", required=True, help="output image (.png, .pdf, .svg; .gif for an animation)")
+    p.add_argument("--member", type=int, default=0, help="ensemble member of an animation (default 0)")
+    p.set_defaults(run=_plot)
     return ap
+
+
+def _plot(a):
+    from . import plots
+    from .io import load
+    res = load(a.file)
+    kind = type(res).__name__
+    if kind == "SGDTrajectory":
+        ode = load(a.ode) if a.ode else None
+        if ode is not None and type(ode).__name__ != "ODETrajectory":
+            raise SystemExit(f"twolayer plot: error: --ode {a.ode} holds {type(ode).__name__}, not an ODE run")
+        plots.order_parameters(res, ode, path=a.out)
+    elif kind == "WideTrainingResult":
+        if not str(a.out).endswith(".gif"):
+            raise SystemExit("twolayer plot: error: a wide-network run is drawn as an animation: give -o NAME.gif")
+        plots.first_layer_animation(res, a.out, member=a.member)
+    else:
+        raise SystemExit(f"twolayer plot: error: {a.file} holds {kind}; plot draws SGDTrajectory "
+                         "(scm-sgd) and WideTrainingResult (with particles)")
+    print(f"wrote {a.out}")
+    return 0
 
 
 def _version():
