@@ -116,19 +116,6 @@ def test_ntk_change_and_linearisation_gap_shrink_like_one_over_width(claim, seed
     runs = ntk_runs(seed)
     _check_ntk_slopes(claim, seed, runs, WIDTHS)
 
-    def fig():
-        f, ax = new_figure(1)
-        for attr, c in (("sup_ntk_change", "C0"), ("sup_lin_gap", "C1")):
-            y = np.array([getattr(runs[m], attr).mean() for m in WIDTHS])
-            se = np.array([getattr(runs[m], attr).std(ddof=1) / np.sqrt(runs[m].n_seeds) for m in WIDTHS])
-            ax[0].errorbar(WIDTHS, y, yerr=se, fmt="o", color=c, label=attr)
-            ax[0].plot(WIDTHS, y[0] * WIDTHS[0] / np.array(WIDTHS), "--", color=c, lw=0.8)
-            ax[0].plot(WIDTHS, y[0] * np.sqrt(WIDTHS[0] / np.array(WIDTHS)), ":", color=c, lw=0.8)
-        ax[0].set(xscale="log", yscale="log", xlabel="width", title="dashed 1/n, dotted n^-1/2")
-        ax[0].legend(fontsize=7)
-        return f
-    claim.figure(fig)
-
 
 @pytest.mark.claim(ref="Theorem 2.1 / eq. (9): ||theta_t - theta_0|| = O(1) in NTK parameterisation", **PAPER)
 def test_parameter_displacement_stays_order_one_in_ntk_parameterisation(claim, seed):
@@ -144,6 +131,20 @@ def test_parameter_displacement_stays_order_one_in_ntk_parameterisation(claim, s
     e = width_exponents(0.5)["parameter_displacement"]
     claim.check(slope_test(WIDTHS, [runs[m].param_distance[-1] for m in WIDTHS], expected=e.exponent, correction=1.0,
                            name="exponent of ||theta_T - theta_0|| in width (1/n corrected)"))
+
+    def fig():
+        f, ax = new_figure(1)
+        n = np.array(WIDTHS, float)
+        y, se = _mean_se([runs[m].param_distance[-1] for m in WIDTHS])
+        ax[0].errorbar(n, y, yerr=se, fmt="o", mfc="white", capsize=2, color="C0",
+                       label="||theta_T - theta_0||, mean +- SE")
+        ax[0].plot(n, np.full(n.size, y[-1]) * (n / n[-1]) ** e.exponent, "-", color="C0", lw=1.2,
+                   label=f"prediction: exponent {e.exponent:g} (NTK parameterisation)")
+        ax[0].plot(n, y[0] * np.sqrt(n / n[0]), ":", color="C3", lw=1.0, label="alternative: exponent +1/2")
+        ax[0].set(xscale="log", yscale="log", xlabel="width n", ylabel="parameter displacement")
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
 
 
 @pytest.mark.claim(ref="section 2 (linearised GD): movement grows with the learning rate", **PAPER)
@@ -166,6 +167,21 @@ def test_displacement_grows_with_the_learning_rate(claim, seed):
         k = int(np.sum(d[i + 1] > d[i]))
         claim.check(proportion_test(k, 64, lower=0.5, alpha=ALPHA / 2, name=f"P(displacement up), rate x{2 ** i}->x{2 ** (i + 1)}"))
 
+    def fig():
+        f, ax = new_figure(1)
+        rates = np.array([0.25, 0.5, 1.0])
+        D = np.array(d)                                          # (3 rates, 64 members)
+        for j in range(min(24, D.shape[1])):
+            ax[0].plot(rates, D[:, j], "-", color="0.8", lw=0.6, zorder=0)
+        m, se = _mean_se(list(D))
+        ax[0].errorbar(rates, m, yerr=se, fmt="o-", mfc="white", capsize=2, color="C0",
+                       label="mean +- SE over 64 paired members (grey: 24 of them)")
+        ax[0].set(xscale="log", yscale="log", xlabel="rate / (1 / lambda_max)", ylabel="||theta_T - theta_0|| (20 steps)",
+                  title="claim: the displacement rises with the rate")
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
+
 
 def _check_ntk_slopes(claim, seed, runs, widths):
     pred = width_exponents(0.5)
@@ -174,6 +190,26 @@ def _check_ntk_slopes(claim, seed, runs, widths):
         claim.check(slope_test(widths, [getattr(runs[m], attr) for m in widths], expected=e.exponent, correction=1.0,
                                alpha=ALPHA / 2,
                                name=f"exponent of {e.quantity} (1/n corrected), widths {widths[0]}..{widths[-1]}"))
+
+    def fig():
+        f, ax = new_figure(1)
+        n = np.array(widths, float)
+        for attr, c in (("sup_ntk_change", "C0"), ("sup_lin_gap", "C1")):
+            y, se = _mean_se([getattr(runs[m], attr) for m in widths])
+            ax[0].errorbar(n, y, yerr=se, fmt="o", mfc="white", capsize=2, color=c, label=f"{attr}, mean +- SE")
+            ax[0].plot(n, y[0] * n[0] / n, "--", color=c, lw=0.9, label="prediction 1/n (Dyer & Gur-Ari)")
+            ax[0].plot(n, y[0] * np.sqrt(n[0] / n), ":", color=c, lw=0.9, label="n^-1/2 (Lee et al. bound)")
+        ax[0].set(xscale="log", yscale="log", xlabel="width n", ylabel="sup over GD steps")
+        ax[0].legend(fontsize=6)
+        return f
+    claim.figure(fig)
+
+
+def _mean_se(samples):
+    """Means and standard errors of a list of per-member arrays: two (k,) arrays."""
+    m = np.array([np.mean(x) for x in samples])
+    se = np.array([np.std(x, ddof=1) / np.sqrt(np.size(x)) for x in samples])
+    return m, se
 
 
 @pytest.mark.slow

@@ -230,6 +230,16 @@ def test_odd_activation_without_bias_is_at_chance_on_xor(claim, seed):
     claim.check(deterministic_bound("ODE eps_class at every recorded time and seed", cls.ravel(), 0.5, below=1e-12,
                                     above=1e-12, reason="exact symmetry; 1e-12 is rounding of the antithetic QMC sum"))
 
+    def fig():
+        f, ax = new_figure(1)
+        theory_vs_sim(ax[0], tr.t, np.full(tr.t.size, 0.5), tr.test_class, label_theory="prediction 1/2 (odd net, XOR)",
+                      label_sim="SGD test error, mean +- SE (4 seeds x 50 000)")
+        ax[0].plot(tr.t, cls.mean(0), "x", color="C1", label="ODE eps_class at the SGD states")
+        ax[0].set(xlabel="t = steps / N", ylabel="eps_class", ylim=(0.4, 0.6), title="erf net without bias on XOR")
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
+
 
 @pytest.mark.claim(ref="section 4 (random features fail on the XOR mixture, Fig. 3); docs/THEORY.md B", **PAPER)
 def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed):
@@ -322,6 +332,19 @@ def test_random_features_formula_matches_simulated_features(claim, seed):
     v.details["ge_minus_exact_eps_mse"] = float(np.mean(ge_dev))
     claim.check(v)
 
+    def fig():
+        f, ax = new_figure(1)
+        p_, s_ = np.array(pred), np.array(sim)
+        lo, hi = min(p_.min(), s_.min()), max(p_.max(), s_.max())
+        ax[0].plot([lo, hi], [lo, hi], "-", color="C0", lw=1.2, label="simulation = formula")
+        ax[0].plot(p_, s_, "o", mfc="white", color="C0", label=f"one draw of F ({S}): fitted on {n} samples")
+        ax[0].plot(p_, p_ + infl * np.array(ge_dev), "x", color="C1",
+                   label="Gaussian-equivalent formula (y) against the exact one (x)")
+        ax[0].set(xlabel="formula eps_mse (exact covariances, finite-n factor)", ylabel="eps_mse of RF fitted on data")
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
+
 
 @pytest.mark.claim(ref="section 4 (Gaussian equivalence of the features per cluster); docs/THEORY.md B", **PAPER)
 def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
@@ -364,6 +387,20 @@ def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     v = _through_origin_slope(ge_all, emp_all - sec_all, se_all, alpha=ALPHA / 3)
     v.details["slope_without_correction"] = _through_origin_slope(ge_all, emp_all, se_all).statistic
     claim.check(v)
+
+    def fig():
+        f, ax = new_figure(2)
+        for axi, (pr, em, se, what) in zip(ax, ((m_pred, m_emp, m_se, "feature means (4 x 30)"),
+                                               (ex_all, emp_all, se_all, "off-diagonal covariances (4 x 435)"))):
+            lo, hi = float(min(pr.min(), em.min())), float(max(pr.max(), em.max()))
+            axi.plot([lo, hi], [lo, hi], "-", color="C0", lw=1.2, label="exact closed form")
+            axi.errorbar(pr, em, yerr=se, fmt=".", ms=2, color="C0", alpha=0.6, label=f"sampled ({n} per cluster), +- SE")
+            axi.set(xlabel="prediction", ylabel="sample estimate", title=what)
+            axi.legend(fontsize=7)
+        ax[1].plot(ge_all, emp_all, ".", ms=1.5, color="C1", alpha=0.5, label="vs Gaussian-equivalent prediction")
+        ax[1].legend(fontsize=7)
+        return f
+    claim.figure(fig)
 
 
 @pytest.mark.claim(ref="section 4 (RF error formula), on a mixture fitted to real data; docs/THEORY.md B", **PAPER)
@@ -478,3 +515,17 @@ def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim
         pytest.fail(f"fewer than two widths with >= 2 converged runs: {[f.size for f in fin]}")
     Ks_ok = [K for K, f in zip(Ks, fin) if f.size >= 2]
     claim.check(slope_test(Ks_ok, ok, lower=0.0, alpha=ALPHA / 2, name="d log eps_final / d log K (converged runs)"))
+
+    def fig():
+        f, ax = new_figure(1)
+        for vals, ks, lab, c in ((mid, Ks, "t = 15 (escape): claim falls or stays with K", "C0"),
+                                 (ok, Ks_ok, "t = 150, converged runs: claim does not fall with K", "C1")):
+            m = np.array([np.mean(x) for x in vals])
+            se = np.array([np.std(x, ddof=1) / np.sqrt(len(x)) for x in vals])
+            ax[0].errorbar(ks, m, yerr=se, fmt="o-", mfc="white", capsize=2, color=c, label=lab)
+        ax[0].set(xscale="log", yscale="log", xlabel="student width K", ylabel="test eps_class, mean +- SE",
+                  title=f"XOR, N = {N}, {S} seeds per K")
+        ax[0].set_xticks(list(Ks), [str(k) for k in Ks])
+        ax[0].legend(fontsize=7)
+        return f
+    claim.figure(fig)
