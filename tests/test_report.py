@@ -79,3 +79,30 @@ def test_a_claim_whose_figure_fails_to_draw_fails_under_check_figures(tmp_path):
     assert out.returncode == 1 and "2 passed, 1 error" in out.stdout and "failed to draw" in out.stdout
     out = run("--report", str(tmp_path / "rep"))
     assert out.returncode == 1 and (tmp_path / "rep" / "test_fine.png").stat().st_size > 1000
+
+
+def test_every_claim_draws_a_figure():
+    """Each claim calls ``claim.figure``, itself or through a module helper it hands ``claim`` to,
+    so the report has a picture for every claim (the CI's commit-seed pass draws them all)."""
+    import ast
+    import pathlib
+    missing = []
+    for path in sorted((pathlib.Path(__file__).resolve().parents[1] / "validations").glob("test_*.py")):
+        tree = ast.parse(path.read_text())
+        funcs = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+
+        def draws(fn, seen=()):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Attribute) and node.attr == "figure" and \
+                        isinstance(node.value, ast.Name) and node.value.id == "claim":
+                    return True
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs \
+                        and node.func.id not in seen and any(isinstance(a, ast.Name) and a.id == "claim"
+                                                             for a in node.args):
+                    if draws(funcs[node.func.id], seen + (node.func.id,)):
+                        return True
+            return False
+        for name, fn in funcs.items():
+            if name.startswith("test_") and "claim" in [a.arg for a in fn.args.args] and not draws(fn):
+                missing.append(f"{path.name}::{name}")
+    assert not missing, f"claims without a figure: {missing}"
