@@ -106,3 +106,53 @@ def test_every_claim_draws_a_figure():
             if name.startswith("test_") and "claim" in [a.arg for a in fn.args.args] and not draws(fn):
                 missing.append(f"{path.name}::{name}")
     assert not missing, f"claims without a figure: {missing}"
+
+
+def _report_with_two_papers(tmp_path):
+    recs = []
+    for i, paper in enumerate(("Paper A", "Paper A", "Paper B")):
+        r = ClaimRecord(f"validations/test_x.py::test_{i}", paper, "0000.00000", "eq. 1", "A claim.", seed=5)
+        r.check(mean_vs_prediction(np.array([1.0, 1.01, 0.99]), 1.0, name="m"))
+        r.outcome = "passed"
+
+        def fig():
+            f, ax = new_figure(1)
+            theory_vs_sim(ax[0], [1, 2, 3], [1, 2, 3], np.array([[1, 2, 3.1], [1.1, 2, 3]]))
+            return f
+        r.figure(fig)
+        recs.append(r)
+    return write_report(recs, str(tmp_path / "rep"))
+
+
+def test_report_offers_a_filter_by_paper(tmp_path):
+    page = open(_report_with_two_papers(tmp_path)).read()
+    assert "<option value='Paper A'>Paper A</option><option value='Paper B'>Paper B</option>" in page
+    assert page.count("<div class='claim' data-paper='Paper A'>") == 2 and "#paper=" in page
+
+
+def test_report_renders_in_headless_chromium_and_filters_by_paper(tmp_path):
+    """A real browser: the page's script runs, #paper=NAME hides the other papers' claims, and the
+    page paints (a screenshot with figures is far from blank). Skips without Chromium."""
+    import shutil
+    import subprocess
+    import urllib.parse
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if exe is None:
+        import pytest
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    path = _report_with_two_papers(tmp_path)
+    flags = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}"]
+    url = "file://" + urllib.parse.quote(os.path.abspath(path)) + "#paper=" + urllib.parse.quote("Paper B")
+    dom = subprocess.run(flags + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    import re
+    divs = re.findall(r'<div class="claim" data-paper="([^"]+)"( style="display: none;")?>', dom)
+    assert sorted(divs) == [("Paper A", ' style="display: none;"')] * 2 + [("Paper B", "")], dom[:2000]
+    shot = tmp_path / "page.png"
+    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1100,1600", url.split("#")[0]],
+                   capture_output=True, timeout=120)
+    from PIL import Image
+    with Image.open(shot) as im:
+        colours = im.convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colours is None or len(colours) > 50                     # text, tables and plotted figures

@@ -174,6 +174,30 @@ def _manifest_html(man: dict) -> str:
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows) + "</table></details>")
 
 
+# the paper filter: the select and the page's #paper=NAME hash show one paper's claims
+_FILTER_JS = """<script>
+(function () {
+  var sel = document.getElementById('paper');
+  function show(p) {
+    document.querySelectorAll('div.claim').forEach(function (d) {
+      d.style.display = (!p || d.dataset.paper === p) ? '' : 'none';
+    });
+    sel.value = p;
+  }
+  function fromHash() {
+    var m = /^#paper=(.*)$/.exec(window.location.hash);
+    show(m ? decodeURIComponent(m[1]) : '');
+  }
+  sel.addEventListener('change', function () {
+    window.location.hash = sel.value ? 'paper=' + encodeURIComponent(sel.value) : '';
+    show(sel.value);
+  });
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
+})();
+</script>"""
+
+
 def write_report(records, directory: str, n_claims: int | None = None) -> str:
     """Write JSON + PNG per claim, ``manifest.json`` and an index (html and markdown); returns the index path.
 
@@ -222,6 +246,10 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
                      f"<td class='{'failed' if bad else ''}'>{bad}</td><td class='skipped'>{skip}</td><td>{t:.1f}</td></tr>")
     parts.append("</table>")
     parts += [f"<p>{html.escape(rate)}</p>", _manifest_html(man)]
+    papers = sorted({r.paper for r in records})
+    parts.append("<p><label>Show the claims of <select id='paper'><option value=''>every paper</option>"
+                 + "".join(f"<option value='{html.escape(p, quote=True)}'>{html.escape(p)}</option>" for p in papers)
+                 + "</select></label> (or open this page with <code>#paper=NAME</code>)</p>")
     order = {"failed": 0, "error": 0, "passed": 1, "skipped": 2}
     entries.sort(key=lambda e: order.get(e[0].outcome, 1))
     shown_skip = False
@@ -229,6 +257,7 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
         if r.outcome == "skipped" and not shown_skip:
             parts.append("<h1 class='skipped'>Skipped (not run here; not failures)</h1>")
             shown_skip = True
+        parts.append(f"<div class='claim' data-paper='{html.escape(r.paper, quote=True)}'>")
         parts.append(f"<h2 class='{html.escape(r.outcome)}'>{html.escape(r.slug)} — {r.outcome}</h2>")
         parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
                      f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
@@ -245,6 +274,8 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
             parts.append(f"<pre>{html.escape(r.error[:2000])}</pre>")
         if png:
             parts.append(f"<img src='{png}' style='max-width:100%'>")
+        parts.append("</div>")
+    parts.append(_FILTER_JS)
     parts.append("</body></html>")
     path = os.path.join(directory, "index.html")
     with open(path, "w") as fh:
