@@ -156,3 +156,35 @@ def test_report_renders_in_headless_chromium_and_filters_by_paper(tmp_path):
     with Image.open(shot) as im:
         colours = im.convert("RGB").getcolors(maxcolors=1 << 16)
     assert colours is None or len(colours) > 50                     # text, tables and plotted figures
+
+
+def test_every_claim_names_the_theory_it_checks_and_a_typo_fails_at_collection(tmp_path):
+    """Claim markers carry theory= (and sims=) targets, resolved at collection to their source."""
+    import ast
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for path in sorted((root / "validations").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "claim":
+                kw = {k.arg: k.value for k in node.keywords if k.arg}
+                assert "theory" in kw and ast.literal_eval(kw["theory"]), f"{path.name}:{node.lineno}: no theory="
+                assert "sims" in kw, f"{path.name}:{node.lineno}: no sims= (an empty tuple if nothing is simulated)"
+    from twolayer.claims.report import resolve_links
+    links = resolve_links(theory=("theory.committee_ode:CommitteeODE.integrate",), sims="sims.teacher_student:simulate_sgd")
+    assert [ln["kind"] for ln in links] == ["theory", "sims"]
+    assert links[0]["file"].endswith("committee_ode.py") and links[0]["line"] > 1
+    (tmp_path / "test_typo.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.claim(paper='P', arxiv='0', ref='r', theory=('theory.committee_ode:CommitteeOD',))\n"
+        "def test_x(claim, seed):\n    pass\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "twolayer.claims.plugin", "-p", "no:cacheprovider",
+                          str(tmp_path / "test_typo.py")], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(root)})
+    assert out.returncode == 4 and "CommitteeOD" in out.stdout + out.stderr and "does not resolve" in out.stdout + out.stderr
+    rec = ClaimRecord("validations/test_x.py::test_y", "P", links=links)
+    rec.outcome = "passed"
+    page = open(write_report([rec], str(tmp_path / "rep"))).read()
+    assert "checks the theory <code>theory.committee_ode:CommitteeODE.integrate</code>" in page
+    assert "simulated by <code>sims.teacher_student:simulate_sgd</code>" in page and "teacher_student.py:" in page

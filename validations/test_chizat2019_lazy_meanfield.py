@@ -23,7 +23,9 @@ PAPER = dict(paper="Chizat, Oyallon & Bach 2019; Mei, Montanari & Nguyen 2018", 
 GROUPS = 16     # groups of 1024 neurons; replicate j uses groups 2j and 2j + 1
 
 
-@pytest.mark.claim(ref="arXiv:1812.07956 section 2 (displacement 1/alpha); docs/THEORY.md D", **PAPER)
+@pytest.mark.claim(ref="arXiv:1812.07956 section 2 (displacement 1/alpha); docs/THEORY.md D",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd",), **PAPER)
 def test_per_neuron_displacement_scales_as_one_over_alpha(claim, seed):
     """Per-neuron displacement at a fixed time falls like m^-1/2 when alpha = sqrt(m) and stays O(1) when alpha = 1.
 
@@ -84,7 +86,9 @@ def _law_distance(A, B, seed):
     return np.array(out)
 
 
-@pytest.mark.claim(ref="arXiv:1804.06561 Theorem 3 (the particle law follows a width-independent PDE)", **PAPER)
+@pytest.mark.claim(ref="arXiv:1804.06561 Theorem 3 (the particle law follows a width-independent PDE)",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd", "sims.particle_law:sliced_wasserstein"), **PAPER)
 def test_mean_field_particle_law_converges_with_width(claim, seed):
     """In mean-field scaling the neurons' law moves O(1) away from its initial law but agrees between widths m and 2m.
 

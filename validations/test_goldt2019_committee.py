@@ -50,7 +50,9 @@ CONC = [pytest.param((250, 500, 1000, 2000), 20, "numpy", id="fast"),
         pytest.param((1000, 2000, 4000, 8000, 16000), 64, "cupy", marks=pytest.mark.gpu, id="gpu-cupy")]
 
 
-@pytest.mark.claim(ref="Theorem 1 (concentration); Fig. 1", **PAPER)
+@pytest.mark.claim(ref="Theorem 1 (concentration); Fig. 1",
+                   theory=("theory.committee_ode:CommitteeODE",),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("Ns,n_seeds,backend", CONC)
 def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds, backend):
     """Explicit-weight SGD follows the ODE from its own initial condition; the maximal deviation shrinks like N^-1/2.
@@ -107,7 +109,9 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds,
 LS = (0, 1, 2, 4)
 
 
-@pytest.mark.claim(ref="section 3.1, eq. (15) and Fig. 3: eps_g* of over-parameterised students", **PAPER)
+@pytest.mark.claim(ref="section 3.1, eq. (15) and Fig. 3: eps_g* of over-parameterised students",
+                   theory=("theory.committee_ode:CommitteeODE",),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("activation,window", [("erf", (200.0, 400.0)), ("linear", (60.0, 120.0))])
 def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activation, window):
     """Long-time eps_g of first-layer SGD matches the theory for M = 2, L = 0, 1, 2, 4 and grows linearly in L.
@@ -152,7 +156,9 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
 # ------------------------------------------------------------------------------------------------
 # 5. both layers: the asymptotic error does not grow with L
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="section 3.2 and Fig. 4: training both layers", **PAPER)
+@pytest.mark.claim(ref="section 3.2 and Fig. 4: training both layers",
+                   theory=("theory.committee_ode:CommitteeODE",),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
     """With both layers trained (erf), long-time eps_g does not grow with L; it matches the ODE for each L.
 
@@ -187,7 +193,9 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
 # ------------------------------------------------------------------------------------------------
 # 6. eps_g proportional to sigma^2 and to eta at small eta
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="eq. (15): eps_g* ~ eta sigma^2 (L + M/sqrt 3)/(2 pi) at small eta", **PAPER)
+@pytest.mark.claim(ref="eq. (15): eps_g* ~ eta sigma^2 (L + M/sqrt 3)/(2 pi) at small eta",
+                   theory=("theory.committee_ode:CommitteeODE",),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("scan", ["sigma", "eta"])
 def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
     """Asymptotic eps_g of K = M = 2 first-layer SGD scales like sigma^2 (at fixed eta) and like eta (at small eta).

@@ -34,7 +34,9 @@ def decided_run(seed: int, n: int, n_nets: int = N_NETS):
     return a0, w0, p, h, red
 
 
-@pytest.mark.claim(ref="section 4 (frozen activation patterns); docs/THEORY.md E", **PAPER)
+@pytest.mark.claim(ref="section 4 (frozen activation patterns); docs/THEORY.md E",
+                   theory=("theory.relu1d:reduced_gd",),
+                   sims=("sims.relu1d:train_relu1d",), **PAPER)
 @pytest.mark.parametrize("n,step", [(16, "large"), (64, "large"), (64, "small")])
 def test_reduced_system_reproduces_full_gd_until_the_first_pattern_change(claim, seed, n, step):
     """The width-independent reduced system reproduces n-neuron GD to round-off and predicts the first pattern change.
@@ -70,7 +72,9 @@ def test_reduced_system_reproduces_full_gd_until_the_first_pattern_change(claim,
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="negative control: swapped initial variances (section 5 discussion)", **PAPER)
+@pytest.mark.claim(ref="negative control: swapped initial variances (section 5 discussion)",
+                   theory=("theory.relu1d:reduced_gd",),
+                   sims=("sims.relu1d:crossing_task",), **PAPER)
 def test_swapped_initialisation_keeps_crossing_likely_at_every_width(claim, seed):
     """With a ~ N(0, 2/n), w ~ N(0, 2) kinks reach data points with probability above 1/2 at every n: no decay.
 
@@ -106,7 +110,9 @@ def _sizes(request):
     return ((16, 32, 64, 128, 256, 512), 4000) if request.node.get_closest_marker("slow") else ((16, 32, 64), N_NETS)
 
 
-@pytest.mark.claim(ref="Figure 2 (probability of a crossing vs n, reference line 2 n^-1/2); section 5", **PAPER)
+@pytest.mark.claim(ref="Figure 2 (probability of a crossing vs n, reference line 2 n^-1/2); section 5",
+                   theory=("theory.relu1d:reduced_gd",),
+                   sims=("sims.relu1d:paper_networks", "sims.relu1d:crossing_task"), **PAPER)
 @pytest.mark.parametrize("size", ["ci", pytest.param("slow", marks=pytest.mark.slow)])
 def test_crossing_probability_decays_like_the_reference_line(claim, seed, request, size):
     """The probability that a kink ever crosses a data point decays with n like 2 n^-1/2, so the bad event's tends to 1.
@@ -147,7 +153,9 @@ def test_crossing_probability_decays_like_the_reference_line(claim, seed, reques
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); docs/THEORY.md E", **PAPER)
+@pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); docs/THEORY.md E",
+                   theory=("theory.relu1d_certificate:frozen_pattern_certificate", "theory.relu1d:frozen_limit_loss", "theory.relu1d:reduced_gd"),
+                   sims=("sims.relu1d:paper_networks",), **PAPER)
 def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, seed):
     """Certified networks never cross, converge to L* at the certified rate, and keep population risk >= 1.
 
@@ -198,7 +206,9 @@ def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, s
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 6, 2-D star dataset (11 rays, radii 0.9/1.0/1.1)", **PAPER)
+@pytest.mark.claim(ref="section 6, 2-D star dataset (11 rays, radii 0.9/1.0/1.1)",
+                   theory=("sims.relu_nd:ray_limit_loss",),
+                   sims=("sims.relu_nd:train_relu_nd_gd", "sims.relu_nd:star_dataset"), **PAPER)
 def test_star_dataset_patterns_change_at_once_but_the_loss_stays_at_the_ray_linear_fit(claim, seed):
     """On the 2-D star data the activation pattern changes within a few epochs, yet the loss plateaus at the ray-linear fit.
 

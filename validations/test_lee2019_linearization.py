@@ -31,7 +31,9 @@ def _prediction(seed, steps):
                                  return_gain=True)
 
 
-@pytest.mark.claim(ref="section 2.3, eqs. (14)-(16) (mean and covariance of the trained outputs)", **PAPER)
+@pytest.mark.claim(ref="section 2.3, eqs. (14)-(16) (mean and covariance of the trained outputs)",
+                   theory=("theory.linearized_dynamics:linearized_gd_moments",),
+                   sims=("sims.wide_training:train_gd",), **PAPER)
 def test_trained_ensemble_matches_the_infinite_width_linearised_law(claim, seed):
     """Mean and covariance of the trained outputs on test points match the infinite-width linearised law.
 
@@ -99,7 +101,9 @@ def test_trained_ensemble_matches_the_infinite_width_linearised_law(claim, seed)
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="Theorem 2.1 (O(n^-1/2) bound); Dyer & Gur-Ari section 3 (O(1/n))", **DGA)
+@pytest.mark.claim(ref="Theorem 2.1 (O(n^-1/2) bound); Dyer & Gur-Ari section 3 (O(1/n))",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd",), **DGA)
 def test_ntk_change_and_linearisation_gap_shrink_like_one_over_width(claim, seed):
     """sup_t ||Theta_t - Theta_0||_F and sup_t RMS|f_t - f_t^lin| fall with width with slope ~ -1.
 
@@ -117,7 +121,9 @@ def test_ntk_change_and_linearisation_gap_shrink_like_one_over_width(claim, seed
     _check_ntk_slopes(claim, seed, runs, WIDTHS)
 
 
-@pytest.mark.claim(ref="Theorem 2.1 / eq. (9): ||theta_t - theta_0|| = O(1) in NTK parameterisation", **PAPER)
+@pytest.mark.claim(ref="Theorem 2.1 / eq. (9): ||theta_t - theta_0|| = O(1) in NTK parameterisation",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd",), **PAPER)
 def test_parameter_displacement_stays_order_one_in_ntk_parameterisation(claim, seed):
     """||theta_T - theta_0|| (all trainable entries, NTK coordinates) does not change with width.
 
@@ -147,7 +153,9 @@ def test_parameter_displacement_stays_order_one_in_ntk_parameterisation(claim, s
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 2 (linearised GD): movement grows with the learning rate", **PAPER)
+@pytest.mark.claim(ref="section 2 (linearised GD): movement grows with the learning rate",
+                   theory=("theory.linearized_dynamics:linearized_gd_moments",),
+                   sims=("sims.wide_training:train_gd",), **PAPER)
 def test_displacement_grows_with_the_learning_rate(claim, seed):
     """With the same initialisation, a larger rate moves the parameters further in the same number of steps.
 
@@ -213,7 +221,9 @@ def _mean_se(samples):
 
 
 @pytest.mark.slow
-@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (CPU, widths 128..4096)", **DGA)
+@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (CPU, widths 128..4096)",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd",), **DGA)
 def test_ntk_change_slope_up_to_width_4096(claim, seed):
     """Slow version of the slope claim: widths 128..4096 (32x), 128 seeds, same assertions."""
     widths = (128, 256, 512, 1024, 2048, 4096)
@@ -221,7 +231,9 @@ def test_ntk_change_slope_up_to_width_4096(claim, seed):
 
 
 @pytest.mark.gpu
-@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (GPU: widths 256..16384)", **DGA)
+@pytest.mark.claim(ref="Theorem 2.1; Dyer & Gur-Ari section 3 (GPU: widths 256..16384)",
+                   theory=("theory.scaling_regimes:width_exponents",),
+                   sims=("sims.wide_training:train_gd",), **DGA)
 def test_ntk_change_slope_on_gpu_up_to_width_16384(claim, seed):
     """GPU version of the slope claim: widths 256..16384 (64x), 256 seeds, same assertions."""
     require_backend("torch:cuda")

@@ -30,7 +30,9 @@ DELTA = 0.1
 XOR_START = np.array([1.0, 1.0, 1.2, 1.2, -0.8, -0.8, 0.0, -1.0, 1.0])   # (r1, r2, q1, q2, d1, d2, c, a, b)
 
 
-@pytest.mark.claim(ref="section 2 (XOR mixture, Bayes-optimal error); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 2 (XOR mixture, Bayes-optimal error); docs/THEORY.md B",
+                   theory=("theory.bayes_error:xor_bayes_error",),
+                   sims=("sims.gaussian_mixture:GaussianMixture.bayes_error", "sims.gaussian_mixture:classification_error"), **PAPER)
 def test_xor_bayes_error_formula_is_attained_by_the_bayes_rule(claim, seed):
     """The closed-form XOR Bayes error equals the error of sign(|x_2| - |x_1|) on fresh samples.
 
@@ -68,7 +70,9 @@ ODE_VS_SGD_SIZES = [
 
 
 @pytest.mark.parametrize("N,S,backend", ODE_VS_SGD_SIZES)
-@pytest.mark.claim(ref="section 3, ODEs of the order parameters (Fig. 2); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 3, ODEs of the order parameters (Fig. 2); docs/THEORY.md B",
+                   theory=("theory.mixture_ode:MixtureODE",),
+                   sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
 def test_mixture_ode_tracks_sgd_of_the_two_layer_net(claim, seed, N, S, backend):
     """The mixture ODE, started from each run's measured (R, Q, v), follows online SGD.
 
@@ -129,7 +133,9 @@ def _xor_fixed_point(eta, reg=0.05, N=100, mc_seed=0):
     return ode, state_evolution(ode, R, Q, v, ansatz=E, tol=1e-3 * eta**2)
 
 
-@pytest.mark.claim(ref="section 3 (K = 4 2LNN reaches the Bayes error on the XOR mixture, Fig. 2)", **PAPER)
+@pytest.mark.claim(ref="section 3 (K = 4 2LNN reaches the Bayes error on the XOR mixture, Fig. 2)",
+                   theory=("theory.mixture_state_evolution:state_evolution", "theory.bayes_error:xor_bayes_error"),
+                   sims=(), **PAPER)
 def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed):
     """The K = 4 ReLU net's stationary error tends to the Bayes error as eta -> 0 (an O(eta) gap).
 
@@ -170,7 +176,9 @@ def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed
 
 @pytest.mark.parametrize("N,S", [pytest.param(500, 6, id="ci"),
                                  pytest.param(2000, 12, marks=pytest.mark.slow, id="slow")])
-@pytest.mark.claim(ref="state evolution = long-time SGD (section 3); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="state evolution = long-time SGD (section 3); docs/THEORY.md B",
+                   theory=("theory.mixture_state_evolution:state_evolution",),
+                   sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
 def test_state_evolution_fixed_point_equals_long_time_sgd(claim, seed, N, S):
     """Online SGD (N = 500) ends at the state-evolution fixed point: test errors agree.
 
@@ -211,7 +219,9 @@ def test_state_evolution_fixed_point_equals_long_time_sgd(claim, seed, N, S):
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 2 (odd activations on the symmetric XOR); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 2 (odd activations on the symmetric XOR); docs/THEORY.md B",
+                   theory=("theory.mixture_ode:MixtureODE.errors",),
+                   sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
 def test_odd_activation_without_bias_is_at_chance_on_xor(claim, seed):
     """An erf net without bias has eps_class = 1/2 exactly on the symmetric XOR, however trained.
 
@@ -241,7 +251,9 @@ def test_odd_activation_without_bias_is_at_chance_on_xor(claim, seed):
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 4 (random features fail on the XOR mixture, Fig. 3); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 4 (random features fail on the XOR mixture, Fig. 3); docs/THEORY.md B",
+                   theory=("theory.random_features:rf_population_readout", "theory.mixture_state_evolution:state_evolution"),
+                   sims=("sims.mixture_sgd:random_feature_matrix",), **PAPER)
 def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed):
     """At fixed P/D = 2 the random-features population error rises with D, far above Bayes.
 
@@ -303,7 +315,9 @@ def _rf_empirical_fit(mix, F, n, seed, return_coef=False):
     return (*out, coef) if return_coef else out
 
 
-@pytest.mark.claim(ref="section 4 (RF asymptotic error vs simulation); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 4 (RF asymptotic error vs simulation); docs/THEORY.md B",
+                   theory=("theory.random_features:rf_population_readout", "theory.random_features:GaussianEquivalentFeatures.exact_cov"),
+                   sims=("sims.mixture_sgd:random_feature_matrix", "sims.gaussian_mixture:mse_error"), **PAPER)
 def test_random_features_formula_matches_simulated_features(claim, seed):
     """Population least-squares error of random features equals the error of RF fitted on data.
 
@@ -346,7 +360,9 @@ def test_random_features_formula_matches_simulated_features(claim, seed):
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 4 (Gaussian equivalence of the features per cluster); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 4 (Gaussian equivalence of the features per cluster); docs/THEORY.md B",
+                   theory=("theory.random_features:GaussianEquivalentFeatures",),
+                   sims=("sims.mixture_sgd:random_feature_matrix",), **PAPER)
 def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     """Analytic per-cluster feature means, variances and covariances match sampled features.
 
@@ -403,7 +419,9 @@ def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section 4 (RF error formula), on a mixture fitted to real data; docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 4 (RF error formula), on a mixture fitted to real data; docs/THEORY.md B",
+                   theory=("theory.random_features:rf_population_readout", "theory.random_features:GaussianEquivalentFeatures.from_mixture"),
+                   sims=("sims.data_mixtures:digits_mixture",), **PAPER)
 def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
     """The RF population formula holds on anisotropic clusters fitted to real data.
 
@@ -485,7 +503,9 @@ def _through_origin_slope(x, y, se, alpha=ALPHA):
                        details={"chi2_red": float(chi2)})
 
 
-@pytest.mark.claim(ref="section 3 (over-parameterisation, Fig. 2 K = 4, 8, 16); docs/THEORY.md B", **PAPER)
+@pytest.mark.claim(ref="section 3 (over-parameterisation, Fig. 2 K = 4, 8, 16); docs/THEORY.md B",
+                   theory=("theory.mixture_ode:MixtureODE",),
+                   sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
 def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim, seed):
     """Wider nets (K = 4, 8, 16) escape faster, but their final error is not lower.
 

@@ -34,7 +34,9 @@ def _crit(activation):
 # ------------------------------------------------------------------------------------------------
 # 1. kernel per layer
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="ch. 4.1, kernel recursion (4.21); ch. 4.4, NLO metric", **PAPER)
+@pytest.mark.claim(ref="ch. 4.1, kernel recursion (4.21); ch. 4.4, NLO metric",
+                   theory=("theory.effective_theory:effective_theory",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation", ["tanh", "relu", "linear", "erf"])
 @pytest.mark.parametrize("n_inputs", [1, 2])
 def test_kernel_per_layer_matches_recursion(claim, seed, activation, n_inputs):
@@ -73,7 +75,9 @@ def test_kernel_per_layer_matches_recursion(claim, seed, activation, n_inputs):
 # ------------------------------------------------------------------------------------------------
 # 2. four-point vertex
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="ch. 4.3, V recursion (4.90); exact linear/ReLU single-input forms", **PAPER)
+@pytest.mark.claim(ref="ch. 4.3, V recursion (4.90); exact linear/ReLU single-input forms",
+                   theory=("theory.effective_theory:effective_theory",),
+                   sims=("sims.mlp_init:reduced_kernel_sampler",), **PAPER)
 @pytest.mark.parametrize("activation", ["linear", "relu"])
 def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activation):
     """Var of the empirical kernel equals the exact finite-width law and, as n grows, V/n with V = c (l-1) K^2.
@@ -120,7 +124,9 @@ def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activa
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="ch. 4.3, V recursion (4.90), two inputs", **PAPER)
+@pytest.mark.claim(ref="ch. 4.3, V recursion (4.90), two inputs",
+                   theory=("theory.effective_theory:effective_theory",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation", ["tanh", "erf", "relu"])
 def test_vertex_two_inputs_matches_recursion(claim, seed, activation):
     """n Cov(G_ab, G_cd) of layer 3 tends to V^(3)_(ab)(cd) as n grows (two inputs).
@@ -169,7 +175,9 @@ KFIT = [pytest.param("tanh", (16, 24, 32, 48, 64, 96), 400_000, 1, id="tanh"),
         pytest.param("tanh", (8, 12, 16, 24, 32, 48), 1_000_000, 2, marks=pytest.mark.slow, id="tanh-quadratic-slow")]
 
 
-@pytest.mark.claim(ref="ch. 4.4, NLO metric G^{1}; zero for ReLU/linear (scale invariance)", **PAPER)
+@pytest.mark.claim(ref="ch. 4.4, NLO metric G^{1}; zero for ReLU/linear (scale invariance)",
+                   theory=("theory.effective_theory:effective_theory",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation,ns,n_members,degree", KFIT)
 def test_kernel_finite_width_correction_fit(claim, seed, activation, ns, n_members, degree):
     """A fit of the ensemble kernel over six widths gives intercept K and slope G1 (zero for ReLU).
@@ -212,7 +220,9 @@ def test_kernel_finite_width_correction_fit(claim, seed, activation, ns, n_membe
 # ------------------------------------------------------------------------------------------------
 # 4. NTK mean and fluctuations
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="ch. 8, NTK mean recursion (8.12); fluctuations O(n^-1/2)", **PAPER)
+@pytest.mark.claim(ref="ch. 8, NTK mean recursion (8.12); fluctuations O(n^-1/2)",
+                   theory=("theory.effective_theory:effective_theory",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_ntk_mean_and_fluctuations(claim, seed, activation):
     """The ensemble NTK tends to the H recursion as 1/n -> 0 and its fluctuations shrink like n^-1/2.
@@ -262,7 +272,9 @@ NTKFIT = [pytest.param("tanh", 0.1, 1.0, 2, id="tanh"), pytest.param("relu", 0.0
 
 
 @pytest.mark.claim(ref="ch. 8 NTK mean; its 1/n correction (derived in theory.ntk_correction; ReLU: none, "
-                       "Guillen, Misof & Gerken arXiv:2508.11522)", **PAPER)
+                       "Guillen, Misof & Gerken arXiv:2508.11522)",
+                   theory=("theory.ntk_correction:ntk_mean_correction",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation,C_b,C_W,degree", NTKFIT)
 def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W, degree):
     """The 1/n coefficient of the NTK mean (one input) equals the derived correction h; zero for ReLU.
@@ -316,7 +328,9 @@ def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W,
 # ------------------------------------------------------------------------------------------------
 # 5. infinite-width closed forms
 # ------------------------------------------------------------------------------------------------
-@pytest.mark.claim(ref="NNGP (Lee et al. 2018) and NTK (Jacot et al. 2018) closed forms; RYH ch. 4, 8", **PAPER)
+@pytest.mark.claim(ref="NNGP (Lee et al. 2018) and NTK (Jacot et al. 2018) closed forms; RYH ch. 4, 8",
+                   theory=("theory.effective_theory:nngp_ntk",),
+                   sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation", ["relu", "erf"])
 def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
     """Wide ensembles converge to the closed-form NNGP kernel and NTK (two inputs, depth 3).

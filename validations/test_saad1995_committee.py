@@ -30,7 +30,9 @@ PLATEAU_CASES = [
 ]
 
 
-@pytest.mark.claim(ref="section IV, symmetric fixed point (plateau); Fig. 2", **PAPER)
+@pytest.mark.claim(ref="section IV, symmetric fixed point (plateau); Fig. 2",
+                   theory=("theory.committee_fixed_points:symmetric_plateau", "theory.committee_ode:CommitteeODE"),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("K,eta,N,alpha_max", PLATEAU_CASES)
 def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, alpha_max):
     """SGD's plateau height, extrapolated to N -> infinity, equals eps_g at the ODE's symmetric fixed point.
@@ -108,7 +110,9 @@ def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, al
     claim.figure(fig)
 
 
-@pytest.mark.claim(ref="section V, maximal learning rate from the linearisation at R = Q = I", **PAPER)
+@pytest.mark.claim(ref="section V, maximal learning rate from the linearisation at R = Q = I",
+                   theory=("theory.committee_fixed_points:max_stable_learning_rate", "theory.committee_ode:CommitteeODE"),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 def test_max_stable_learning_rate_separates_convergence(claim, seed):
     """SGD converges just below the ODE's largest stable learning rate and does not just above it.
 

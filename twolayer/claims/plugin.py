@@ -31,7 +31,7 @@ import time
 
 import pytest
 
-from .report import ClaimRecord, claim_table, render_png, suite_rate_line, write_report
+from .report import ClaimRecord, claim_table, render_png, resolve_links, suite_rate_line, write_report
 from . import stats
 
 DEFAULT_SEED = 20190618
@@ -104,7 +104,8 @@ def claim_seeds(config):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "claim(paper, arxiv, ref): a validation claim with its source")
+    config.addinivalue_line("markers", "claim(paper, arxiv, ref, theory=(), sims=()): a validation claim with its "
+                            "source and the 'module:qualname' of the theory and simulator it checks")
 
 
 def pytest_generate_tests(metafunc):
@@ -114,6 +115,20 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_collection_modifyitems(session, config, items):
+    # each claim's theory= / sims= targets resolve now: a typo stops the run before any claim runs
+    resolved = {}
+    for it in items:
+        m = it.get_closest_marker("claim")
+        if m is None:
+            continue
+        key = (it.module.__name__ if getattr(it, "module", None) else "", it.originalname if hasattr(it, "originalname")
+               else it.name)
+        if key not in resolved:
+            try:
+                resolved[key] = resolve_links(m.kwargs.get("theory", ()), m.kwargs.get("sims", ()))
+            except ValueError as exc:
+                raise pytest.UsageError(f"{it.nodeid}: claim marker: {exc}") from None
+        it._claim_links = resolved[key]
     seeds = claim_seeds(config)
     if seeds is not None:        # seed-major order: caches keyed by seed are reused, memory stays bounded
         order = {s: i for i, s in enumerate(seeds)}
@@ -159,7 +174,8 @@ def claim(request, seed):
     kw = dict(m.kwargs) if m else {}
     doc = (request.node.function.__doc__ or "").strip().split("\n\n")[0]
     rec = ClaimRecord(request.node.nodeid, kw.get("paper", ""), kw.get("arxiv", ""), kw.get("ref", ""),
-                      " ".join(doc.split()), seed, base=_base_id(request.node))
+                      " ".join(doc.split()), seed, base=_base_id(request.node),
+                      links=list(getattr(request.node, "_claim_links", ())))
     t0 = time.perf_counter()
     _RECORDS.append(rec)
     request.node._claim_record = rec

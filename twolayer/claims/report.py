@@ -41,6 +41,7 @@ class ClaimRecord:
     error: str = ""
     base: str = ""
     png: bytes | None = None
+    links: list = field(default_factory=list)    # what the claim checks: resolve_links(marker kwargs)
 
     def __post_init__(self):
         if not self.base:
@@ -62,8 +63,47 @@ class ClaimRecord:
     def to_dict(self) -> dict:
         return {"test": self.nodeid, "base": self.base, "paper": self.paper, "arxiv": self.arxiv, "ref": self.ref,
                 "claim": self.statement, "seed": self.seed, "outcome": self.outcome,
-                "duration_s": round(self.duration_s, 3), "error": self.error,
+                "duration_s": round(self.duration_s, 3), "error": self.error, "links": list(self.links),
                 "verdicts": [v.to_dict() for v in self.verdicts]}
+
+
+LINK_KINDS = ("theory", "sims")
+
+
+def resolve_links(theory=(), sims=()) -> list:
+    """Resolve a claim's ``theory=`` and ``sims=`` targets ("module:qualname") to their source.
+
+    Returns one dict per target: ``kind`` ("theory" or "sims"), ``target``, ``file`` (path relative
+    to the working directory when below it) and ``line``. Raises ValueError naming the target
+    when it does not import or has no such attribute, so that a typo fails at collection.
+    """
+    import importlib
+    import inspect
+    out = []
+    for kind, targets in (("theory", theory), ("sims", sims)):
+        if isinstance(targets, str):
+            targets = (targets,)
+        for t in targets:
+            if not isinstance(t, str) or t.count(":") != 1:
+                raise ValueError(f"{kind}={t!r}: a claim target is 'module:qualname', e.g. "
+                                 "'theory.committee_ode:CommitteeODE'")
+            mod, qual = t.split(":")
+            try:
+                obj = importlib.import_module(mod)
+                for part in qual.split("."):
+                    obj = getattr(obj, part)
+            except (ImportError, AttributeError) as exc:
+                raise ValueError(f"{kind} target {t!r} does not resolve: {exc}") from None
+            fn = inspect.unwrap(obj.fget if isinstance(obj, property) else obj)
+            try:
+                file, line = inspect.getsourcefile(fn), inspect.getsourcelines(fn)[1]
+            except (TypeError, OSError):
+                file, line = None, None
+            if file is not None:
+                rel = os.path.relpath(file)
+                file = rel if not rel.startswith("..") else file
+            out.append({"kind": kind, "target": t, "file": file, "line": line})
+    return out
 
 
 def render_png(fn) -> bytes:
@@ -174,6 +214,15 @@ def _manifest_html(man: dict) -> str:
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows) + "</table></details>")
 
 
+def _link_html(ln: dict) -> str:
+    what = {"theory": "checks the theory", "sims": "simulated by"}.get(ln["kind"], ln["kind"])
+    where = ""
+    if ln.get("file"):
+        url = "file://" + os.path.abspath(ln["file"]).replace(os.sep, "/")
+        where = f" (<a href='{html.escape(url, quote=True)}'>{html.escape(ln['file'])}:{ln.get('line')}</a>)"
+    return f"{what} <code>{html.escape(ln['target'])}</code>{where}"
+
+
 # the paper filter: the select and the page's #paper=NAME hash show one paper's claims
 _FILTER_JS = """<script>
 (function () {
@@ -261,6 +310,8 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
         parts.append(f"<h2 class='{html.escape(r.outcome)}'>{html.escape(r.slug)} — {r.outcome}</h2>")
         parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
                      f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
+        if r.links:
+            parts.append("<p class='links'>" + "<br>".join(_link_html(ln) for ln in r.links) + "</p>")
         parts.append("<table><tr><th>assertion</th><th>null</th><th>statistic</th><th>prediction</th><th>accepted</th>"
                      "<th>tolerance</th><th>MDD</th><th>p</th><th>result</th></tr>")
         for v in r.verdicts:
