@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.backends import BackendUnavailableError, get_backend
+from sims.backends import runnable_backend
 
 
 def wall_time(fn) -> float:
@@ -101,8 +101,9 @@ def interleaved_ratio(ours, reference, *, pairs: int = 7, scale: float = 1.0, wa
 
 
 def backend_or_skip(spec):
-    """The backend ``spec``; NotImplementedError (asv's "skipped") when it cannot run here."""
-    try:
-        return get_backend(spec)
-    except BackendUnavailableError as exc:
-        raise NotImplementedError(str(exc)) from exc
+    """The backend ``spec``; NotImplementedError (asv's "skipped") when it cannot run here
+    (:func:`sims.backends.runnable_backend`, the test the claims' skips use too)."""
+    bk, why = runnable_backend(spec)
+    if bk is None:
+        raise NotImplementedError(why)
+    return bk

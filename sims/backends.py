@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "as_seed_sequence",
-           "usable_cores"]
+__all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "runnable_backend",
+           "as_seed_sequence", "usable_cores"]
 
 
 class BackendUnavailableError(RuntimeError):
@@ -218,6 +218,26 @@ def get_backend(spec: "str | Backend" = "numpy", dtype: str = "float64") -> Back
         xp = array_api_compat.array_namespace(cupy.empty(0))
         return Backend("cupy", xp, cupy.cuda.Device(), getattr(cupy, dtype), cupy)
     raise ValueError(f"backend={spec!r} is not known; use 'numpy', 'torch', 'torch:cuda' or 'cupy'")
+
+
+def runnable_backend(spec: str, dtype: str = "float64"):
+    """``(backend, None)`` when ``spec`` can run here, else ``(None, reason)``: the one test behind
+    the claims' and tests' skips (``validations._backends.require_backend``) and the benchmarks'
+    NotImplementedError (``benchmarks._timing.backend_or_skip``).
+
+    With ``TWOLAYER_GPU_SMOKE=1`` in the environment, ``"torch:cuda..."`` resolves to torch on the
+    CPU (the same array-API code path and kernels in host memory: CI's smoke of the CUDA paths) and
+    ``"cupy"`` does not run (CuPy has no CPU device).
+    """
+    if os.environ.get("TWOLAYER_GPU_SMOKE") == "1":
+        if spec.startswith("torch:cuda"):
+            spec = "torch"
+        elif spec.startswith("cupy"):
+            return None, "TWOLAYER_GPU_SMOKE=1: CuPy has no CPU device"
+    try:
+        return get_backend(spec, dtype), None
+    except BackendUnavailableError as exc:
+        return None, f"backend {spec!r} unavailable: {exc}"
 
 
 def available_backends() -> list[str]:

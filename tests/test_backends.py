@@ -57,3 +57,20 @@ def test_torch_backend_round_trip():
     assert np.array_equal(b.to_numpy(x), np.arange(3.0))
     from scipy.special import erf
     assert np.allclose(b.to_numpy(b.erf(x)), erf(np.arange(3.0)))
+
+
+def test_runnable_backend_is_the_one_test_behind_skips_and_the_gpu_smoke(monkeypatch):
+    from sims.backends import runnable_backend
+    bk, why = runnable_backend("numpy")
+    assert bk.name == "numpy" and why is None
+    with pytest.raises(ValueError, match="jax"):          # an unknown name is bad input, not a skip
+        runnable_backend("jax")
+    bk, why = runnable_backend("cupy")
+    assert (bk is None and "cupy" in why) or bk.kind == "cupy"
+    monkeypatch.setenv("TWOLAYER_GPU_SMOKE", "1")
+    assert runnable_backend("cupy") == (None, "TWOLAYER_GPU_SMOKE=1: CuPy has no CPU device")
+    bk, why = runnable_backend("torch:cuda")
+    assert (bk is None and "torch" in why) or bk.kind == "torch"
+    from benchmarks._timing import backend_or_skip
+    with pytest.raises(NotImplementedError, match="CuPy has no CPU device"):
+        backend_or_skip("cupy")

@@ -15,13 +15,10 @@ def cuda_backend(request):
 
 
 @pytest.mark.parametrize("method", ["full", "gram"])
-def test_cuda_parity_with_numpy(cuda_backend, method):
+def test_cuda_parity_with_numpy(cuda_backend, method, predrawn_noise):
     p = TeacherStudent(N=128, K=3, M=2, eta=0.7, eta_v=0.2, sigma=0.1, init_overlap=0.3)
-    rng = np.random.default_rng(0)
-    S, n, P = 4, 300, 5
-    noise = ({"x": rng.standard_normal((S, n, p.N)), "zeta": rng.standard_normal((S, n))} if method == "full" else
-             {"z": rng.standard_normal((S, n, P)), "zeta": rng.standard_normal((S, n)),
-              "chi2": rng.chisquare(p.N - P, (S, n))})
+    S, n = 4, 300
+    noise = predrawn_noise(method, S, n, p.N, p.K + p.M, seed=0)
     kw = dict(alphas=np.linspace(0, n / p.N, 5), n_seeds=S, method=method, noise=noise)
     a = simulate_sgd(p, backend="numpy", **kw)
     b = simulate_sgd(p, backend=cuda_backend, **kw)

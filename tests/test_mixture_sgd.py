@@ -4,18 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sims.backends import BackendUnavailableError, get_backend
 from sims.gaussian_mixture import xor_mixture
 from validations._backends import require_backend
 from sims.mixture_sgd import (MixtureSimulationDivergedError, random_feature_matrix, simulate_mixture_sgd,
                               simulate_rf_sgd)
-
-
-def _torch_or_skip():
-    try:
-        get_backend("torch")
-    except BackendUnavailableError as exc:
-        pytest.skip(f"torch unavailable: {exc}")
 
 
 def test_one_step_matches_the_update_rule():
@@ -43,8 +35,7 @@ def test_seeds_are_independent_of_ensemble_size_and_reproducible():
     assert np.all((a.test_class >= 0) & (a.test_class <= 1))
 
 
-def test_torch_parity_with_numpy():
-    _torch_or_skip()
+def test_torch_parity_with_numpy(torch_backend):
     mix = xor_mixture(40, 0.1)
     a = simulate_mixture_sgd(mix, 3, 0.3, 3.0, n_seeds=2, seed=1, n_records=3, n_test=50, activation="erf")
     b = simulate_mixture_sgd(mix, 3, 0.3, 3.0, n_seeds=2, seed=1, n_records=3, n_test=50, activation="erf",

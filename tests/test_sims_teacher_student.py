@@ -2,41 +2,29 @@
 import numpy as np
 import pytest
 
-from sims.backends import BackendUnavailableError, get_backend
+from sims.backends import get_backend
 from sims.teacher_student import SimulationDivergedError, TeacherStudent, simulate_sgd
 
 P = TeacherStudent(N=64, K=2, M=3, eta=0.8, eta_v=0.3, sigma=0.2, kappa=0.1, init_overlap=0.3, init_std=0.7)
 
 
-def _torch_or_skip():
-    try:
-        return get_backend("torch")
-    except BackendUnavailableError as exc:
-        pytest.skip(f"torch unavailable: {exc}")
-
-
-def _predrawn(method, S=3, n=400, N=P.N, P_=P.K + P.M, seed=11):
-    rng = np.random.default_rng(seed)
-    if method == "full":
-        return {"x": rng.standard_normal((S, n, N)), "zeta": rng.standard_normal((S, n))}
-    return {"z": rng.standard_normal((S, n, P_)), "zeta": rng.standard_normal((S, n)),
-            "chi2": rng.chisquare(N - P_, (S, n))}
+@pytest.fixture
+def noise(predrawn_noise):
+    """Inputs of 3 seeds x 400 steps for this module's problem P."""
+    return lambda method: predrawn_noise(method, 3, 400, P.N, P.K + P.M)
 
 
 @pytest.mark.parametrize("method", ["full", "gram"])
-def test_numpy_and_torch_give_the_same_trajectory_from_the_same_inputs(method):
-    _torch_or_skip()
-    noise = _predrawn(method)
-    kw = dict(alphas=np.linspace(0, 400 / P.N, 9), n_seeds=3, seed=5, method=method, noise=noise)
+def test_numpy_and_torch_give_the_same_trajectory_from_the_same_inputs(method, torch_backend, noise):
+    kw = dict(alphas=np.linspace(0, 400 / P.N, 9), n_seeds=3, seed=5, method=method, noise=noise(method))
     a = simulate_sgd(P, backend="numpy", **kw)
     b = simulate_sgd(P, backend="torch", **kw)
     for name in ("Q", "R", "v", "eps_g"):
         assert np.abs(getattr(a, name) - getattr(b, name)).max() < 1e-10, name
 
 
-def test_numba_gram_kernel_equals_the_array_api_kernel():
-    noise = _predrawn("gram")
-    kw = dict(alphas=np.linspace(0, 400 / P.N, 9), n_seeds=3, seed=5, method="gram", noise=noise)
+def test_numba_gram_kernel_equals_the_array_api_kernel(noise):
+    kw = dict(alphas=np.linspace(0, 400 / P.N, 9), n_seeds=3, seed=5, method="gram", noise=noise("gram"))
     a = simulate_sgd(P, use_numba=True, **kw)
     b = simulate_sgd(P, use_numba=False, **kw)
     assert np.abs(a.Q - b.Q).max() < 1e-10 and np.abs(a.v - b.v).max() < 1e-10
@@ -121,10 +109,9 @@ def test_same_seed_same_numbers_whatever_the_record_grid_or_chunk(method):
     assert np.array_equal(a.R[:, 2], c.R[:, -1]) and np.array_equal(a.v[:, 2], c.v[:, -1])
 
 
-def test_torch_full_numbers_do_not_depend_on_the_record_grid_or_chunk():
+def test_torch_full_numbers_do_not_depend_on_the_record_grid_or_chunk(torch_backend):
     """Device draws come in fixed blocks of the default chunk length, sliced at the records and
     at the chunks asked for."""
-    _torch_or_skip()
     kw = dict(n_seeds=2, seed=7, method="full", backend="torch")
     a = simulate_sgd(P, alphas=[0.0, 4.0], **kw)
     b = simulate_sgd(P, alphas=np.linspace(0, 4.0, 9), chunk_steps=50, **kw)

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from sims.backends import BackendUnavailableError, get_backend
+from sims.backends import BackendUnavailableError, get_backend, runnable_backend
 
 __all__ = ["require_backend", "cpu_backend", "gpu_smoke"]
 
@@ -22,16 +22,12 @@ def gpu_smoke() -> bool:
 
 
 def require_backend(spec: str):
-    """The backend ``spec``, or skip the calling claim or test with the reason (module docstring
-    for the CPU smoke of the CUDA paths)."""
-    if gpu_smoke() and spec.startswith("torch:cuda"):
-        spec = "torch"
-    elif gpu_smoke() and spec.startswith("cupy"):
-        pytest.skip("TWOLAYER_GPU_SMOKE=1: CuPy has no CPU device")
-    try:
-        return get_backend(spec)
-    except BackendUnavailableError as exc:
-        pytest.skip(f"backend {spec!r} unavailable: {exc}")
+    """The backend ``spec``, or skip the calling claim or test with the reason
+    (:func:`sims.backends.runnable_backend`, which also maps the CPU smoke of the CUDA paths)."""
+    bk, why = runnable_backend(spec)
+    if bk is None:
+        pytest.skip(why)
+    return bk
 
 
 def cpu_backend() -> str:

@@ -1,0 +1,38 @@
+"""Shared fixtures of the unit tests: backends (one resolver behind every skip) and pre-drawn noise.
+
+``torch_backend`` and ``cpu_backend`` skip through :func:`validations._backends.require_backend`,
+which asks :func:`sims.backends.runnable_backend` -- the same test the benchmarks' NotImplementedError
+uses. ``predrawn_noise`` draws the inputs of :func:`sims.teacher_student.simulate_sgd` for parity
+tests (every backend and kernel fed the same numbers).
+"""
+import numpy as np
+import pytest
+
+from validations._backends import require_backend
+
+
+@pytest.fixture
+def torch_backend():
+    """torch on the CPU, or skip with the reason."""
+    return require_backend("torch")
+
+
+@pytest.fixture(params=["numpy", "torch"])
+def cpu_backend(request):
+    """Each CPU backend in turn (torch skips with the reason when it is not installed)."""
+    return require_backend(request.param)
+
+
+def _predrawn(method, S, n, N, P, seed=11):
+    rng = np.random.default_rng(seed)
+    if method == "full":
+        return {"x": rng.standard_normal((S, n, N)), "zeta": rng.standard_normal((S, n))}
+    return {"z": rng.standard_normal((S, n, P)), "zeta": rng.standard_normal((S, n)),
+            "chi2": rng.chisquare(N - P, (S, n))}
+
+
+@pytest.fixture
+def predrawn_noise():
+    """``predrawn_noise(method, S, n, N, P, seed=11)``: the ``noise=`` dict of simulate_sgd for S seeds
+    and n steps (``full``: x (S, n, N) and zeta; ``gram``: z (S, n, P = K + M), zeta, chi2_{N-P})."""
+    return _predrawn
