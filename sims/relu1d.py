@@ -15,7 +15,7 @@ A crossing is any change of the activation pattern 1[a_i x_j + b_i > 0] at a dat
 after every update against the initial pattern -- so a neuron whose slope flips sign within one
 step changes the pattern of every data point on both sides and is caught too. Every network ends
 with a status: ``"crossed"``, ``"certified"`` (GD only: the pattern provably never changes again,
-:mod:`theory.relu1d_certificate`, tested every ``check_every`` updates), ``"early_stopped"``
+:mod:`theory.relu1d.certificate`, tested every ``check_every`` updates), ``"early_stopped"``
 (validation loss with weights ``p_val`` not improved by ``min_delta`` in ``patience`` checks) or
 ``"cap"``. Stopped networks are frozen at once and leave the batch at the next check.
 """
@@ -260,7 +260,7 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         crossing[idx[done]] = live_at[done]
         stop[idx[done]] = live_at[done]
         if certify and t < n_epochs:
-            from theory.relu1d_certificate import frozen_pattern_certificate
+            from theory.relu1d import frozen_pattern_certificate
             cert = frozen_pattern_certificate(x, y, p[idx], h[idx], np.stack([ah, bh, wh], axis=-1), ch)
             why[~done & cert.certified] = "certified"
         if patience and t < n_epochs:

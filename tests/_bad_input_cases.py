@@ -77,7 +77,7 @@ def _entries():
     from theory.linearized_dynamics import linearized_gd_moments
     from sims.data_mixtures import mixture_from_data
     from sims.sweep import run_sweep
-    from theory.relu1d_certificate import frozen_pattern_certificate
+    from theory.relu1d import frozen_pattern_certificate
 
     X3 = np.array([[1.0, 0.2, -0.3], [0.1, -0.5, 0.8]])
 

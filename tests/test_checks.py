@@ -149,7 +149,7 @@ def test_every_compiled_kernel_call_is_guarded():
     import pathlib
     root = pathlib.Path(__file__).resolve().parents[1]
     seen = []
-    for path in [*(root / "sims").glob("*.py"), *(root / "theory").glob("*.py")]:
+    for path in [*(root / "sims").rglob("*.py"), *(root / "theory").rglob("*.py")]:
         if path.name.startswith("_") and path.name.endswith("_numba.py"):
             continue
         tree = ast.parse(path.read_text())

@@ -4,7 +4,7 @@ import pytest
 from sims.relu1d import draw_relu1d_init, train_relu1d
 from theory.relu1d import (PAPER_X, PAPER_Y, check_data, empirical_weights, frozen_limit_loss, large_step,
                            neurons_at, reduced_gd, side_moments, tangent_kernel)
-from theory.relu1d_certificate import frozen_pattern_certificate
+from theory.relu1d import frozen_pattern_certificate
 
 
 def test_limit_loss_by_hand():

@@ -2,7 +2,7 @@
 arXiv:2002.04861 (JMLR 2022). Data, initialisation and loss: theory.relu1d (docs/THEORY.md E).
 
 Every network is decided: it either crosses (a kink reaches a data point, seen exactly by the
-reduced system) or is certified never to cross (:mod:`theory.relu1d_certificate`). Networks still
+reduced system) or is certified never to cross (:mod:`theory.relu1d.certificate`). Networks still
 undecided at the epoch cap, or degenerate, are counted as crossed, so the estimated crossing
 probability is an upper bound on the probability of ever crossing -- the direction claim 3 needs.
 The negative control needs the other direction (crossed by the cap: a lower bound).
@@ -17,7 +17,7 @@ import pytest
 from sims.relu1d import crossing_task, draw_relu1d_init, paper_networks, train_relu1d
 from theory.relu1d import (PAPER_X, PAPER_Y, empirical_weights, frozen_limit_loss, frozen_outputs, large_step,
                            neurons_at, reduced_gd, side_moments)
-from theory.relu1d_certificate import frozen_pattern_certificate
+from theory.relu1d import frozen_pattern_certificate
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import ALPHA, deterministic_bound, exact_agreement, proportion_test, slope_test
 
@@ -154,7 +154,7 @@ def test_crossing_probability_decays_like_the_reference_line(claim, seed, reques
 
 
 @pytest.mark.claim(ref="Theorem (GD converges to the frozen-pattern optimum); docs/THEORY.md E",
-                   theory=("theory.relu1d_certificate:frozen_pattern_certificate", "theory.relu1d:frozen_limit_loss", "theory.relu1d:reduced_gd"),
+                   theory=("theory.relu1d.certificate:frozen_pattern_certificate", "theory.relu1d:frozen_limit_loss", "theory.relu1d:reduced_gd"),
                    sims=("sims.relu1d:paper_networks",), **PAPER)
 def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, seed):
     """Certified networks never cross, converge to L* at the certified rate, and keep population risk >= 1.

@@ -3,7 +3,7 @@ r"""A certificate that the activation pattern of a 1-D two-layer ReLU net never 
 Holzmueller & Steinwart, arXiv:2002.04861 (JMLR 2022), decide the "bad" event by proving that GD
 from the current state keeps every kink between the two innermost data points forever (their
 Section 5, stopping criterion of the experiments). This module implements a certificate of the
-same kind, derived here for the reduced system of :mod:`theory.relu1d` (docs/THEORY.md E); it is a
+same kind, derived here for the reduced system of :mod:`theory.relu1d.reduced` (docs/THEORY.md E); it is a
 *sufficient* condition, checked per network with O(n) work.
 
 Derivation (frozen pattern, step h, everything at the certification epoch T)
@@ -47,7 +47,7 @@ import numpy as np
 
 from twolayer import checks as _checks
 
-from .relu1d import check_data, frozen_outputs, side_moments
+from .frozen import check_data, frozen_outputs, side_moments
 
 __all__ = ["Certificate", "frozen_pattern_certificate"]
 

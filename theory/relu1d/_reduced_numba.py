@@ -1,4 +1,4 @@
-"""Numba kernel of the frozen-pattern reduced system (see :func:`theory.relu1d.reduced_gd`).
+"""Numba kernel of the frozen-pattern reduced system (see :func:`theory.relu1d.reduced.reduced_gd`).
 
 Same arithmetic as the NumPy loop, per network and fused over a chunk of epochs: cost O(1) per
 network and epoch, parallel over networks.
