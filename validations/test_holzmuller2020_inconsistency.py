@@ -207,7 +207,7 @@ def test_certified_networks_converge_to_the_frozen_optimum_and_stay_bad(claim, s
 
 
 @pytest.mark.claim(ref="section 6, 2-D star dataset (11 rays, radii 0.9/1.0/1.1)",
-                   theory=("sims.relu_nd:ray_limit_loss",),
+                   theory=("theory.relu_nd:ray_limit_loss",),
                    sims=("sims.relu_nd:train_relu_nd_gd", "sims.relu_nd:star_dataset"), **PAPER)
 def test_star_dataset_patterns_change_at_once_but_the_loss_stays_at_the_ray_linear_fit(claim, seed):
     """On the 2-D star data the activation pattern changes within a few epochs, yet the loss plateaus at the ray-linear fit.
