@@ -132,6 +132,20 @@ class TeacherStudent:
     def v0_array(self) -> np.ndarray:
         return np.ones(self.K) if self.v0 is None else np.asarray(self.v0, float)
 
+    def nominal_order_parameters(self):
+        """(Q0, R0, v0): the N -> infinity initial order parameters of :func:`draw_initial_weights`
+        with an orthonormal teacher (T = I): Q = init_std^2 I + init_overlap^2 on the first
+        min(K, M) units, R_kk = init_overlap there, v = v0. Every seed's measured overlaps differ
+        from these by O(N^-1/2) (start an ODE from ``SGDTrajectory.initial_order_parameters`` to
+        follow one seed)."""
+        K, M = self.K, self.M
+        k = min(K, M)
+        Q = self.init_std**2 * np.eye(K)
+        Q[:k, :k] += self.init_overlap**2 * np.eye(k)
+        R = np.zeros((K, M))
+        R[:k, :k] = self.init_overlap * np.eye(k)
+        return Q, R, self.v0_array
+
     def ode(self, T=None) -> CommitteeODE:
         """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default identity)."""
         return CommitteeODE(K=self.K, M=self.M, eta=self.eta, eta_v=self.eta_v, sigma=self.sigma,

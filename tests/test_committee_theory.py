@@ -155,3 +155,27 @@ def test_erf_stationary_error_approaches_the_small_eta_formula_linearly_in_eta()
         assert sp.converged
         rel.append(sp.eps_g / (eta * sig**2 * M / np.sqrt(3) / (2 * np.pi)) - 1)
     assert abs(rel[1]) < 0.05 and rel[1] / rel[0] == pytest.approx(2.0, rel=0.1)
+
+
+@pytest.mark.parametrize("K,M,eta,sigma", [(3, 1, 0.2, 0.5), (2, 2, 0.3, 0.4), (4, 2, 0.1, 0.5)])
+def test_linear_asymptotic_error_is_the_odes_stationary_point(K, M, eta, sigma):
+    from theory.committee_fixed_points import asymptotic_error_linear, stationary_point
+    ode = CommitteeODE(K=K, M=M, eta=eta, sigma=sigma, activation="linear")
+    R0 = np.zeros((K, M))
+    R0[0, 0] = 0.1
+    sp = stationary_point(ode, 0.2 * np.eye(K), R0, alpha_max=500)
+    assert sp.converged and sp.eps_g == pytest.approx(asymptotic_error_linear(K, eta, sigma), rel=1e-9)
+    with pytest.raises(ValueError, match="diverges"):
+        asymptotic_error_linear(K, 2.0 / K, sigma)
+
+
+def test_erf_small_eta_asymptotic_error_is_the_leading_order():
+    """eps_g*(eta) / formula - 1 is O(eta): it halves with eta (Goldt et al. eq. (15), L = 0)."""
+    from theory.committee_fixed_points import asymptotic_error_small_eta, stationary_point
+    rel = []
+    for eta in (0.02, 0.01):
+        ode = CommitteeODE(K=2, M=2, eta=eta, sigma=0.5, activation="erf")
+        sp = stationary_point(ode, np.eye(2), 0.999 * np.eye(2), alpha_max=3000)
+        assert sp.converged
+        rel.append(sp.eps_g / asymptotic_error_small_eta(2, 0, eta, 0.5) - 1)
+    assert 0 < rel[1] < rel[0] < 0.02 and rel[0] / rel[1] == pytest.approx(2.0, rel=0.1)

@@ -221,3 +221,12 @@ def test_ode_from_measured_initial_condition_tracks_a_large_n_run():
     Q0, R0, v0, T = tr.initial_order_parameters()
     ode = tr.ode().integrate(Q0, R0, v0, tr.alphas)
     assert np.abs(tr.eps_g - ode.eps_g).max() < 0.01
+
+
+def test_nominal_order_parameters_are_the_large_n_law_of_the_initial_weights():
+    p = TeacherStudent(N=20000, K=3, M=2, eta=0.5, init_overlap=0.4, init_std=0.6, orthonormal_teacher=True)
+    Q0, R0, v0 = p.nominal_order_parameters()
+    tr = simulate_sgd(p, alphas=[0.0], n_seeds=4, seed=2, method="gram")
+    # fluctuations of the overlaps are O(N^-1/2) = 0.007 per entry; 6 SD bounds them
+    assert np.abs(tr.Q[:, 0] - Q0).max() < 6 / np.sqrt(p.N) and np.abs(tr.R[:, 0] - R0).max() < 6 / np.sqrt(p.N)
+    np.testing.assert_array_equal(v0, np.ones(3))

@@ -27,6 +27,7 @@ from .committee_ode import CommitteeODE
 __all__ = [
     "jacobian", "PlateauFixedPoint", "symmetric_plateau", "plateau_small_eta",
     "max_stable_learning_rate", "StationaryPoint", "stationary_point",
+    "asymptotic_error_linear", "asymptotic_error_small_eta",
 ]
 
 
@@ -234,3 +235,31 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
     z, res = (sol.x, res_sol) if res_sol <= res_int else (y, res_int)
     Q, R, v = ode.unpack(z, v_fixed)
     return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v, check=False)), res, res <= tol)
+
+
+def asymptotic_error_linear(K: int, eta: float, sigma: float) -> float:
+    """eps_g* of a linear student with K units (first layer trained, v = v* = 1) learning a noisy
+    linear teacher: K eta sigma^2 / (2 (2 - K eta)), exact in eta for K eta < 2.
+
+    The linear committee is the linear model w = sum_k w_k; its ODE closes on the error e = eps_g:
+    de/dalpha = -2 K eta e + K^2 eta^2 (e + sigma^2 / 2) (Goldt et al. 2019, arXiv:1906.08632,
+    section 3.1, there for erf; here exact), whose fixed point is the formula. It depends on the
+    total width K = M + L only: extra units do not help or hurt a linear net beyond K.
+    """
+    K = _checks.integer("K", K, minimum=1)
+    eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
+    if K * eta >= 2:
+        raise ValueError(f"K * eta = {K * eta:g} >= 2: the linear student diverges, there is no eps_g*")
+    return K * eta * sigma**2 / (2 * (2 - K * eta))
+
+
+def asymptotic_error_small_eta(M: int, L: int, eta: float, sigma: float) -> float:
+    """Small-eta limit of eps_g* for an erf student with K = M + L units (first layer trained,
+    second layers fixed at 1) learning an M-unit erf teacher with output noise sigma:
+    eta sigma^2 (L + M / sqrt 3) / (2 pi) (Goldt et al. 2019, arXiv:1906.08632, eq. (15));
+    the leading order in eta, for the state where M student units match the teacher and L are
+    extra. Corrections are O(eta^2)."""
+    M = _checks.integer("M", M, minimum=1)
+    L = _checks.integer("L", L, minimum=0)
+    eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
+    return eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi)

@@ -6,7 +6,7 @@ import numpy as np
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import symmetric_plateau
 
-__all__ = ["window_average", "richardson_window_average", "nominal_initial_state", "plateau_offsets"]
+__all__ = ["window_average", "richardson_window_average", "plateau_offsets"]
 
 
 def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
@@ -15,19 +15,6 @@ def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
     if sel.sum() < 2:
         raise ValueError("window holds fewer than two recorded times")
     return traj.eps_g[:, sel].mean(axis=1)
-
-
-def nominal_initial_state(p: TeacherStudent):
-    """N -> infinity initial order parameters of :func:`sims.teacher_student.draw_initial_weights`
-    with an orthonormal teacher: Q = init_std^2 I + overlap^2 (first min(K,M) units),
-    R_kk = overlap, v = v0."""
-    K, M = p.K, p.M
-    k = min(K, M)
-    Q = p.init_std**2 * np.eye(K)
-    Q[:k, :k] += p.init_overlap**2 * np.eye(k)
-    R = np.zeros((K, M))
-    R[:k, :k] = p.init_overlap * np.eye(k)
-    return Q, R, p.v0_array
 
 
 def richardson_window_average(p: TeacherStudent, a_lo, a_hi, *, n_seeds, seed, n_records=41, method="gram"):

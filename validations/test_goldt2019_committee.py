@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
+from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
 from validations._backends import require_backend
-from validations._committee import nominal_initial_state, richardson_window_average
+from validations._committee import richardson_window_average
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import ALPHA, mean_vs_prediction, slope_test
 
@@ -22,7 +23,7 @@ PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
 
 
 def _ode_window(p: TeacherStudent, a_lo, a_hi, n=41):
-    Q0, R0, v0 = nominal_initial_state(p)
+    Q0, R0, v0 = p.nominal_order_parameters()
     al = np.concatenate([[0.0], np.linspace(a_lo, a_hi, n)])
     return p.ode().integrate(Q0, R0, v0, al, rtol=1e-9, atol=1e-12).eps_g[1:].mean()
 
@@ -144,9 +145,9 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
                       label_sim="SGD, N->inf extrapolated")
         eta, sig = 0.1, 0.5
         if activation == "erf":
-            ax[0].plot(LS, [eta * sig**2 * (L + M / np.sqrt(3)) / (2 * np.pi) for L in LS], "k:", label="small-eta formula")
+            ax[0].plot(LS, [asymptotic_error_small_eta(M, L, eta, sig) for L in LS], "k:", label="small-eta formula")
         else:
-            ax[0].plot(LS, [(M + L) * eta * sig**2 / (2 * (2 - (M + L) * eta)) for L in LS], "k:", label="exact formula")
+            ax[0].plot(LS, [asymptotic_error_linear(M + L, eta, sig) for L in LS], "k:", label="exact formula")
         ax[0].legend(fontsize=7)
         ax[0].set(xlabel="L (extra units)", ylabel="asymptotic eps_g", title=f"First layer only, {activation}, M=2")
         return f
