@@ -35,7 +35,8 @@ from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
 
 __all__ = ["MixtureSGDTrajectory", "RFSGDTrajectory", "MixtureSimulationDivergedError", "simulate_mixture_sgd",
-           "simulate_rf_sgd", "mixture_initial_weights", "random_feature_matrix"]
+           "simulate_rf_sgd", "mixture_initial_weights", "random_feature_matrix", "rf_features", "RFFit",
+           "fit_random_features"]
 
 
 class MixtureSimulationDivergedError(DivergedError):
@@ -99,6 +100,55 @@ def random_feature_matrix(P: int, D: int, seed=0) -> np.ndarray:
     _integer("D", D, minimum=1)
     F = np.random.default_rng(as_seed_sequence(seed)).standard_normal((P, D))
     return F * (np.sqrt(D) / np.linalg.norm(F, axis=1, keepdims=True))
+
+
+def rf_features(X, F, activation: str = "relu") -> np.ndarray:
+    """Random features g(F x / sqrt D) of the rows of X (n, D), with a bias column: (n, P + 1)."""
+    from theory.activations import get_activation
+    g = get_activation(activation).g
+    return np.c_[g(X @ F.T / np.sqrt(F.shape[1])), np.ones(X.shape[0])]
+
+
+@dataclass(frozen=True)
+class RFFit:
+    """Random features fitted on data (:func:`fit_random_features`).
+
+    coef : (P + 1,) readout, the bias last; test_mse, test_class : errors on the fresh test sample.
+    """
+
+    coef: np.ndarray
+    test_mse: float
+    test_class: float
+
+
+def fit_random_features(mixture, F, n: int, *, train_seed, test_seed, activation: str = "relu") -> RFFit:
+    """Least-squares readout of random features fitted on ``n`` samples, tested on ``n`` fresh ones.
+
+    Features z = g(F x / sqrt D) plus a bias (Refinetti et al. 2021, arXiv:2102.11742, section 4:
+    the finite-sample side of the random-features error formula,
+    :func:`theory.random_features.rf_population_readout`). The readout minimises
+    sum (z . coef - y)^2 over the training sample (``numpy.linalg.lstsq``); the errors are
+    eps_mse = 1/2 mean (yhat - y)^2 and eps_class (ties count 1/2) on the test sample. The two
+    samples come from ``train_seed`` and ``test_seed`` (independent seeds).
+
+    Parameters
+    ----------
+    mixture : sims.gaussian_mixture.GaussianMixture
+    F : array_like (P, D)
+        Feature matrix (e.g. :func:`random_feature_matrix`), D the mixture's dimension.
+    n : int
+        Training and test sample size; at least P + 2 (ordinary least squares needs n > P + 1).
+    """
+    F = _checks.array("F", F, ndim=2)
+    P, D = F.shape
+    if D != mixture.N:
+        raise ValueError(f"F must have shape (P, {mixture.N}) for this mixture, got {F.shape}")
+    n = _integer("n", n, minimum=P + 2)
+    X, y, _ = mixture.sample(n, seed=train_seed)
+    coef = np.linalg.lstsq(rf_features(X, F, activation), y, rcond=None)[0]
+    Xt, yt, _ = mixture.sample(n, seed=test_seed)
+    yhat = rf_features(Xt, F, activation) @ coef
+    return RFFit(coef, float(mse_error(yhat, yt)), float(classification_error(yhat, yt)))
 
 
 def _record_grid(t_max, n_records, t_record, scale):

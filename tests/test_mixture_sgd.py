@@ -96,3 +96,20 @@ def test_same_seed_same_numbers_whatever_the_chunk_or_record_times():
     a = simulate_mixture_sgd(mix, 3, 0.2, t_record=[0.0, 1.0, 3.0], n_seeds=2, seed=4, chunk=512)
     b = simulate_mixture_sgd(mix, 3, 0.2, t_record=np.linspace(0, 3.0, 7), n_seeds=2, seed=4, chunk=7)
     assert np.array_equal(a.Q[:, 1], b.Q[:, 2]) and np.array_equal(a.R[:, -1], b.R[:, -1])
+
+
+def test_fit_random_features_is_reproducible_and_names_bad_input():
+    from sims.mixture_sgd import fit_random_features, rf_features
+    mix = xor_mixture(20, 0.1)
+    F = random_feature_matrix(10, 20, seed=1)
+    a = fit_random_features(mix, F, 500, train_seed=1, test_seed=2)
+    b = fit_random_features(mix, F, 500, train_seed=1, test_seed=2)
+    assert a == b or (np.array_equal(a.coef, b.coef) and a.test_mse == b.test_mse)
+    assert a.coef.shape == (11,) and 0 <= a.test_class <= 1 and a.test_mse > 0
+    X, y, _ = mix.sample(500, seed=1)
+    np.testing.assert_allclose(rf_features(X, F) @ a.coef, rf_features(X, F) @ np.linalg.lstsq(rf_features(X, F), y,
+                                                                                             rcond=None)[0])
+    with pytest.raises(ValueError, match=r"F must have shape \(P, 20\)"):
+        fit_random_features(mix, F[:, :5], 500, train_seed=1, test_seed=2)
+    with pytest.raises(ValueError, match="n"):
+        fit_random_features(mix, F, 11, train_seed=1, test_seed=2)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sims.gaussian_mixture import classification_error, mse_error, xor_mixture
-from sims.mixture_sgd import random_feature_matrix, simulate_mixture_sgd
+from sims.gaussian_mixture import classification_error, xor_mixture
+from sims.mixture_sgd import fit_random_features, random_feature_matrix, rf_features, simulate_mixture_sgd
 from theory.bayes_error import xor_bayes_error
 from theory.mixture_ode import MixtureODE
 from theory.mixture_state_evolution import state_evolution, xor_symmetric_ansatz
@@ -301,23 +301,17 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
     claim.figure(fig)
 
 
-def _relu_features(X, F):
-    """ReLU random features with a bias column, (n, P + 1)."""
-    return np.c_[np.maximum(X @ F.T / np.sqrt(F.shape[1]), 0), np.ones(X.shape[0])]
-
-
 def _rf_empirical_fit(mix, F, n, seed, return_coef=False):
-    X, y, _ = mix.sample(n, seed=np.random.SeedSequence([*seed, 0]))
-    coef = np.linalg.lstsq(_relu_features(X, F), y, rcond=None)[0]
-    Xt, yt, _ = mix.sample(n, seed=np.random.SeedSequence([*seed, 1]))
-    yhat = _relu_features(Xt, F) @ coef
-    out = mse_error(yhat, yt), classification_error(yhat, yt)
-    return (*out, coef) if return_coef else out
+    """:func:`sims.mixture_sgd.fit_random_features` with the train and test seeds of this module."""
+    fit = fit_random_features(mix, F, n, train_seed=np.random.SeedSequence([*seed, 0]),
+                              test_seed=np.random.SeedSequence([*seed, 1]))
+    out = fit.test_mse, fit.test_class
+    return (*out, fit.coef) if return_coef else out
 
 
 @pytest.mark.claim(ref="section 4 (RF asymptotic error vs simulation); docs/THEORY.md B",
                    theory=("theory.random_features:rf_population_readout", "theory.random_features:GaussianEquivalentFeatures.exact_cov"),
-                   sims=("sims.mixture_sgd:random_feature_matrix", "sims.gaussian_mixture:mse_error"), **PAPER)
+                   sims=("sims.mixture_sgd:fit_random_features", "sims.mixture_sgd:random_feature_matrix"), **PAPER)
 def test_random_features_formula_matches_simulated_features(claim, seed):
     """Population least-squares error of random features equals the error of RF fitted on data.
 
@@ -461,7 +455,7 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
         ge_dev.append(ge.eps_mse - exact.eps_mse)
         sim_cls.append(cls)
         th_cls.append(exact.eps_class)
-        real_cls.append(classification_error(_relu_features(Zr, F) @ coef, yr))
+        real_cls.append(classification_error(rf_features(Zr, F) @ coef, yr))
     v = mean_vs_prediction(np.array(sim_mse_all), np.array(pred_all),
                            name="eps_mse(RF fitted on the digits mixture) vs formula (paired over draws)")
     v.details.update(ge_minus_exact_eps_mse=float(np.mean(ge_dev)), eps_class_formula=float(np.mean(th_cls)),
@@ -479,7 +473,7 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
             th.append(rf_population_readout(feat, mix.labels, mix.probs).eps_class)
             _, cls, coef = _rf_empirical_fit(mix, F, n, (seed, 85, int(Pk)), return_coef=True)
             sim.append(cls)
-            real.append(classification_error(_relu_features(Zr, F) @ coef, yr))
+            real.append(classification_error(rf_features(Zr, F) @ coef, yr))
         ax[0].plot(Ps, th, "o-", label="formula (Gaussian-equivalent, population)")
         ax[0].plot(Ps, sim, "x", ms=8, label="fitted on mixture samples, tested on the mixture")
         ax[0].plot(Ps, real, "s--", label="fitted on mixture samples, tested on the real digits")
