@@ -22,6 +22,7 @@ BAD = {
     "array": [("None", None), ("str", "abc"), ("complex", np.array([1 + 1j, 2.0])), ("nan", "NAN"), ("empty", np.zeros((0,)))],
 }
 BAD["flag"] = [("None", None), ("str", "yes"), ("float", 0.5)]
+BAD["array_nan"] = [c for c in BAD["array"] if c[0] != "nan"]        # arrays where NaN is documented
 BAD["seed"] = [("bool", True), ("float", 1.5), ("str", "1"), ("negative", -1)]
 BAD["positive"] = BAD["real"] + [("negative", -0.5), ("zero", 0.0)]
 BAD["nonneg"] = BAD["real"] + [("negative", -0.5)]
@@ -56,7 +57,11 @@ def _entries():
     from sims.mixture_sgd import mixture_initial_weights, random_feature_matrix
     from sims.mlp_init import sample_init_ensemble
     from sims.particle_law import sliced_wasserstein, wasserstein_1d
-    from sims.relu1d import draw_relu1d_init, train_relu1d
+    from sims.mixture_sgd import fit_random_features
+    from sims.relu1d import draw_relu1d_init, train_relu1d, train_snapshots
+    from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
+    from theory.relu1d import PAPER_X, PAPER_Y
+    from twolayer import plots
     from sims.relu_nd import draw_relu_nd_init, star_dataset, train_relu_nd_gd
     from sims.wide_training import WideMLP, init_params, train_gd
     from theory.bayes_error import xor_bayes_error
@@ -207,6 +212,23 @@ def _entries():
                                               "raise_on_error": "flag"}),
         "train_gd": (train_gd, wide_args, {"X": "array", "Y": "array", "eta": "positive", "n_steps": "count0",
                                            "n_seeds": "size", "loss": "choice", "n_records": "size"}),
+        # entry points added with issues 17, 18 and 22
+        "fit_random_features": (fit_random_features, lambda: dict(mixture=xor_mixture(10, 0.1),
+                                                                  F=random_feature_matrix(5, 10, seed=1), n=40,
+                                                                  train_seed=1, test_seed=2),
+                                {"F": "array", "n": "size", "activation": "choice"}),
+        "train_snapshots": (train_snapshots, lambda: dict(**dict(zip(("a0", "w0", "x", "y", "p", "h"), (
+                               *draw_relu1d_init(4, 2, seed=1), PAPER_X, PAPER_Y, np.full(6, 1 / 6), 0.05))),
+                               epochs=[0, 5, 10]),
+                            {"a0": "array", "w0": "array", "h": "positive", "epochs": "array"}),
+        "asymptotic_error_linear": (asymptotic_error_linear, lambda: dict(K=2, eta=0.2, sigma=0.5),
+                                    {"K": "size", "eta": "positive", "sigma": "nonneg"}),
+        "asymptotic_error_small_eta": (asymptotic_error_small_eta, lambda: dict(M=2, L=1, eta=0.1, sigma=0.5),
+                                       {"M": "size", "L": "count0", "eta": "positive", "sigma": "nonneg"}),
+        "crossing_probability": (plots.crossing_probability, lambda: dict(n=[16, 64], crossed=[3, 1], total=[20, 20]),
+                                 {"n": "array", "crossed": "array", "total": "array", "alpha": "positive"}),
+        "kink_positions": (plots.kink_positions, lambda: dict(epochs=[0, 1], a=np.ones((2, 3)), b=np.zeros((2, 3))),
+                           {"epochs": "array", "a": "array_nan", "b": "array_nan"}),
     }
 
 

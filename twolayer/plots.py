@@ -239,7 +239,9 @@ def kink_positions(epochs, a, b, *, x=None, network: int = 0, ax=None, path=None
         Which network when a and b carry a network axis.
     """
     t = _checks.time_grid("epochs", epochs, strict=False)
-    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = _checks.array("a", a, finite=False), _checks.array("b", b, finite=False)   # NaN: network stopped
+    if np.isinf(a).any() or np.isinf(b).any():
+        raise ValueError("a and b must be finite or NaN (NaN marks a stopped network)")
     if a.shape != b.shape or a.ndim not in (2, 3) or a.shape[0] != t.size:
         raise ValueError(f"a and b must have the same shape (R, n) or (R, B, n) with R = {t.size}, "
                          f"got {a.shape} and {b.shape}")
