@@ -60,7 +60,6 @@ def _entries():
     from sims.mixture_sgd import fit_random_features
     from sims.relu1d import draw_relu1d_init, train_relu1d, train_snapshots
     from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
-    from theory.relu1d import PAPER_X, PAPER_Y
     from twolayer import plots
     from sims.relu_nd import draw_relu_nd_init, star_dataset, train_relu_nd_gd
     from sims.wide_training import WideMLP, init_params, train_gd

@@ -39,3 +39,16 @@ def test_every_citation_of_the_docs_names_a_section_that_exists():
             bad.append(f"{path.name}: cites the copy outside the repository")
     assert cited >= 30, f"only {cited} citations found"
     assert not bad, bad
+
+
+def test_api_docs_cover_every_public_module_and_no_private_one():
+    import importlib.util
+    import pathlib
+    spec = importlib.util.spec_from_file_location("build_docs", pathlib.Path(__file__).resolve().parents[1] /
+                                                  "scripts" / "build_docs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mods = mod.public_modules()
+    assert {"twolayer.claims.stats", "twolayer.plots", "theory.relu1d.reduced", "sims.teacher_student",
+            "sims.mixture_sgd"} <= set(mods)
+    assert not [m for m in mods if any(p.startswith("_") for p in m.split("."))]
