@@ -8,16 +8,18 @@ from twolayer.claims.report import ClaimRecord, claim_table, write_report
 from twolayer.claims.stats import mean_vs_prediction
 
 
+def _fig():
+    """A small theory-vs-simulation figure for the report tests."""
+    f, ax = new_figure(1)
+    theory_vs_sim(ax[0], [1, 2, 3], [1, 2, 3], np.array([[1, 2, 3.1], [1.1, 2, 3]]))
+    return f
+
+
 def test_report_writes_json_png_and_index(tmp_path):
     rec = ClaimRecord("validations/test_x.py::test_claim[a]", "Paper", "0000.00000", "Fig. 1", "A claim.", 3)
     rec.check(mean_vs_prediction(np.array([1.0, 1.01, 0.99]), 1.0, name="m"))
     rec.outcome = "passed"
-
-    def fig():
-        f, ax = new_figure(1)
-        theory_vs_sim(ax[0], [1, 2, 3], [1, 2, 3], np.array([[1, 2, 3.1], [1.1, 2, 3]]))
-        return f
-    rec.figure(fig)
+    rec.figure(_fig)
     path = write_report([rec], str(tmp_path))
     with open(os.path.join(tmp_path, f"{rec.slug}.json")) as fh:
         data = json.load(fh)
@@ -114,12 +116,7 @@ def _report_with_two_papers(tmp_path):
         r = ClaimRecord(f"validations/test_x.py::test_{i}", paper, "0000.00000", "eq. 1", "A claim.", seed=5)
         r.check(mean_vs_prediction(np.array([1.0, 1.01, 0.99]), 1.0, name="m"))
         r.outcome = "passed"
-
-        def fig():
-            f, ax = new_figure(1)
-            theory_vs_sim(ax[0], [1, 2, 3], [1, 2, 3], np.array([[1, 2, 3.1], [1.1, 2, 3]]))
-            return f
-        r.figure(fig)
+        r.figure(_fig)
         recs.append(r)
     return write_report(recs, str(tmp_path / "rep"))
 
