@@ -376,11 +376,13 @@ def crossing_task(n: int, n_nets: int, n_epochs: int, init: str = "he", step: st
     Set-up of :func:`paper_networks`; GD run on the width-independent reduced system (exact until
     the first crossing) with the never-cross certificate every ``certify_every`` epochs (None: no
     certificate). Returns {"status": (n_nets,) str (crossed / certified / degenerate / cap),
-    "stop_epoch", "crossing_epoch" (-1: none), "final_loss"}.
+    "stop_epoch", "crossing_epoch" (-1: none), "final_loss", "crossing_kind"}: the last is
+    :func:`theory.relu1d.crossing_kinds`' "kind" ("kink", "flip": a slope sign flip that the
+    authors' |b/a| >= 1 test misses, "both", or "" when the network did not cross).
     """
-    from theory.relu1d import PAPER_X, PAPER_Y, reduced_gd
+    from theory.relu1d import PAPER_X, PAPER_Y, crossing_kinds, reduced_gd
     a0, w0, p, h = paper_networks(n, n_nets, init, step, seed=seed)
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, _checks.integer("n_epochs", n_epochs, minimum=0),
                      certify_every=certify_every, record_loss=False)
     return {"status": red.status, "stop_epoch": red.stop_epoch, "crossing_epoch": red.crossing_epoch,
-            "final_loss": red.final_loss}
+            "final_loss": red.final_loss, "crossing_kind": crossing_kinds(a0, w0, PAPER_X, red)["kind"]}

@@ -174,3 +174,24 @@ def test_early_stopping_bookkeeping():
 def test_bad_training_options(kw, match):
     with pytest.raises(ValueError, match=match):
         train_relu1d(np.ones((1, 2)), np.ones((1, 2)), PAPER_X, PAPER_Y, np.full(6, 1 / 6), 0.1, 5, **kw)
+
+
+def test_crossing_kinds_agree_with_full_gd_and_name_the_flips_the_authors_test_misses():
+    """At each crossing the reduced state's neurons are the n-neuron GD's: kinks outside (-1, 1)
+    (the authors' |b/a| >= 1) and slope sign flips are classified the same from both."""
+    from sims.relu1d import paper_networks
+    from theory.relu1d import crossing_kinds
+    a0, w0, p, h = paper_networks(16, 300, seed=5)
+    red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 600, record_loss=False)
+    full = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 600, check_every=600)
+    ck = crossing_kinds(a0, w0, PAPER_X, red)
+    m = red.status == "crossed"
+    assert m.sum() > 20 and np.array_equal(red.crossing_epoch, full.crossing_epoch)
+    a, b = full.params[:2]
+    with np.errstate(divide="ignore"):
+        authors = (np.abs(b / a) >= 1).any(-1)
+    flip = ((np.sign(a) != np.sign(a0)) | (a == 0)).any(-1)
+    np.testing.assert_array_equal(ck["authors_test"][m], authors[m])
+    np.testing.assert_array_equal(ck["flip"][m], flip[m])
+    assert set(ck["kind"][m]) <= {"kink", "flip", "both"} and set(ck["kind"][~m]) == {""}
+    assert np.array_equal(ck["kind"] == "flip", m & ~ck["authors_test"])      # the misses

@@ -11,8 +11,9 @@ The public face of three modules, imported in one direction (no cycle):
 from .certificate import Certificate, frozen_pattern_certificate
 from .frozen import (PAPER_X, PAPER_Y, check_data, empirical_weights, frozen_limit_loss, frozen_outputs,
                      large_step, side_moments, tangent_kernel)
-from .reduced import ReducedTrajectory, neurons_at, reduced_gd
+from .reduced import ReducedTrajectory, crossing_kinds, neurons_at, reduced_gd
 
 __all__ = ["PAPER_X", "PAPER_Y", "check_data", "empirical_weights", "frozen_limit_loss", "side_moments",
            "frozen_outputs", "tangent_kernel", "large_step", "ReducedTrajectory", "neurons_at", "reduced_gd",
+           "crossing_kinds",
            "Certificate", "frozen_pattern_certificate"]

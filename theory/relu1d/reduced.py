@@ -15,7 +15,7 @@ from twolayer import checks as _checks
 from .certificate import frozen_pattern_certificate
 from .frozen import check_data, frozen_outputs, side_moments
 
-__all__ = ["ReducedTrajectory", "neurons_at", "reduced_gd"]
+__all__ = ["ReducedTrajectory", "neurons_at", "reduced_gd", "crossing_kinds"]
 
 
 @dataclass(frozen=True)
@@ -231,3 +231,44 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
         loss = np.where(ep > (stop - crossing)[:, None], final[:, None], loss)
     crossing = np.where(status == "crossed", stop, -1)
     return ReducedTrajectory(status, stop, crossing, final, loss, Sigma_all, c_all, M_all)
+
+
+def crossing_kinds(a0, w0, x, red: ReducedTrajectory) -> dict:
+    """What ended each crossed network's frozen pattern, and whether the authors' test sees it.
+
+    At the crossing epoch every neuron theta_i = M_sigma theta_i(0) (:func:`neurons_at`) is
+    checked. Our criterion (:func:`reduced_gd`) stops a network when a kink -b_i/a_i leaves the
+    open interval between the innermost data points, *or* a slope a_i changes sign. Holzmueller &
+    Steinwart's own test (arXiv:2002.04861, section 5) is |b_i / a_i| >= x_in, i.e. a kink outside
+    that interval, whatever the slope's sign; a slope that jumps through 0 in one GD step with its
+    kink staying inside is a pattern change (the neuron switches to the other side's data) that
+    their test does not see.
+
+    Parameters
+    ----------
+    a0, w0 : (B, n) initial slopes and output weights; x : (P,) data; red : the run from them.
+
+    Returns
+    -------
+    dict of (B,) arrays: ``kind`` ("" for a network that did not cross, "kink": only kinks left
+    the interval, "flip": only slopes changed sign -- missed by the authors' test, "both"),
+    ``authors_test`` (bool: the authors' test detects the crossing) and ``flip`` (bool).
+    """
+    x = np.asarray(x, float)
+    lo, hi = x[x <= 0].max(), x[x > 0].min()
+    a0, w0 = np.atleast_2d(a0), np.atleast_2d(w0)
+    crossed = red.status == "crossed"
+    kind = np.full(a0.shape[0], "", dtype="<U4")
+    authors = np.zeros(a0.shape[0], bool)
+    flip = np.zeros(a0.shape[0], bool)
+    if crossed.any():
+        th = neurons_at(a0[crossed], w0[crossed], red.M[crossed])
+        a, b = th[..., 0], th[..., 1]
+        flipped = (np.sign(a) != np.sign(a0[crossed])) | (a == 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.where(a != 0, -b / a, np.inf)
+        out = (k <= lo) | (k >= hi)
+        authors[crossed], flip[crossed] = out.any(-1), flipped.any(-1)
+        kind[crossed] = np.where(authors[crossed], np.where(flip[crossed], "both", "kink"), "flip")
+    return {"kind": kind, "authors_test": authors, "flip": flip}
+
