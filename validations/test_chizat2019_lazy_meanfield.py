@@ -49,11 +49,17 @@ def test_per_neuron_displacement_scales_as_one_over_alpha(claim, seed):
 
     def fig():
         f, ax = new_figure(1)
+        m = np.array(WIDTHS, float)
         for a, c in ((0.5, "C0"), (0.0, "C1")):
             runs = scaled_runs(seed, a)
-            y = [runs[m].neuron_displacement[-1].mean() for m in WIDTHS]
-            ax[0].plot(WIDTHS, y, "o-", color=c, label=f"alpha = m^{a}")
-        ax[0].set(xscale="log", yscale="log", xlabel="width m", ylabel="per-neuron displacement")
+            d = [runs[w].neuron_displacement[-1] for w in WIDTHS]
+            y = np.array([x.mean() for x in d])
+            se = np.array([x.std(ddof=1) / np.sqrt(x.size) for x in d])
+            e = width_exponents(a)["neuron_displacement"].exponent
+            ax[0].errorbar(m, y, yerr=se, fmt="o", mfc="white", capsize=2, color=c,
+                           label=f"alpha = m^{a}: mean +- SE over members")
+            ax[0].plot(m, y[-1] * (m / m[-1]) ** e, "-", color=c, lw=1.1, label=f"prediction: slope {e + 0.0:g}")
+        ax[0].set(xscale="log", yscale="log", xlabel="width m", ylabel="per-neuron displacement at T")
         ax[0].legend(fontsize=7)
         return f
     claim.figure(fig)

@@ -101,11 +101,19 @@ def test_mixture_ode_tracks_sgd_of_the_two_layer_net(claim, seed, N, S, backend)
     claim.check(paired_trajectory(sim_mse[:, 1:], o.eps_mse[:, 1:], name="eps_mse(SGD) - eps_mse(ODE)"))
 
     def fig():
-        f, ax = new_figure(1)
+        f, ax = new_figure(2)
         for s in range(S):
-            ax[0].plot(tr.t, o.eps_mse[s], "-", color=f"C{s}", lw=1)
-            ax[0].plot(tr.t, sim_mse[s], "o", color=f"C{s}", ms=3)
-        ax[0].set(xlabel="t = steps/N", ylabel="eps_mse", title=f"ODE (lines) vs SGD (dots), N={N}")
+            ax[0].plot(tr.t, o.eps_mse[s], "-", color=f"C{s % 10}", lw=1, label="ODE from the run's start" if s == 0 else None)
+            ax[0].plot(tr.t, sim_mse[s], "o", color=f"C{s % 10}", ms=3, mfc="white",
+                       label=f"SGD (one colour per seed, {S} seeds)" if s == 0 else None)
+        ax[0].set(xlabel="t = steps / N", ylabel="eps_mse", title=f"ODE (lines) vs SGD (points), N = {N}")
+        ax[0].legend(fontsize=7)
+        d = sim_mse - o.eps_mse
+        ax[1].errorbar(tr.t, d.mean(0), yerr=d.std(0, ddof=1) / np.sqrt(S), fmt="o", mfc="white", capsize=2,
+                       color="C0", label="SGD - ODE, mean +- SE over seeds (the tested statistic)")
+        ax[1].axhline(0, color="k", lw=0.8, label="prediction 0")
+        ax[1].set(xlabel="t = steps / N", ylabel="paired difference of eps_mse")
+        ax[1].legend(fontsize=7)
         return f
     claim.figure(fig)
 
@@ -292,10 +300,14 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
 
     def fig():
         f, ax = new_figure(1)
-        ax[0].errorbar(Ds, errs.mean(1), yerr=errs.std(1, ddof=1) / np.sqrt(errs.shape[1]), fmt="o-",
-                       label="RF, P = 2D (theory)")
+        for j in range(errs.shape[1]):
+            ax[0].plot(Ds, errs[:, j], ".", color="0.7", ms=3, label="one draw of F (population formula)" if j == 0 else None)
+        ax[0].errorbar(Ds, errs.mean(1), yerr=errs.std(1, ddof=1) / np.sqrt(errs.shape[1]), fmt="o-", mfc="white",
+                       capsize=2, label=f"RF, P = 2D: mean +- SE over {errs.shape[1]} draws")
+        ax[0].axhline(net, color="C1", ls="-", label="K = 4 net, state evolution at eta = 0.1 (the bound)")
         ax[0].axhline(eb, color="k", ls="--", label="Bayes")
-        ax[0].set(xscale="log", xlabel="D", ylabel="eps_class", title="random features on XOR")
+        ax[0].set(xscale="log", yscale="log", xlabel="input dimension D", ylabel="eps_class",
+                  title="random features on XOR: claim RF >= the net, rising with D")
         ax[0].legend(fontsize=7)
         return f
     claim.figure(fig)
