@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create ./.venv (fresh with --fresh) and install twolayer with its test and benchmark extras.
+# Create ./.venv (fresh with --fresh) and install twolayer with its test, benchmark, plot, sweep and docs extras.
 # torch is optional: it is installed only from a local wheel (pip's configured find-links) with
 # --no-index, so a CPU machine is never made to download CUDA wheels; without a local wheel the
 # torch backend is simply absent and its tests skip.
@@ -20,7 +20,7 @@ if [ "${TWOLAYER_NO_TORCH:-0}" != "1" ]; then
   fi
   rm -rf "$probe"
 fi
-.venv/bin/python -m pip install -q -e ".[test,bench,plot,sweep]"
+.venv/bin/python -m pip install -q -e ".[test,bench,plot,sweep,docs]"
 .venv/bin/python -c "import theory, sims; from sims import available_backends; print('backends:', available_backends())"
 # compile every numba kernel of the main entry points into the on-disk cache now, so that no first
 # call pays it later (scripts/cold_start.py measures both)
