@@ -18,35 +18,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import textwrap
 
-from twolayer._warmup import ENTRIES  # noqa: E402  (entry -> (imports, call))
-
-_PROBE = """
-import time
-t0 = time.perf_counter()
-{imports}
-t1 = time.perf_counter()
-{call}
-t2 = time.perf_counter()
-print(f"TIMES {{t1 - t0}} {{t2 - t1}}")
-"""
-
-
-def measure(entry: str, cache_dir: str, env: dict) -> tuple[float, float]:
-    imports, call = ENTRIES[entry]
-    code = _PROBE.format(imports=imports, call=textwrap.dedent(call))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**env, "NUMBA_CACHE_DIR": cache_dir}, cwd=os.path.dirname(os.path.dirname(__file__)))
-    if out.returncode != 0:
-        raise RuntimeError(f"{entry} failed:\n{out.stderr[-2000:]}")
-    line = [ln for ln in out.stdout.splitlines() if ln.startswith("TIMES ")][-1]
-    t_import, t_call = map(float, line.split()[1:])
-    return t_import, t_call
-
+from twolayer._warmup import ENTRIES, first_call_seconds
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -61,8 +36,8 @@ def main(argv=None) -> int:
     print(f"{'entry point':26s} {'import s':>9s} {'cold call s':>12s} {'warm call s':>12s}")
     for entry in a.entries or list(ENTRIES):
         with tempfile.TemporaryDirectory(prefix="twolayer-cold-") as cache:
-            imp, cold = measure(entry, cache, env)
-            _, warm = measure(entry, cache, env)
+            imp, cold = first_call_seconds(entry, cache, env)
+            _, warm = first_call_seconds(entry, cache, env)
         rows[entry] = {"import_s": imp, "cold_call_s": cold, "warm_call_s": warm}
         print(f"{entry:26s} {imp:9.2f} {cold:12.2f} {warm:12.2f}", flush=True)
     if a.json:

@@ -183,3 +183,11 @@ def test_published_dashboard_has_a_graph_for_every_measured_benchmark(tmp_path):
                 if _nonnull(val):
                     points.add(rev)
         assert len(points) >= n_commits, (name, len(points), n_commits)
+
+
+def test_first_call_probe_names_bad_entries_and_times_a_real_call(tmp_path):
+    from twolayer._warmup import first_call_seconds
+    with pytest.raises(ValueError, match="entry='nope'"):
+        first_call_seconds("nope")
+    t_import, t_call = first_call_seconds("CommitteeODE.integrate", tmp_path)
+    assert t_import > 0 and t_call > 0

@@ -8,7 +8,10 @@ calls in fresh processes; imports of :mod:`sims` and :mod:`theory` happen only w
 """
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import textwrap
 import time
 
 #: entry -> (imports, call): small problems, so the time is compilation and set-up, not work
@@ -55,3 +58,38 @@ def warmup(entries=None, *, stream=sys.stderr) -> dict:
         if stream is not None:
             print(f"warmup {name}: {out[name]:.1f} s", file=stream, flush=True)
     return out
+
+
+_PROBE = """
+import time
+t0 = time.perf_counter()
+{imports}
+t1 = time.perf_counter()
+{call}
+t2 = time.perf_counter()
+print(f"TIMES {{t1 - t0}} {{t2 - t1}}")
+"""
+
+
+def first_call_seconds(entry: str, cache_dir: str | None = None, env: dict | None = None) -> tuple[float, float]:
+    """(import seconds, first-call seconds) of ``entry`` in a new Python process.
+
+    ``cache_dir``: the numba cache it uses (``NUMBA_CACHE_DIR``); an empty directory gives the cold
+    start of a fresh install (compilation included), a filled one the warm start. None: the
+    default cache (what a user's next process pays).
+    """
+    if entry not in ENTRIES:
+        raise ValueError(f"entry={entry!r} is not a warm-up entry; choose one of {list(ENTRIES)}")
+    imports, call = ENTRIES[entry]
+    env = dict(os.environ if env is None else env)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache_dir)
+    code = _PROBE.format(imports=imports, call=textwrap.dedent(call))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if out.returncode != 0:
+        raise RuntimeError(f"{entry} failed:\n{out.stderr[-2000:]}")
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("TIMES ")][-1]
+    t_import, t_call = map(float, line.split()[1:])
+    return t_import, t_call
+
