@@ -103,7 +103,7 @@ def interleaved_ratio(ours, reference, *, pairs: int = 7, scale: float = 1.0, wa
 def backend_or_skip(spec):
     """The backend ``spec``; NotImplementedError (asv's "skipped") when it cannot run here
     (:func:`sims.backends.runnable_backend`, the test the claims' skips use too)."""
-    bk, why = runnable_backend(spec)
+    bk, why = runnable_backend(spec, smoke=False)
     if bk is None:
         raise NotImplementedError(why)
     return bk

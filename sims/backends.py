@@ -220,16 +220,17 @@ def get_backend(spec: "str | Backend" = "numpy", dtype: str = "float64") -> Back
     raise ValueError(f"backend={spec!r} is not known; use 'numpy', 'torch', 'torch:cuda' or 'cupy'")
 
 
-def runnable_backend(spec: str, dtype: str = "float64"):
+def runnable_backend(spec: str, dtype: str = "float64", *, smoke: bool = True):
     """``(backend, None)`` when ``spec`` can run here, else ``(None, reason)``: the one test behind
     the claims' and tests' skips (``validations._backends.require_backend``) and the benchmarks'
     NotImplementedError (``benchmarks._timing.backend_or_skip``).
 
     With ``TWOLAYER_GPU_SMOKE=1`` in the environment, ``"torch:cuda..."`` resolves to torch on the
     CPU (the same array-API code path and kernels in host memory: CI's smoke of the CUDA paths) and
-    ``"cupy"`` does not run (CuPy has no CPU device).
+    ``"cupy"`` does not run (CuPy has no CPU device). ``smoke=False`` ignores that variable (the
+    benchmarks: a timing labelled torch:cuda must not come from the CPU).
     """
-    if os.environ.get("TWOLAYER_GPU_SMOKE") == "1":
+    if smoke and os.environ.get("TWOLAYER_GPU_SMOKE") == "1":
         if spec.startswith("torch:cuda"):
             spec = "torch"
         elif spec.startswith("cupy"):

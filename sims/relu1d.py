@@ -319,8 +319,10 @@ def train_snapshots(a0, w0, x, y, p, h, epochs, **kwargs):
     dict with "epochs" (R,), "a", "b", "w" (R, B, n), "c" (R, B) and "stop_epoch" (B,): the
     update count at which each network stopped (the last epoch for one that never crossed).
     """
-    if "optimizer" in kwargs or "b0" in kwargs or "c0" in kwargs:
-        raise ValueError("train_snapshots runs GD from (a0, 0, w0, 0); optimizer, b0 and c0 are not options")
+    refused = sorted(set(kwargs) & {"optimizer", "b0", "c0", "certify", "patience", "p_val", "min_delta"})
+    if refused:
+        raise ValueError(f"train_snapshots runs plain GD from (a0, 0, w0, 0) and stops a network only at its "
+                         f"crossing; {', '.join(refused)} cannot be passed")
     t = _checks.time_grid("epochs", epochs, strict=False, minimum=0)
     if np.any(t != np.round(t)):
         raise ValueError("epochs must be integers")

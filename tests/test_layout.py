@@ -91,3 +91,17 @@ def test_package_maps_list_every_module():
             name = p.stem if p.suffix == ".py" else p.name if (p / "__init__.py").exists() else None
             if name and name != "__init__":
                 assert name in doc, f"{pkg}/__init__.py does not list {name}"
+
+
+def test_deprecated_import_paths_still_work_and_warn():
+    """The modules that moved keep their old names as aliases of the one module object."""
+    import importlib
+    import sys
+    import pytest
+    for old, new in (("validations.stats", "twolayer.claims.stats"), ("validations.report", "twolayer.claims.report"),
+                     ("validations.plotting", "twolayer.claims.plotting"),
+                     ("theory.relu1d_certificate", "theory.relu1d.certificate")):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match="moved to"):
+            mod = importlib.import_module(old)
+        assert mod is importlib.import_module(new)

@@ -294,3 +294,14 @@ def test_ge_features_with_general_covariances():
     bad[0] = -np.eye(D)
     with pytest.raises(ValueError, match=r"cov must be positive definite.*batch index \(0,\)"):
         GaussianEquivalentFeatures(mix.centres, None, F, cov=bad)
+
+
+def test_rf_readout_takes_a_feature_matrix_in_any_memory_layout():
+    from sims.mixture_sgd import random_feature_matrix
+    from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
+    mix = xor_mixture(20, 0.1)
+    F = random_feature_matrix(30, 20, seed=1)
+    a = rf_population_readout(GaussianEquivalentFeatures(mix.centres, 0.1, F), mix.labels, mix.probs)
+    b = rf_population_readout(GaussianEquivalentFeatures(mix.centres, 0.1, np.asfortranarray(F)), mix.labels,
+                              mix.probs[::-1][::-1])
+    assert abs(a.eps_mse - b.eps_mse) < 1e-12

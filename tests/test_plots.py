@@ -36,9 +36,12 @@ def test_first_layer_animation_writes_one_frame_per_record(tmp_path):
     model = WideMLP((1, 64), "relu", "scaled", alpha=1.0)
     r = train_gd(model, X, np.sin(3 * X[:, 0]), eta=0.5, n_steps=40, n_seeds=2, seed=3, n_records=5,
                  record_particles=True)
-    plots.first_layer_animation(r, tmp_path / "w.gif", member=1)
+    fig = plots.first_layer_animation(r, tmp_path / "w.gif", member=1)
     with Image.open(tmp_path / "w.gif") as im:
         assert im.n_frames == r.particle_history.shape[0]
+    last = r.particle_history[-1, 1]                       # (m, 1 + d + 1): (u, theta, b)
+    np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), last[:, [1, 0]])   # x: theta, y: u
+    assert fig.axes[0].get_xlabel() == "input weight w" and fig.axes[0].get_ylabel() == "readout u"
     with pytest.raises(InputError, match="member"):
         plots.first_layer_animation(r, tmp_path / "x.gif", member=-1)
     r.particle_history = None
@@ -84,5 +87,6 @@ def test_train_snapshots_resume_exactly_and_kinks_are_drawn(tmp_path):
     assert len(fig.axes[0].get_lines()) == 8 + PAPER_X.size and (tmp_path / "k.png").stat().st_size > 3000
     with pytest.raises(ValueError, match="same shape"):
         plots.kink_positions([0, 1], np.ones((2, 3)), np.ones((3, 3)))
-    with pytest.raises(ValueError, match="not options"):
-        train_snapshots(a0, w0, PAPER_X, PAPER_Y, p, h, [0, 10], optimizer="adam")
+    for bad in (dict(optimizer="adam"), dict(certify=True), dict(patience=3)):
+        with pytest.raises(ValueError, match="cannot be passed"):
+            train_snapshots(a0, w0, PAPER_X, PAPER_Y, p, h, [0, 10], **bad)

@@ -194,4 +194,14 @@ def test_crossing_kinds_agree_with_full_gd_and_name_the_flips_the_authors_test_m
     np.testing.assert_array_equal(ck["authors_test"][m], authors[m])
     np.testing.assert_array_equal(ck["flip"][m], flip[m])
     assert set(ck["kind"][m]) <= {"kink", "flip", "both"} and set(ck["kind"][~m]) == {""}
-    assert np.array_equal(ck["kind"] == "flip", m & ~ck["authors_test"])      # the misses
+    assert np.array_equal(ck["kind"] == "flip", m & ~ck["authors_test"] & ck["flip"])      # the misses
+
+
+def test_reduced_gd_takes_data_in_any_memory_layout():
+    """The compiled chunk needs C order; views of any layout are copied, not refused (same numbers)."""
+    from sims.relu1d import paper_networks
+    a0, w0, p, h = paper_networks(8, 4, seed=1)
+    D = np.stack([PAPER_X, PAPER_Y], 1)                   # columns: strided views
+    a = reduced_gd(a0, w0, D[:, 0], D[:, 1], p, h, 50)
+    b = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 50)
+    np.testing.assert_array_equal(a.Sigma, b.Sigma)

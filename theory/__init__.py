@@ -34,6 +34,8 @@ relu1d
     reduced system (subpackage: frozen, certificate, reduced).
 relu_nd
     d-dimensional ReLU nets: the per-ray loss bound and the tangent-kernel step.
+relu1d_certificate
+    Deprecated alias of relu1d.certificate.
 _rf_numba
     Compiled kernels of the random-features CG readout.
 """

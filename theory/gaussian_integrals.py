@@ -204,9 +204,13 @@ def _mixed_I2(na, nb, C11, C12, C22):
 
 
 def _closed(kind, *acts):
-    """The registered closed form of ``kind`` when every activation is the same one, else None."""
+    """The registered closed form of ``kind`` when every activation is the same registered record,
+    else None (a record derived with ``dataclasses.replace`` shares the ``closed`` dict, but not the
+    function it was registered for, so it gets quadrature)."""
     a = acts[0]
-    return a.closed.get(kind) if all(b == a for b in acts[1:]) else None
+    if ACTIVATIONS.get(a.name) is not a or not all(b is a for b in acts[1:]):
+        return None
+    return a.closed.get(kind)
 
 
 def _registered_names(*acts):

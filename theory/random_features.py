@@ -115,7 +115,8 @@ class GaussianEquivalentFeatures:
                 raise ValueError(f"cov must have shape ({D}, {D}) or ({C}, {D}, {D}), got {S.shape}")
             A = F @ _checks.psd_factor("cov", S, method="cholesky") / np.sqrt(D)   # (C or 1, P, D)
         self.act = get_activation(activation)
-        self.F, self.Delta, self.D, self._A = F, (None if Delta is None else float(Delta)), D, A
+        # C order for the compiled CG kernels, whatever the layout of F (checked before each call)
+        self.F, self.Delta, self.D, self._A = F, (None if Delta is None else float(Delta)), D, np.ascontiguousarray(A)
         self.a = c @ F.T / np.sqrt(D)                                  # (C, P)
         s2 = np.sum(A * A, axis=2)                                     # (1 or C, P)
         if np.any(s2 <= 0):
@@ -184,8 +185,8 @@ class GaussianEquivalentFeatures:
             _, S, Vt = np.linalg.svd(sb, full_matrices=False)
             keep = S > rel_cut * S[0]
             beta = np.ascontiguousarray(S[keep, None] * Vt[keep])
-            return self._A, np.array([0, beta.shape[0]]), beta
-        return self._A, np.arange(self.n_clusters + 1), np.ascontiguousarray(sb)
+            return self._A, np.array([0, beta.shape[0]], dtype=np.int64), beta
+        return self._A, np.arange(self.n_clusters + 1, dtype=np.int64), np.ascontiguousarray(sb)
 
     def quad_forms(self, w) -> np.ndarray:
         """w^T Cov_alpha w for every cluster, shape (C,) (Gaussian-equivalent covariances)."""
@@ -247,7 +248,7 @@ def rf_population_readout(feat: GaussianEquivalentFeatures, labels, probs, *, ri
         w), so 1e-8 gives eps_mse to ~1e-15 and eps_class to ~1e-13 at P = 1600.
     """
     y = _checks.labels_pm1("labels", labels)
-    p = _checks.array("probs", probs)
+    p = np.ascontiguousarray(_checks.array("probs", probs))
     C, P = feat.n_clusters, feat.P
     if y.shape != (C,) or p.shape != (C,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-10:
         raise ValueError(f"labels and probs must have shape ({C},), probs positive summing to 1")

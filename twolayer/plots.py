@@ -1,8 +1,8 @@
 """Figures a researcher asks for, from the library's result objects (matplotlib, extra ``plot``).
 
 Each function draws into a new figure (or the ``ax`` given) and returns the figure; nothing is
-shown or saved unless asked (``path=``). matplotlib is imported on the first call, with the Agg
-back end unless one is already chosen, so the package imports without it.
+shown or saved unless asked (``path=``). matplotlib is imported on the first call (the package
+imports without it), and its back end is left as the user or matplotlib chose it.
 
 - :func:`order_parameters`: SGD order parameters and eps_g (ensemble mean with 1-SE bars) against
   ODE lines, over alpha = steps / N (Saad & Solla 1995; Goldt et al. arXiv:1906.08632 Fig. 2).
@@ -27,14 +27,11 @@ __all__ = ["order_parameters", "first_layer_animation", "crossing_probability", 
 
 
 def _plt():
+    """pyplot, with whatever back end the user (or matplotlib's own choice: Agg without a display) set."""
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt
     except ImportError:                                  # pragma: no cover - depends on the install
         raise ImportError("twolayer.plots needs matplotlib: pip install 'twolayer[plot]'") from None
-    if matplotlib.get_backend().lower() not in ("agg", "pdf", "svg", "ps", "cairo") and \
-            not matplotlib.is_interactive():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     return plt
 
 
@@ -136,8 +133,8 @@ def first_layer_animation(result, path, *, member: int = 0, fps: int = 8, max_fr
     Parameters
     ----------
     result : sims.wide_training.WideTrainingResult
-        From ``train_gd(..., record_particles=True)``: ``particle_history`` (R, S, m, d + 1 [+ 1]),
-        each neuron's (incoming weights, [bias,] readout) at the R record steps.
+        From ``train_gd(..., record_particles=True)``: ``particle_history`` (R, S, m, 1 + d [+ 1]),
+        each neuron's (readout u, incoming weights theta, [bias]) at the R record steps.
     path : str or Path
         The .gif to write.
     member : int
@@ -157,9 +154,9 @@ def first_layer_animation(result, path, *, member: int = 0, fps: int = 8, max_fr
     fps = _checks.integer("fps", fps, minimum=1)
     max_frames = _checks.integer("max_frames", max_frames, minimum=2)
     d = result.model.widths[0]
-    P = H[:, member]                                        # (R, m, d + 1 [+ 1])
-    xy = np.stack([P[..., 0], P[..., -1]], -1) if d == 1 else P[..., :2]
-    u = P[..., -1]
+    P = H[:, member]                                        # (R, m, 1 + d [+ 1]): (u, theta, [b])
+    u = P[..., 0]
+    xy = P[..., [1, 0]] if d == 1 else P[..., 1:3]
     frames = np.unique(np.linspace(0, R - 1, min(R, max_frames)).round().astype(int))
     plt = _plt()
     from matplotlib.animation import FuncAnimation, PillowWriter
@@ -201,8 +198,9 @@ def crossing_probability(n, crossed, total, *, reference: bool = True, alpha: fl
     n, c, t = (_checks.array(name, v, ndim=1) for name, v in (("n", n), ("crossed", crossed), ("total", total)))
     if not n.size == c.size == t.size:
         raise ValueError(f"n, crossed and total must have the same length, got {n.size}, {c.size}, {t.size}")
-    if np.any(n <= 0) or np.any(t < 1) or np.any(c < 0) or np.any(c > t) or np.any(c != np.round(c)):
-        raise ValueError("need n > 0, total >= 1 and integer counts 0 <= crossed <= total")
+    if np.any(n <= 0) or np.any(t < 1) or np.any(c < 0) or np.any(c > t) or np.any(c != np.round(c)) \
+            or np.any(t != np.round(t)):
+        raise ValueError("need n > 0, integer total >= 1 and integer counts 0 <= crossed <= total")
     _checks.real("alpha", alpha)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
@@ -216,7 +214,8 @@ def crossing_probability(n, crossed, total, *, reference: bool = True, alpha: fl
         grid = np.geomspace(n.min(), n.max(), 100)
         axi.plot(grid, 2 / np.sqrt(grid), "--", color="C1", label=r"$2 n^{-1/2}$")
     axi.set_xscale("log", base=2)
-    axi.set_yscale("log")
+    if np.all(c > 0):               # a zero count has no place on a log axis: then the axis is linear
+        axi.set_yscale("log")
     axi.set_xlabel("width n")
     axi.set_ylabel("P(a kink crosses a data point)")
     axi.legend(fontsize=7)

@@ -93,6 +93,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     certificates. Stopped networks leave the batch.
     """
     x, y, p = check_data(x, y, p)
+    x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)       # any layout in; C order for the kernel
     a0, w0 = (np.atleast_2d(_checks.array(name, v)) for name, v in (("a0", a0), ("w0", w0)))
     B, n = a0.shape
     if a0.ndim != 2 or w0.shape != a0.shape:
@@ -239,10 +240,11 @@ def crossing_kinds(a0, w0, x, red: ReducedTrajectory) -> dict:
     At the crossing epoch every neuron theta_i = M_sigma theta_i(0) (:func:`neurons_at`) is
     checked. Our criterion (:func:`reduced_gd`) stops a network when a kink -b_i/a_i leaves the
     open interval between the innermost data points, *or* a slope a_i changes sign. Holzmueller &
-    Steinwart's own test (arXiv:2002.04861, section 5) is |b_i / a_i| >= x_in, i.e. a kink outside
-    that interval, whatever the slope's sign; a slope that jumps through 0 in one GD step with its
-    kink staying inside is a pattern change (the neuron switches to the other side's data) that
-    their test does not see.
+    Steinwart's own test (arXiv:2002.04861, section 5) is |b_i / a_i| >= x_in for data whose
+    innermost points are -x_in and x_in (the paper's: +-1); here it is read as "a kink outside
+    (lo, hi)", the innermost points on each side, which is the same for symmetric data. A slope
+    that jumps through 0 in one GD step with its kink staying inside is a pattern change (the
+    neuron switches to the other side's data) that their test does not see at that epoch.
 
     Parameters
     ----------
@@ -251,8 +253,10 @@ def crossing_kinds(a0, w0, x, red: ReducedTrajectory) -> dict:
     Returns
     -------
     dict of (B,) arrays: ``kind`` ("" for a network that did not cross, "kink": only kinks left
-    the interval, "flip": only slopes changed sign -- missed by the authors' test, "both"),
-    ``authors_test`` (bool: the authors' test detects the crossing) and ``flip`` (bool).
+    the interval, "flip": only slopes changed sign -- not seen by the authors' test, "both", and
+    "edge" when the per-neuron recheck finds neither: the reduced system's extreme-ratio test
+    fired at round-off distance from the interval's end), ``authors_test`` (bool: the authors'
+    test detects the crossing) and ``flip`` (bool).
     """
     x = np.asarray(x, float)
     lo, hi = x[x <= 0].max(), x[x > 0].min()
@@ -269,6 +273,7 @@ def crossing_kinds(a0, w0, x, red: ReducedTrajectory) -> dict:
             k = np.where(a != 0, -b / a, np.inf)
         out = (k <= lo) | (k >= hi)
         authors[crossed], flip[crossed] = out.any(-1), flipped.any(-1)
-        kind[crossed] = np.where(authors[crossed], np.where(flip[crossed], "both", "kink"), "flip")
+        au, fl = authors[crossed], flip[crossed]
+        kind[crossed] = np.select([au & fl, au, fl], ["both", "kink", "flip"], "edge")
     return {"kind": kind, "authors_test": authors, "flip": flip}
 

@@ -14,7 +14,7 @@ also names it, for runs from a checkout that is not installed. Options:
 ``--claim-json FILE``
     write every claim's record (outcome, duration, every verdict with its rule and p-value) as
     one JSON list.
-``--report DIR``
+``--claim-report DIR`` (also ``--report DIR`` unless another plugin owns that name)
     the report directory (env ``TWOLAYER_REPORT``): JSON and PNG per claim, index.html, claims.md.
 
 Error budget: a plain run may hold at most ``stats.CLAIM_BUDGET`` claims at one seed, each at
@@ -45,8 +45,6 @@ def pytest_addoption(parser):
                     ("--claim-seeds", dict(default=None, help="run every claim at each of these seeds "
                                                               "('1,2,3' or 'a:b')")),
                     ("--claim-json", dict(default=None, help="write all claim records to this JSON file")),
-                    ("--report", dict(default=None, help="write the validation report (JSON, PNG, index) to this "
-                                                         "directory (env TWOLAYER_REPORT)")),
                     ("--check-figures", dict(action="store_true", default=False,
                                              help="draw every claim's figure as part of its test, so that a figure "
                                                   "that fails to draw fails the claim (env TWOLAYER_CHECK_FIGURES=1; "
@@ -54,6 +52,16 @@ def pytest_addoption(parser):
         try:
             group.addoption(opt, **kw)
         except ValueError:      # already registered (the plugin loaded twice)
+            pass
+    # the report directory: --claim-report always; the short --report too unless another plugin owns it
+    rkw = dict(dest="claim_report", default=None,
+               help="write the validation report (JSON, PNG, index) to this directory (env TWOLAYER_REPORT)")
+    try:
+        group.addoption("--claim-report", "--report", **rkw)
+    except ValueError:
+        try:
+            group.addoption("--claim-report", **rkw)
+        except ValueError:      # the plugin loaded twice
             pass
 
 
@@ -121,11 +129,11 @@ def pytest_collection_modifyitems(session, config, items):
         m = it.get_closest_marker("claim")
         if m is None:
             continue
-        key = (it.module.__name__ if getattr(it, "module", None) else "", it.originalname if hasattr(it, "originalname")
-               else it.name)
+        th, si = m.kwargs.get("theory", ()), m.kwargs.get("sims", ())
+        key = (th if isinstance(th, str) else tuple(th), si if isinstance(si, str) else tuple(si))
         if key not in resolved:
             try:
-                resolved[key] = resolve_links(m.kwargs.get("theory", ()), m.kwargs.get("sims", ()))
+                resolved[key] = resolve_links(th, si)
             except ValueError as exc:
                 raise pytest.UsageError(f"{it.nodeid}: claim marker: {exc}") from None
         it._claim_links = resolved[key]
@@ -217,7 +225,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def report_dir(config):
-    return config.getoption("--report", default=None) or os.environ.get("TWOLAYER_REPORT") or None
+    return config.getoption("claim_report", default=None) or os.environ.get("TWOLAYER_REPORT") or None
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -92,15 +92,18 @@ def resolve_links(theory=(), sims=()) -> list:
                 obj = importlib.import_module(mod)
                 for part in qual.split("."):
                     obj = getattr(obj, part)
-            except (ImportError, AttributeError) as exc:
-                raise ValueError(f"{kind} target {t!r} does not resolve: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 - any failure to import or find it is the marker's error
+                raise ValueError(f"{kind} target {t!r} does not resolve: {type(exc).__name__}: {exc}") from None
             fn = inspect.unwrap(obj.fget if isinstance(obj, property) else obj)
             try:
                 file, line = inspect.getsourcefile(fn), inspect.getsourcelines(fn)[1]
             except (TypeError, OSError):
                 file, line = None, None
             if file is not None:
-                rel = os.path.relpath(file)
+                try:
+                    rel = os.path.relpath(file)
+                except ValueError:          # another drive (Windows): keep the absolute path
+                    rel = file
                 file = rel if not rel.startswith("..") else file
             out.append({"kind": kind, "target": t, "file": file, "line": line})
     return out
@@ -228,14 +231,20 @@ _FILTER_JS = """<script>
 (function () {
   var sel = document.getElementById('paper');
   function show(p) {
+    var skipped = 0;
     document.querySelectorAll('div.claim').forEach(function (d) {
-      d.style.display = (!p || d.dataset.paper === p) ? '' : 'none';
+      var on = !p || d.dataset.paper === p;
+      d.style.display = on ? '' : 'none';
+      if (on && d.classList.contains('skipped-claim')) { skipped += 1; }
     });
+    var h = document.getElementById('skipped-heading');
+    if (h) { h.style.display = skipped ? '' : 'none'; }
     sel.value = p;
   }
   function fromHash() {
-    var m = /^#paper=(.*)$/.exec(window.location.hash);
-    show(m ? decodeURIComponent(m[1]) : '');
+    var m = /^#paper=(.*)$/.exec(window.location.hash), p = '';
+    if (m) { try { p = decodeURIComponent(m[1]); } catch (e) { p = ''; } }
+    show(p);
   }
   sel.addEventListener('change', function () {
     window.location.hash = sel.value ? 'paper=' + encodeURIComponent(sel.value) : '';
@@ -304,9 +313,10 @@ def write_report(records, directory: str, n_claims: int | None = None) -> str:
     shown_skip = False
     for r, png in entries:
         if r.outcome == "skipped" and not shown_skip:
-            parts.append("<h1 class='skipped'>Skipped (not run here; not failures)</h1>")
+            parts.append("<h1 class='skipped' id='skipped-heading'>Skipped (not run here; not failures)</h1>")
             shown_skip = True
-        parts.append(f"<div class='claim' data-paper='{html.escape(r.paper, quote=True)}'>")
+        parts.append(f"<div class='claim{' skipped-claim' if r.outcome == 'skipped' else ''}' "
+                     f"data-paper='{html.escape(r.paper, quote=True)}'>")
         parts.append(f"<h2 class='{html.escape(r.outcome)}'>{html.escape(r.slug)} — {r.outcome}</h2>")
         parts.append(f"<p><b>{html.escape(r.paper)}</b> arXiv:{html.escape(r.arxiv)} {html.escape(r.ref)}<br>"
                      f"{html.escape(r.statement)}<br>seed {r.seed}, {r.duration_s:.1f} s</p>")
