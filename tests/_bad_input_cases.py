@@ -40,6 +40,10 @@ class Case:
         return f"{self.entry}-{self.param}-{self.what}"
 
 
+#: entry points that return a matplotlib Figure (drawn, not a result object to save)
+FIGURE_ENTRIES = frozenset({"crossing_probability", "kink_positions"})
+
+
 def _nan_like(val):
     a = np.array(val, dtype=float, copy=True)
     a.flat[0] = np.nan

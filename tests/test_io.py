@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from _bad_input_cases import valid_calls
+from _bad_input_cases import FIGURE_ENTRIES, valid_calls
 from twolayer import io
 from twolayer.errors import InputError
 from twolayer.provenance import manifest
@@ -12,7 +12,7 @@ from twolayer.provenance import manifest
 CALLS = valid_calls()
 
 
-@pytest.mark.parametrize("entry", sorted(CALLS))
+@pytest.mark.parametrize("entry", sorted(set(CALLS) - FIGURE_ENTRIES))
 def test_every_entry_points_result_round_trips(entry, tmp_path):
     result = CALLS[entry]()
     back = io.load(io.save(result, tmp_path / entry))

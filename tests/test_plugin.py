@@ -45,7 +45,8 @@ def project(tmp_path):
     proj.mkdir()
     (proj / "test_doe2026.py").write_text(CLAIMS)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
-                                                              "PYTEST_ADDOPTS", "TWOLAYER_SEED")}
+                                                              "PYTEST_ADDOPTS", "TWOLAYER_SEED", "TWOLAYER_REPORT",
+                                                              "TWOLAYER_CHECK_FIGURES")}
     env["MPLBACKEND"] = "Agg"
     if not _installed(proj, env):
         pytest.skip("twolayer is not installed in this environment (no pytest11 entry point); "

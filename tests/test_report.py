@@ -74,7 +74,9 @@ def test_a_claim_whose_figure_fails_to_draw_fails_under_check_figures(tmp_path):
     run = lambda *extra: subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "twolayer.claims.plugin",  # noqa: E731
                                          "-p", "no:cacheprovider", str(tmp_path / "test_fig.py"), *extra],
                                         capture_output=True, text=True, cwd=tmp_path,
-                                        env={**os.environ, "MPLBACKEND": "Agg",
+                                        env={**{k: v for k, v in os.environ.items()
+                                                if k not in ("TWOLAYER_REPORT", "TWOLAYER_CHECK_FIGURES")},
+                                             "MPLBACKEND": "Agg",
                                              "PYTHONPATH": os.path.dirname(os.path.dirname(__file__))})
     assert run().returncode == 0                                         # figures are not drawn by default
     out = run("--check-figures")

@@ -262,4 +262,4 @@ def asymptotic_error_small_eta(M: int, L: int, eta: float, sigma: float) -> floa
     M = _checks.integer("M", M, minimum=1)
     L = _checks.integer("L", L, minimum=0)
     eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
-    return eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi)
+    return float(eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi))

@@ -45,9 +45,12 @@ ENTRIES = {
 
 
 
-def warmup(entries=None, *, stream=sys.stderr) -> dict:
+def warmup(entries=None, *, stream="stderr") -> dict:
     """Run each entry's call once in this process (compiling and caching its kernels); returns
-    {entry: seconds}."""
+    {entry: seconds}. Progress goes to ``stream`` (default: ``sys.stderr`` as it is at the call;
+    None: silent)."""
+    if stream == "stderr":
+        stream = sys.stderr
     out = {}
     for name in entries or ENTRIES:
         imports, call = ENTRIES[name]
