@@ -220,6 +220,11 @@ def get_backend(spec: "str | Backend" = "numpy", dtype: str = "float64") -> Back
     raise ValueError(f"backend={spec!r} is not known; use 'numpy', 'torch', 'torch:cuda' or 'cupy'")
 
 
+def gpu_smoke() -> bool:
+    """Whether ``TWOLAYER_GPU_SMOKE=1`` asks for the CUDA code paths on the CPU (see :func:`runnable_backend`)."""
+    return os.environ.get("TWOLAYER_GPU_SMOKE") == "1"
+
+
 def runnable_backend(spec: str, dtype: str = "float64", *, smoke: bool = True):
     """``(backend, None)`` when ``spec`` can run here, else ``(None, reason)``: the one test behind
     the claims' and tests' skips (``validations._backends.require_backend``) and the benchmarks'
@@ -230,7 +235,7 @@ def runnable_backend(spec: str, dtype: str = "float64", *, smoke: bool = True):
     ``"cupy"`` does not run (CuPy has no CPU device). ``smoke=False`` ignores that variable (the
     benchmarks: a timing labelled torch:cuda must not come from the CPU).
     """
-    if smoke and os.environ.get("TWOLAYER_GPU_SMOKE") == "1":
+    if smoke and gpu_smoke():
         if spec.startswith("torch:cuda"):
             spec = "torch"
         elif spec.startswith("cupy"):

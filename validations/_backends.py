@@ -7,18 +7,11 @@ GPU path broken by a change fails here rather than on the first device.
 """
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from sims.backends import BackendUnavailableError, get_backend, runnable_backend
+from sims.backends import BackendUnavailableError, get_backend, gpu_smoke, runnable_backend
 
 __all__ = ["require_backend", "cpu_backend", "gpu_smoke"]
-
-
-def gpu_smoke() -> bool:
-    """Whether ``TWOLAYER_GPU_SMOKE=1`` asks for the CUDA paths on the CPU."""
-    return os.environ.get("TWOLAYER_GPU_SMOKE") == "1"
 
 
 def require_backend(spec: str):
