@@ -68,29 +68,35 @@ def _dg(code, x):
 
 
 @njit(cache=True, parallel=True)
-def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, kappa, N,
+def gram_chunk(Q, R, T, v, vs, z, zeta, perp, act_s, act_t, eta, eta_v, sigma, kappa, N,
                status, bad_step, step0):
-    """Advance (Q, R, v) in place through ``z.shape[1]`` steps.
+    """Advance (Q, R, v) in place through ``z.shape[1]`` steps of mini-batches of B inputs.
 
-    Q (S,K,K), R (S,K,M), T (S,M,M), v (S,K), vs (M,), z (S,n,P), zeta (S,n), chi2 (S,n).
+    Q (S,K,K), R (S,K,M), T (S,M,M), v (S,K), vs (M,), z (S,n,B,P), zeta (S,n,B), perp (S,n,B,B)
+    (the inputs' Gram matrix orthogonal to the weights; for B = 1 the chi^2 of plain SGD).
     status[s]: 0 running, 1 non-finite, 2 field covariance not positive semi-definite (a pivot
     below -PSD_RTOL * C[j, j]); bad_step[s] is the global step at which that happened. A pivot in
     [-PSD_RTOL, PSD_RTOL] * C[j, j] is a rank drop (semi-definite Cholesky): L's column j is zero,
-    and z_j still enters |x|^2, which keeps |x|^2 = |z|^2 + chi^2 exact at any rank r
-    (chi^2_{N-r} = sum_{dropped j} z_j^2 + chi^2_{N-K-M}).
+    and z_j still enters x^mu.x^nu, which keeps x^mu.x^nu = z^mu.z^nu + perp exact at any rank r
+    (the dropped z_j are components orthogonal to the span, like the Wishart part). Every sum over
+    the batch starts from its first term, so B = 1 repeats plain SGD's arithmetic exactly.
     """
-    S, n, P = z.shape
+    S, n, B, P = z.shape
     K = Q.shape[1]
     M = T.shape[1]
     decay = 1.0 - kappa / N
+    BN = B * N
+    BBNN = B * B * N * N
     for s in prange(S):
         if status[s] != 0:
             continue
         C = np.empty((P, P))
         L = np.zeros((P, P))
-        f = np.empty(P)
-        c = np.empty(K)
-        glam = np.empty(K)
+        f = np.empty((B, P))
+        c = np.empty((B, K))
+        glam = np.empty((B, K))
+        err = np.empty(B)
+        X = np.empty((B, B))
         for t in range(n):
             for i in range(K):
                 for k in range(K):
@@ -125,33 +131,51 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, k
                 status[s] = 2 if math.isfinite(C[0, 0]) else 1
                 bad_step[s] = step0 + t
                 break
-            znorm2 = 0.0
-            for i in range(P):
-                acc = 0.0
-                for q in range(i + 1):
-                    acc += L[i, q] * z[s, t, q]
-                f[i] = acc
-                znorm2 += z[s, t, i] * z[s, t, i]
-            x2 = znorm2 + chi2[s, t]
-            err = sigma * zeta[s, t]
-            for m in range(M):
-                err += vs[m] * _g(act_t, f[K + m])
-            for i in range(K):
-                glam[i] = _g(act_s, f[i])
-                err -= v[s, i] * glam[i]
-            for i in range(K):
-                c[i] = eta * v[s, i] * _dg(act_s, f[i]) * err
+            for mu in range(B):
+                for i in range(P):
+                    acc = 0.0
+                    for q in range(i + 1):
+                        acc += L[i, q] * z[s, t, mu, q]
+                    f[mu, i] = acc
+                for nu in range(mu + 1):
+                    acc = 0.0
+                    for i in range(P):
+                        acc += z[s, t, mu, i] * z[s, t, nu, i]
+                    X[mu, nu] = acc + perp[s, t, mu, nu]
+                    X[nu, mu] = X[mu, nu]
+                e = sigma * zeta[s, t, mu]
+                for m in range(M):
+                    e += vs[m] * _g(act_t, f[mu, K + m])
+                for i in range(K):
+                    glam[mu, i] = _g(act_s, f[mu, i])
+                    e -= v[s, i] * glam[mu, i]
+                err[mu] = e
+                for i in range(K):
+                    c[mu, i] = eta * v[s, i] * _dg(act_s, f[mu, i]) * e
             for i in range(K):
                 for k in range(i, K):
-                    val = (decay * decay * Q[s, i, k] + decay * (c[i] * f[k] + c[k] * f[i]) / N
-                           + c[i] * c[k] * x2 / (N * N))
+                    drift = c[0, i] * f[0, k] + c[0, k] * f[0, i]
+                    noise = c[0, i] * c[0, k] * X[0, 0]
+                    for mu in range(B):
+                        if mu > 0:
+                            drift += c[mu, i] * f[mu, k] + c[mu, k] * f[mu, i]
+                        for nu in range(B):
+                            if mu > 0 or nu > 0:
+                                noise += c[mu, i] * c[nu, k] * X[mu, nu]
+                    val = decay * decay * Q[s, i, k] + decay * drift / BN + noise / BBNN
                     Q[s, i, k] = val
                     Q[s, k, i] = val
                 for m in range(M):
-                    R[s, i, m] = decay * R[s, i, m] + c[i] * f[K + m] / N
+                    acc = c[0, i] * f[0, K + m]
+                    for mu in range(1, B):
+                        acc += c[mu, i] * f[mu, K + m]
+                    R[s, i, m] = decay * R[s, i, m] + acc / BN
             if eta_v != 0.0:
                 for i in range(K):
-                    v[s, i] = decay * v[s, i] + eta_v * glam[i] * err / N
+                    acc = eta_v * glam[0, i] * err[0]
+                    for mu in range(1, B):
+                        acc += eta_v * glam[mu, i] * err[mu]
+                    v[s, i] = decay * v[s, i] + acc / BN
             finite = True
             for i in range(K):
                 if not math.isfinite(Q[s, i, i]) or not math.isfinite(v[s, i]):
@@ -161,40 +185,58 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, chi2, act_s, act_t, eta, eta_v, sigma, k
                 bad_step[s] = step0 + t
                 break
 
+
 @njit(cache=True, parallel=True)
 def full_chunk(w, ws, v, vs, x, zeta, act_s, act_t, eta, eta_v, sigma, kappa, status, bad_step, step0):
-    """Advance w (S,K,N) and v (S,K) in place through x (S,n,N), zeta (S,n)."""
-    S, n, N = x.shape
+    """Advance w (S,K,N) and v (S,K) in place through x (S,n,B,N), zeta (S,n,B): mini-batches of B
+    inputs, the update averaged over the batch (B = 1 repeats plain SGD's arithmetic exactly)."""
+    S, n, B, N = x.shape
     K = w.shape[1]
     M = ws.shape[1]
     sqN = math.sqrt(N)
     decay = 1.0 - kappa / N
+    BN = B * N
     for s in prange(S):
         if status[s] != 0:
             continue
-        lam = [0.0] * K
-        c = [0.0] * K
+        lam = np.empty((B, K))
+        c = np.empty((B, K))
+        err = np.empty(B)
         for t in range(n):
-            err = sigma * zeta[s, t]
-            for m in range(M):
-                acc = 0.0
-                for j in range(N):
-                    acc += ws[s, m, j] * x[s, t, j]
-                err += vs[m] * _g(act_t, acc / sqN)
+            finite = True
+            for mu in range(B):
+                e = sigma * zeta[s, t, mu]
+                for m in range(M):
+                    acc = 0.0
+                    for j in range(N):
+                        acc += ws[s, m, j] * x[s, t, mu, j]
+                    e += vs[m] * _g(act_t, acc / sqN)
+                for i in range(K):
+                    acc = 0.0
+                    for j in range(N):
+                        acc += w[s, i, j] * x[s, t, mu, j]
+                    lam[mu, i] = acc / sqN
+                    e -= v[s, i] * _g(act_s, lam[mu, i])
+                err[mu] = e
+                if not math.isfinite(e):
+                    finite = False
+                for i in range(K):
+                    c[mu, i] = eta * v[s, i] * _dg(act_s, lam[mu, i]) * e / sqN / B
             for i in range(K):
-                acc = 0.0
                 for j in range(N):
-                    acc += w[s, i, j] * x[s, t, j]
-                lam[i] = acc / sqN
-                err -= v[s, i] * _g(act_s, lam[i])
-            finite = math.isfinite(err)
-            for i in range(K):
-                c[i] = eta * v[s, i] * _dg(act_s, lam[i]) * err / sqN
-                for j in range(N):
-                    w[s, i, j] = decay * w[s, i, j] + c[i] * x[s, t, j]
+                    acc = c[0, i] * x[s, t, 0, j]
+                    for mu in range(1, B):
+                        acc += c[mu, i] * x[s, t, mu, j]
+                    w[s, i, j] = decay * w[s, i, j] + acc
                 if eta_v != 0.0:
-                    v[s, i] = decay * v[s, i] + eta_v * _g(act_s, lam[i]) * err / N
-                if not (math.isfinite(c[i]) and math.isfinite(v[s, i])):
+                    acc = eta_v * _g(act_s, lam[0, i]) * err[0]
+                    for mu in range(1, B):
+                        acc += eta_v * _g(act_s, lam[mu, i]) * err[mu]
+                    v[s, i] = decay * v[s, i] + acc / BN
+                for mu in range(B):
+                    if not math.isfinite(c[mu, i]):
+                        finite = False
+                if not math.isfinite(v[s, i]):
                     finite = False
             if not finite:
                 status[s] = 1

@@ -7,7 +7,9 @@ phi = sum_k v_k g(lambda_k); y = sum_m v*_m g*(rho_m) + sigma zeta; one fresh sa
     w_k <- (1 - kappa/N) w_k + (eta/sqrt N) v_k g'(lambda_k) (y - phi) x
     v_k <- (1 - kappa/N) v_k + (eta_v/N) g(lambda_k) (y - phi)          (if eta_v != 0)
 
-time alpha = steps/N. Order parameters Q = w w^T/N, R = w w*^T/N, T = w* w*^T/N and
+time alpha = steps/N. With ``batch_size`` B > 1 each step averages the B per-sample updates of B
+fresh inputs (mini-batch SGD: c_k x above becomes (1/B) sum_mu c_k^mu x^mu); alpha still counts steps,
+so a run to alpha uses alpha N B samples. Order parameters Q = w w^T/N, R = w w*^T/N, T = w* w*^T/N and
 eps_g = 1/2 E(phi - phi*)^2 (exact for the current weights, from :mod:`theory`) are recorded on a
 grid of alphas (log-spaced by default).
 
@@ -24,6 +26,12 @@ Two methods give the same process:
     Q' = s^2 Q + s (c lambda^T + lambda c^T)/N + c c^T |x|^2/N^2, R' = s R + c rho^T/N,
     with s = 1 - kappa/N and c_i = eta v_i g'(lambda_i)(y - phi). Same law as ``full`` for every
     finite N (checked statistically in the tests); O((K+M)^3) per step instead of O((K+M) N).
+    A mini-batch of B inputs needs their inner products too: x^mu.x^nu = z^mu.z^nu + W_mu,nu, with
+    W ~ Wishart_B(N-K-M, I) the Gram matrix of the parts orthogonal to the weights, drawn by
+    Bartlett's decomposition W = A A^T (A lower triangular, A_jj^2 ~ chi^2_{N-K-M-j}, A_ij ~ N(0, 1)
+    below the diagonal; B = 1 is the chi^2 above). Then
+    Q' = s^2 Q + s sum_mu (c^mu lambda^mu^T + lambda^mu c^mu^T)/(B N)
+         + sum_mu,nu c^mu c^nu^T x^mu.x^nu/(B N)^2 and R' = s R + sum_mu c^mu rho^mu^T/(B N).
 
 Both draw initial weights identically (host NumPy, one SeedSequence child per seed), so both
 methods and every backend start from the same initial order parameters for the same seed.
@@ -82,6 +90,9 @@ class TeacherStudent:
         Student weights w_k = init_overlap * w*_k + init_std * xi_k, xi ~ N(0, I_N)
         (so Q ~ init_std^2 I and R ~ init_overlap T); init_overlap applies to k < min(K, M).
     init_overlap : float
+    batch_size : int
+        Inputs averaged per SGD step (mini-batch SGD, B >= 1); the ODE divides its eta^2 term by B
+        (:class:`theory.committee_ode.CommitteeODE`).
     """
 
     N: int
@@ -98,9 +109,11 @@ class TeacherStudent:
     orthonormal_teacher: bool = False
     init_std: float = 1.0
     init_overlap: float = 0.0
+    batch_size: int = 1
 
     def __post_init__(self):
         _integer("N", self.N, minimum=1)
+        _integer("batch_size", self.batch_size, minimum=1)
         _integer("K", self.K, minimum=1)
         _integer("M", self.M, minimum=1)
         for name in ("eta", "eta_v", "sigma", "kappa", "init_std"):
@@ -150,7 +163,8 @@ class TeacherStudent:
         """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default identity)."""
         return CommitteeODE(K=self.K, M=self.M, eta=self.eta, eta_v=self.eta_v, sigma=self.sigma,
                             kappa=self.kappa, activation=self.activation,
-                            teacher_activation=self.teacher_activation, T=T, v_star=self.v_star_array)
+                            teacher_activation=self.teacher_activation, T=T, v_star=self.v_star_array,
+                            batch_size=self.batch_size)
 
     def with_(self, **changes) -> "TeacherStudent":
         """A copy with some fields changed."""
@@ -251,24 +265,27 @@ def draw_initial_weights(problem: TeacherStudent, seed_seqs):
 # array-API kernels (any backend)
 # ----------------------------------------------------------------------------------------------
 def _full_steps(bk: Backend, st: dict, x, zeta, p: TeacherStudent, acts, check_each=False, step0=0):
-    """Advance the explicit-weight state through x (S, n, N), zeta (S, n). Returns first bad step per seed."""
+    """Advance the explicit-weight state through x (S, n, B, N), zeta (S, n, B) (B = batch size).
+    Returns the first bad step per seed."""
     xp = bk.xp
     g, dg, gt = acts
     sqN = math.sqrt(p.N)
+    B = p.batch_size
     decay = 1.0 - p.kappa / p.N
     w, ws, v, vs = st["w"], st["ws"], st["v"], st["vs"]
     n = x.shape[1]
     bad = None
     for t in range(n):
-        xt = x[:, t, :]
-        lam = xp.matmul(w, xt[:, :, None])[:, :, 0] / sqN
-        rho = xp.matmul(ws, xt[:, :, None])[:, :, 0] / sqN
+        xt = x[:, t]                                                         # (S, B, N)
+        xtT = xp.permute_dims(xt, (0, 2, 1))
+        lam = xp.matmul(w, xtT) / sqN                                        # (S, K, B)
+        rho = xp.matmul(ws, xtT) / sqN
         gl = g(lam)
-        err = xp.sum(gt(rho) * vs, axis=1) - xp.sum(gl * v, axis=1) + p.sigma * zeta[:, t]
-        c = (p.eta / sqN) * v * dg(lam) * err[:, None]
-        w = decay * w + c[:, :, None] * xt[:, None, :]
+        err = xp.sum(gt(rho) * vs[:, None], axis=1) - xp.sum(gl * v[:, :, None], axis=1) + p.sigma * zeta[:, t]
+        c = (p.eta / sqN / B) * v[:, :, None] * dg(lam) * err[:, None, :]
+        w = decay * w + xp.matmul(c, xt)
         if p.eta_v != 0.0:
-            v = decay * v + (p.eta_v / p.N) * gl * err[:, None]
+            v = decay * v + xp.sum((p.eta_v / (B * p.N)) * gl * err[:, None, :], axis=2)
         if check_each:
             fin = bk.to_numpy(xp.all(xp.isfinite(w), axis=(1, 2)) & xp.all(xp.isfinite(v), axis=1))
             bad = _first_bad(bad, fin, step0 + t)
@@ -276,11 +293,12 @@ def _full_steps(bk: Backend, st: dict, x, zeta, p: TeacherStudent, acts, check_e
     return bad
 
 
-def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, check_each=False, step0=0):
-    """Advance (Q, R, v) through z (S, n, P), zeta (S, n), chi2 (S, n) with array-API ops."""
+def _gram_steps(bk: Backend, st: dict, z, zeta, perp, p: TeacherStudent, acts, check_each=False, step0=0):
+    """Advance (Q, R, v) through z (S, n, B, P), zeta (S, n, B) and the orthogonal Gram matrices
+    perp (S, n, B, B) (B = batch size; for B = 1, perp is chi^2) with array-API ops."""
     xp = bk.xp
     g, dg, gt = acts
-    K, N = p.K, p.N
+    K, N, B = p.K, p.N, p.batch_size
     decay = 1.0 - p.kappa / N
     Q, R, T, v, vs = st["Q"], st["R"], st["T"], st["v"], st["vs"]
     RT = xp.permute_dims(R, (0, 2, 1))
@@ -290,20 +308,21 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, chi2, p: TeacherStudent, acts, c
     for t in range(z.shape[1]):
         C = xp.concat([xp.concat([Q, R], axis=2), xp.concat([RT, T], axis=2)], axis=1)
         L = _batched_cholesky(bk, C, eye)
-        zt = z[:, t, :]
-        f = xp.matmul(L, zt[:, :, None])[:, :, 0]
+        zt = z[:, t]                                                         # (S, B, P)
+        f = xp.matmul(L, xp.permute_dims(zt, (0, 2, 1)))                     # (S, P, B)
         lam, rho = f[:, :K], f[:, K:]
-        x2 = xp.sum(zt * zt, axis=1) + chi2[:, t]
+        X = xp.sum(zt[:, :, None, :] * zt[:, None, :, :], axis=-1) + perp[:, t]   # x^mu.x^nu, (S, B, B)
         gl = g(lam)
-        err = xp.sum(gt(rho) * vs, axis=1) - xp.sum(gl * v, axis=1) + p.sigma * zeta[:, t]
-        c = p.eta * v * dg(lam) * err[:, None]
-        cl = c[:, :, None] * lam[:, None, :]
-        Q = (decay * decay) * Q + (decay / N) * (cl + xp.permute_dims(cl, (0, 2, 1))) \
-            + (c[:, :, None] * c[:, None, :]) * (x2 / (N * N))[:, None, None]
-        R = decay * R + c[:, :, None] * rho[:, None, :] / N
+        err = xp.sum(gt(rho) * vs[:, None], axis=1) - xp.sum(gl * v[:, :, None], axis=1) + p.sigma * zeta[:, t]
+        c = p.eta * v[:, :, None] * dg(lam) * err[:, None, :]                # (S, K, B)
+        cl = xp.matmul(c, xp.permute_dims(lam, (0, 2, 1)))
+        cc = (c[:, :, None, :, None] * c[:, None, :, None, :]) * (X / (B * B * N * N))[:, None, None]
+        Q = (decay * decay) * Q + (decay / (B * N)) * (cl + xp.permute_dims(cl, (0, 2, 1))) \
+            + xp.sum(xp.reshape(cc, (cc.shape[0], K, K, B * B)), axis=-1)
+        R = decay * R + xp.matmul(c, xp.permute_dims(rho, (0, 2, 1))) / (B * N)
         RT = xp.permute_dims(R, (0, 2, 1))
         if p.eta_v != 0.0:
-            v = decay * v + (p.eta_v / N) * gl * err[:, None]
+            v = decay * v + xp.sum((p.eta_v / (B * N)) * gl * err[:, None, :], axis=2)
         if check_each:
             fin = bk.to_numpy(xp.all(xp.isfinite(Q), axis=(1, 2)) & xp.all(xp.isfinite(v), axis=1))
             bad = _first_bad(bad, fin, step0 + t)
@@ -402,40 +421,57 @@ class _Noise:
         self.pre = predrawn
         self.pos = 0
         self.block, self.buf, self.bpos = int(block), None, 0
-        P = p.K + p.M
+        P, B = p.K + p.M, p.batch_size
+        if method == "full":
+            self.keys = ("x", "zeta")
+        else:
+            self.keys = ("z", "zeta", "chi2") if B == 1 else ("z", "zeta", "perp")
         if predrawn is None:
             if method == "full":
                 self.streams = [bk.streams(ss, 2) for ss in seed_seqs]          # x, zeta
             else:
-                self.gens = [[np.random.Generator(np.random.PCG64(c)) for c in ss.spawn(3)]   # z, zeta, chi2
+                # z, zeta, chi2 (and, for B > 1, the Bartlett factor's off-diagonal normals)
+                self.gens = [[np.random.Generator(np.random.PCG64(c)) for c in ss.spawn(3 if B == 1 else 4)]
                              for ss in seed_seqs]
                 self.dof = p.N - P
         else:
             if not isinstance(predrawn, dict):
                 raise TypeError(f"noise must be a dict of arrays, got {type(predrawn).__name__}")
-            keys = ("x", "zeta") if method == "full" else ("z", "zeta", "chi2")
+            keys = self.keys
             missing = [k for k in keys if k not in predrawn]
             if missing:
-                raise ValueError(f"noise is missing {missing} for method={method!r}")
+                raise ValueError(f"noise is missing {missing} for method={method!r}, batch_size={B}")
             S, n = len(seed_seqs), int(total_steps)
-            trail = {"x": (p.N,), "z": (P,), "zeta": (), "chi2": ()}
+            per = () if B == 1 else (B,)
+            trail = {"x": per + (p.N,), "z": per + (P,), "zeta": per, "chi2": (), "perp": (B, B)}
             # the compiled kernels index these without bounds checks: every shape is checked here
             self.pre = {k: _checks.array(f"noise[{k!r}]", predrawn[k], ndim=2 + len(trail[k])) for k in keys}
             for k in keys:
                 a = self.pre[k]
                 if a.shape[0] != S or a.shape[2:] != trail[k] or a.shape[1] < n:
                     want = ", ".join(map(str, (S, f">= {n}") + trail[k]))
-                    raise ValueError(f"noise[{k!r}] must have shape ({want}) for n_seeds={S}, N={p.N}, K+M={P} "
-                                     f"and {n} steps, got {a.shape}")
+                    raise ValueError(f"noise[{k!r}] must have shape ({want}) for n_seeds={S}, N={p.N}, K+M={P}, "
+                                     f"batch_size={B} and {n} steps, got {a.shape}")
 
     def draw(self, n):
+        """``n`` steps of noise, every array with its batch axis: full (x (S, n, B, N), zeta
+        (S, n, B)); gram (z (S, n, B, P), zeta (S, n, B), perp (S, n, B, B))."""
+        out = self._draw(n)
+        S, B = len(out[1]), self.p.batch_size
+        if B == 1:                  # the B = 1 streams, arrays and numbers are those of plain SGD
+            xp = self.bk.xp
+            out = [xp.reshape(a, (S, n, 1) + tuple(a.shape[2:])) for a in out]
+            if self.method == "gram":
+                out[2] = xp.reshape(out[2], (S, n, 1, 1))
+        return out
+
+    def _draw(self, n):
         bk, p = self.bk, self.p
         if self.pre is not None:
             sl = slice(self.pos, self.pos + n)
             self.pos += n
-            keys = ("x", "zeta") if self.method == "full" else ("z", "zeta", "chi2")
             out = []
-            for k in keys:
+            for k in self.keys:
                 arr = self.pre[k][:, sl]
                 if arr.shape[1] != n:
                     raise ValueError(f"noise[{k!r}] has too few steps for this run")
@@ -445,7 +481,13 @@ class _Noise:
             if bk.kind == "numpy":
                 return self._draw_full(n)
             return self._buffered(n)
-        P = p.K + p.M
+        out = self._draw_gram(n) if p.batch_size == 1 else self._draw_gram_batch(n)
+        if bk.kind == "numpy":
+            return out
+        return [bk.asarray(a) for a in out]
+
+    def _draw_gram(self, n):
+        P = self.p.K + self.p.M
         z = np.empty((len(self.gens), n, P))
         zeta = np.empty((len(self.gens), n))
         chi2 = np.empty((len(self.gens), n))
@@ -453,13 +495,29 @@ class _Noise:
             z[i] = gz.standard_normal((n, P))
             zeta[i] = gzeta.standard_normal(n)
             chi2[i] = gchi.chisquare(self.dof, n)
-        if bk.kind == "numpy":
-            return [z, zeta, chi2]
-        return [bk.asarray(z), bk.asarray(zeta), bk.asarray(chi2)]
+        return [z, zeta, chi2]
+
+    def _draw_gram_batch(self, n):
+        """z, zeta and W = A A^T ~ Wishart_B(N-K-M, I) per step (Bartlett; module docstring)."""
+        P, B = self.p.K + self.p.M, self.p.batch_size
+        S = len(self.gens)
+        z = np.empty((S, n, B, P))
+        zeta = np.empty((S, n, B))
+        A = np.zeros((S, n, B, B))
+        low = np.tril_indices(B, -1)
+        dofs = self.dof - np.arange(B)
+        for i, (gz, gzeta, gchi, goff) in enumerate(self.gens):
+            z[i] = gz.standard_normal((n, B, P))
+            zeta[i] = gzeta.standard_normal((n, B))
+            Ai = A[i]
+            Ai[:, np.arange(B), np.arange(B)] = np.sqrt(gchi.chisquare(dofs, (n, B)))
+            Ai[:, low[0], low[1]] = goff.standard_normal((n, low[0].size))
+        return [z, zeta, np.matmul(A, np.swapaxes(A, -1, -2))]
 
     def _draw_full(self, n):
-        xs = [sx.normal((n, self.p.N)) for sx, _ in self.streams]
-        zs = [sz.normal((n,)) for _, sz in self.streams]
+        shape = (n, self.p.N) if self.p.batch_size == 1 else (n, self.p.batch_size, self.p.N)
+        xs = [sx.normal(shape) for sx, _ in self.streams]
+        zs = [sz.normal(shape[:-1]) for _, sz in self.streams]
         return [self.bk.xp.stack(xs), self.bk.xp.stack(zs)]
 
     def _buffered(self, n):
@@ -510,7 +568,10 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         numbers depend neither on it nor on the recording grid, on every backend (see ``_Noise``).
     noise : dict, optional
         Pre-drawn inputs covering every step (parity tests): ``{"x": (S, n, N), "zeta": (S, n)}``
-        for ``full``; ``{"z": (S, n, K+M), "zeta": (S, n), "chi2": (S, n)}`` for ``gram``.
+        for ``full``; ``{"z": (S, n, K+M), "zeta": (S, n), "chi2": (S, n)}`` for ``gram``. With
+        ``batch_size`` B > 1 every array gains a batch axis after the step axis (``x`` (S, n, B, N),
+        ``z`` (S, n, B, K+M), ``zeta`` (S, n, B)) and ``gram`` takes ``"perp"`` (S, n, B, B), the
+        Gram matrices of the inputs' parts orthogonal to the weights, instead of ``chi2``.
     initial_weights : (w0, w_star), optional
         Arrays of shape (S, K, N) and (S, M, N) instead of drawing them.
     use_numba : bool
@@ -542,6 +603,9 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
         raise ValueError(f"on_divergence must be 'raise' or 'flag', got {on_divergence!r}")
     if method == "gram" and p.N <= p.K + p.M:
         raise ValueError(f"method='gram' needs N > K + M, got N={p.N}, K+M={p.K + p.M}")
+    if method == "gram" and p.N - p.K - p.M < p.batch_size:
+        raise ValueError(f"batch_size={p.batch_size} with method='gram' needs N - K - M >= batch_size (the "
+                         f"Wishart part of the inputs' Gram matrix), got N={p.N}, K+M={p.K + p.M}")
     bk = get_backend(backend, dtype)
     if alphas is None and alpha_max is None:
         raise ValueError("give alpha_max or alphas")
@@ -596,7 +660,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     vr = np.empty((n_seeds, nt, p.K))
     bad_step = np.full(n_seeds, -1, dtype=np.int64)
     status = np.zeros(n_seeds, dtype=np.int64)
-    per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2)
+    B = p.batch_size
+    per_step = n_seeds * (p.N if method == "full" else p.K + p.M + 2) * B + (n_seeds * B * B if B > 1 else 0)
     default_chunk = max(1, min(100_000, (4 << 20) // max(per_step, 1)))     # 32 MiB of float64 noise
     chunk_steps = default_chunk if chunk_steps is None else _integer("chunk_steps", chunk_steps, minimum=1)
     noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1], default_chunk)
@@ -629,13 +694,14 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
             chunk = noise_src.draw(n)
             if numba_path and method == "gram":
                 from ._committee_numba import gram_chunk
-                z, zeta, chi2 = (np.ascontiguousarray(c) for c in chunk)
+                z, zeta, perp = (np.ascontiguousarray(c) for c in chunk)
                 S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
                 _checks.kernel_arrays("gram_chunk", Q=(st["Q"], (S_, K_, K_), f8), R=(st["R"], (S_, K_, M_), f8),
                                       T=(st["T"], (S_, M_, M_), f8), v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8),
-                                      z=(z, (S_, n, K_ + M_), f8), zeta=(zeta, (S_, n), f8), chi2=(chi2, (S_, n), f8),
+                                      z=(z, (S_, n, B, K_ + M_), f8), zeta=(zeta, (S_, n, B), f8),
+                                      perp=(perp, (S_, n, B, B), f8),
                                       status=(status, (S_,), np.int64), bad_step=(bad_step, (S_,), np.int64))
-                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], z, zeta, chi2,
+                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], z, zeta, perp,
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
                 new_bad = (status != 0) & (bad_step >= step)
             elif numba_path:
@@ -643,8 +709,8 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
                 x, zeta = (np.ascontiguousarray(c) for c in chunk)
                 S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
                 _checks.kernel_arrays("full_chunk", w=(st["w"], (S_, K_, p.N), f8), ws=(st["ws"], (S_, M_, p.N), f8),
-                                      v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8), x=(x, (S_, n, p.N), f8),
-                                      zeta=(zeta, (S_, n), f8), status=(status, (S_,), np.int64),
+                                      v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8), x=(x, (S_, n, B, p.N), f8),
+                                      zeta=(zeta, (S_, n, B), f8), status=(status, (S_,), np.int64),
                                       bad_step=(bad_step, (S_,), np.int64))
                 full_chunk(st["w"], st["ws"], st["v"], st["vs"], x, zeta,
                            codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, status, bad_step, step)

@@ -23,16 +23,23 @@ def cpu_backend(request):
     return require_backend(request.param)
 
 
-def _predrawn(method, S, n, N, P, seed=11):
+def _predrawn(method, S, n, N, P, seed=11, batch_size=1):
     rng = np.random.default_rng(seed)
+    per = () if batch_size == 1 else (batch_size,)
     if method == "full":
-        return {"x": rng.standard_normal((S, n, N)), "zeta": rng.standard_normal((S, n))}
-    return {"z": rng.standard_normal((S, n, P)), "zeta": rng.standard_normal((S, n)),
-            "chi2": rng.chisquare(N - P, (S, n))}
+        return {"x": rng.standard_normal((S, n) + per + (N,)), "zeta": rng.standard_normal((S, n) + per)}
+    out = {"z": rng.standard_normal((S, n) + per + (P,)), "zeta": rng.standard_normal((S, n) + per)}
+    if batch_size == 1:
+        out["chi2"] = rng.chisquare(N - P, (S, n))
+    else:                         # any PSD matrices will do for parity: Gram matrices of N - P normals
+        A = rng.standard_normal((S, n, batch_size, N - P))
+        out["perp"] = A @ np.swapaxes(A, -1, -2)
+    return out
 
 
 @pytest.fixture
 def predrawn_noise():
-    """``predrawn_noise(method, S, n, N, P, seed=11)``: the ``noise=`` dict of simulate_sgd for S seeds
-    and n steps (``full``: x (S, n, N) and zeta; ``gram``: z (S, n, P = K + M), zeta, chi2_{N-P})."""
+    """``predrawn_noise(method, S, n, N, P, seed=11, batch_size=1)``: the ``noise=`` dict of simulate_sgd
+    for S seeds and n steps (``full``: x (S, n, N) and zeta; ``gram``: z (S, n, P = K + M), zeta,
+    chi2_{N-P}; with batch_size B > 1 a batch axis after the step axis, and ``perp`` (S, n, B, B))."""
     return _predrawn

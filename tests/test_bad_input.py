@@ -66,7 +66,7 @@ def test_teacher_student_rates_and_scales(name, value):
     named(lambda: TeacherStudent(**{**TS, name: value}), name)
 
 
-@pytest.mark.parametrize("name", ["N", "K", "M"])
+@pytest.mark.parametrize("name", ["N", "K", "M", "batch_size"])
 @pytest.mark.parametrize("value", NOT_A_SIZE)
 def test_teacher_student_sizes(name, value):
     named(lambda: TeacherStudent(**{**TS, name: value}), name)
@@ -149,7 +149,7 @@ def test_a_runaway_student_is_a_divergence_with_step_and_seed(method):
     assert np.all(tr.diverged_step >= 0) and np.all(np.isnan(tr.eps_g[:, -1]))
 
 
-@pytest.mark.parametrize("name", ["K", "M"])
+@pytest.mark.parametrize("name", ["K", "M", "batch_size"])
 @pytest.mark.parametrize("value", NOT_A_SIZE)
 def test_committee_ode_sizes(name, value):
     named(lambda: CommitteeODE(**{"K": 2, "M": 2, "eta": 0.5, name: value}), name)

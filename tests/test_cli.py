@@ -51,6 +51,17 @@ def test_scm_sgd_then_ode_from_its_start(tmp_path, capsys):
         main(["plot", str(run), "--ode", str(run), "-o", str(tmp_path / "x.png")])
 
 
+def test_scm_mini_batch_runs_carry_their_batch_size(tmp_path):
+    run = tmp_path / "mb.npz"
+    assert main(["scm-sgd", "-N", "100", "--alpha", "1", "--records", "4", "--batch-size", "4", "-q",
+                 "--out", str(run)]) == 0
+    tr = io.load(run)
+    assert tr.problem.batch_size == 4 and tr.ode().batch_size == 4
+    assert main(["scm-ode", "--alpha", "1", "--records", "4", "--batch-size", "4", "-q", "--from", str(run)]) == 0
+    with pytest.raises(SystemExit):
+        main(["scm-sgd", "--batch-size", "0"])
+
+
 def test_relu1d_mc_resumes_and_writes_its_summary(tmp_path):
     args = ["relu1d-mc", "--n", "8", "--n-nets", "40", "--n-epochs", "50", "--store", str(tmp_path / "s"), "-q"]
     assert main(args + ["--out", str(tmp_path / "a.json")]) == 0

@@ -157,16 +157,30 @@ def test_erf_stationary_error_approaches_the_small_eta_formula_linearly_in_eta()
     assert abs(rel[1]) < 0.05 and rel[1] / rel[0] == pytest.approx(2.0, rel=0.1)
 
 
-@pytest.mark.parametrize("K,M,eta,sigma", [(3, 1, 0.2, 0.5), (2, 2, 0.3, 0.4), (4, 2, 0.1, 0.5)])
-def test_linear_asymptotic_error_is_the_odes_stationary_point(K, M, eta, sigma):
+@pytest.mark.parametrize("K,M,eta,sigma,B", [(3, 1, 0.2, 0.5, 1), (2, 2, 0.3, 0.4, 1), (4, 2, 0.1, 0.5, 1),
+                                             (2, 2, 1.5, 0.4, 4), (3, 1, 0.8, 0.5, 2)])
+def test_linear_asymptotic_error_is_the_odes_stationary_point(K, M, eta, sigma, B):
+    """Also for mini-batches (B > 1), at learning rates where plain SGD (K eta >= 2) diverges."""
     from theory.committee_fixed_points import asymptotic_error_linear, stationary_point
-    ode = CommitteeODE(K=K, M=M, eta=eta, sigma=sigma, activation="linear")
+    ode = CommitteeODE(K=K, M=M, eta=eta, sigma=sigma, activation="linear", batch_size=B)
     R0 = np.zeros((K, M))
     R0[0, 0] = 0.1
     sp = stationary_point(ode, 0.2 * np.eye(K), R0, alpha_max=500)
-    assert sp.converged and sp.eps_g == pytest.approx(asymptotic_error_linear(K, eta, sigma), rel=1e-9)
+    assert sp.converged and sp.eps_g == pytest.approx(asymptotic_error_linear(K, eta, sigma, B), rel=1e-9)
     with pytest.raises(ValueError, match="diverges"):
-        asymptotic_error_linear(K, 2.0 / K, sigma)
+        asymptotic_error_linear(K, 2.0 * B / K, sigma, B)
+
+
+def test_the_mini_batch_ode_divides_the_eta_squared_terms_by_B():
+    """dQ = drift + eta^2 term / B, and dR, dv carry no eta^2 term: dQ(1) - dQ(2) = 2 (dQ(2) - dQ(4))."""
+    Q = np.array([[0.8, 0.1], [0.1, 0.6]])
+    R = np.array([[0.4, 0.1], [0.0, 0.3]])
+    v = np.array([0.9, 1.1])
+    out = {B: CommitteeODE(K=2, M=2, eta=0.7, eta_v=0.2, sigma=0.3, batch_size=B).rhs(Q, R, v) for B in (1, 2, 4)}
+    assert np.allclose(out[1][0] - out[2][0], 2 * (out[2][0] - out[4][0]), rtol=1e-12, atol=1e-15)
+    assert np.abs(out[1][0] - out[2][0]).max() > 1e-3
+    for B in (2, 4):
+        assert np.array_equal(out[1][1], out[B][1]) and np.array_equal(out[1][2], out[B][2])
 
 
 def test_erf_small_eta_asymptotic_error_is_the_leading_order():

@@ -237,29 +237,35 @@ def stationary_point(ode: CommitteeODE, Q0, R0, v0=None, *, alpha_max: float = 2
     return StationaryPoint(Q, R, np.array(v), float(ode.eps_g(Q, R, v, check=False)), res, res <= tol)
 
 
-def asymptotic_error_linear(K: int, eta: float, sigma: float) -> float:
+def asymptotic_error_linear(K: int, eta: float, sigma: float, batch_size: int = 1) -> float:
     """eps_g* of a linear student with K units (first layer trained, v = v* = 1) learning a noisy
-    linear teacher: K eta sigma^2 / (2 (2 - K eta)), exact in eta for K eta < 2.
+    linear teacher: K eta sigma^2 / (2 (2 B - K eta)), exact in eta for K eta < 2 B.
 
     The linear committee is the linear model w = sum_k w_k; its ODE closes on the error e = eps_g:
-    de/dalpha = -2 K eta e + K^2 eta^2 (e + sigma^2 / 2) (Goldt et al. 2019, arXiv:1906.08632,
-    section 3.1, there for erf; here exact), whose fixed point is the formula. It depends on the
-    total width K = M + L only: extra units do not help or hurt a linear net beyond K.
+    de/dalpha = -2 K eta e + K^2 eta^2 (e + sigma^2 / 2) / B (Goldt et al. 2019, arXiv:1906.08632,
+    section 3.1, there for erf and B = 1; here exact), whose fixed point is the formula. B is the
+    mini-batch size (``batch_size``; alpha = steps/N, the eta^2 term divided by B, as in
+    :class:`theory.committee_ode.CommitteeODE`). It depends on the total width K = M + L only:
+    extra units do not help or hurt a linear net beyond K.
     """
     K = _checks.integer("K", K, minimum=1)
     eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
-    if K * eta >= 2:
-        raise ValueError(f"K * eta = {K * eta:g} >= 2: the linear student diverges, there is no eps_g*")
-    return K * eta * sigma**2 / (2 * (2 - K * eta))
+    B = _checks.integer("batch_size", batch_size, minimum=1)
+    if K * eta >= 2 * B:
+        raise ValueError(f"K * eta = {K * eta:g} >= 2 * batch_size = {2 * B}: the linear student diverges, "
+                         f"there is no eps_g*")
+    return K * eta * sigma**2 / (2 * (2 * B - K * eta))
 
 
-def asymptotic_error_small_eta(M: int, L: int, eta: float, sigma: float) -> float:
+def asymptotic_error_small_eta(M: int, L: int, eta: float, sigma: float, batch_size: int = 1) -> float:
     """Small-eta limit of eps_g* for an erf student with K = M + L units (first layer trained,
     second layers fixed at 1) learning an M-unit erf teacher with output noise sigma:
-    eta sigma^2 (L + M / sqrt 3) / (2 pi) (Goldt et al. 2019, arXiv:1906.08632, eq. (15));
-    the leading order in eta, for the state where M student units match the teacher and L are
-    extra. Corrections are O(eta^2)."""
+    eta sigma^2 (L + M / sqrt 3) / (2 pi B) (Goldt et al. 2019, arXiv:1906.08632, eq. (15), there
+    B = 1); the leading order in eta, for the state where M student units match the teacher and L
+    are extra. With mini-batches of B = ``batch_size`` the eta^2 term of the ODE is divided by B, and
+    at leading order so is eps_g* (the drift that balances it is unchanged). Corrections are O(eta^2)."""
     M = _checks.integer("M", M, minimum=1)
     L = _checks.integer("L", L, minimum=0)
     eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
-    return float(eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi))
+    B = _checks.integer("batch_size", batch_size, minimum=1)
+    return float(eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi * B))

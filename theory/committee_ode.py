@@ -15,7 +15,13 @@ With u = (-v, v*) and C = [[Q, R], [R^T, T]] the N -> infinity limit is
                + eta^2 v_i v_k [sum_cd u_c u_d I4(i, k, c, d) + sigma^2 J2(i, k)] - 2 kappa Q_ik
     dv_i/da  = eta_v sum_c u_c I2(i, c) - kappa v_i          (only if eta_v != 0)
 
-The eta^2 term uses |x|^2/N -> 1. Every expectation is evaluated for all index tuples at once
+The eta^2 term uses |x|^2/N -> 1.
+
+Mini-batch SGD (``batch_size`` B): each step averages the B per-sample gradients of fresh inputs, and
+time stays alpha = steps/N (updates, not samples; a run to alpha uses alpha N B samples). The drift
+terms are unchanged and the eta^2 term, the second moment of one step's gradient, is divided by B:
+the B(B-1) cross pairs mu != nu carry x^mu.x^nu/N = O(N^-1/2) with zero mean given the weights, so
+they add O(1/N) only. dQ gains eta^2 v_i v_k [...]/B; dR and dv carry no eta^2 term at this order. Every expectation is evaluated for all index tuples at once
 (closed forms broadcast over (i, n, c) and (i, k, c, d)); a leading batch axis integrates many
 initial conditions (e.g. every seed of an ensemble, each with its measured T) in one call.
 """
@@ -87,6 +93,8 @@ class CommitteeODE:
         Teacher second layer; ones by default.
     quad_order : tuple of int
         Gauss--Hermite orders (I2/J2, I3, I4) for activations without closed forms.
+    batch_size : int
+        Samples averaged per SGD step (B >= 1): the eta^2 term of dQ is divided by B (module docstring).
     """
 
     K: int
@@ -100,11 +108,12 @@ class CommitteeODE:
     T: np.ndarray | None = None
     v_star: np.ndarray | None = None
     quad_order: tuple = (40, 16, 8)
+    batch_size: int = 1
     _T: np.ndarray = field(init=False, repr=False, compare=False)
     _vs: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        for name in ("K", "M"):
+        for name in ("K", "M", "batch_size"):
             _checks.integer(name, getattr(self, name), minimum=1)
         for name in ("eta", "eta_v", "sigma", "kappa"):
             _checks.nonneg(name, getattr(self, name))
@@ -225,7 +234,7 @@ class CommitteeODE:
         eta, kap = self.eta, self.kappa
         vA = v[..., :, None] * A[..., :, :K]
         vv = v[..., :, None] * v[..., None, :]
-        dQ = eta * (vA + np.swapaxes(vA, -1, -2)) + eta**2 * vv * (B + self.sigma**2 * J) - 2.0 * kap * Q
+        dQ = eta * (vA + np.swapaxes(vA, -1, -2)) + (eta**2 / self.batch_size) * vv * (B + self.sigma**2 * J) - 2.0 * kap * Q
         dR = eta * v[..., :, None] * A[..., :, K:] - kap * R
         dv = self.eta_v * G - kap * v if self.trains_second_layer else np.zeros_like(v)
         return dQ, dR, dv

@@ -80,6 +80,9 @@ def _committee_options(p, *, sgd: bool):
                    help="second-layer learning rate (default 0: first layer only)")
     g.add_argument("--sigma", type=float, default=0.0, help="teacher output-noise std (default 0)")
     g.add_argument("--wd", "--kappa", dest="kappa", type=float, default=0.0, help="weight decay per unit alpha (default 0)")
+    g.add_argument("--batch-size", type=_positive_int, default=1,
+                   help="inputs averaged per step (mini-batch SGD; the ODE divides its eta^2 terms by it); "
+                        "alpha still counts steps (default 1)")
     g.add_argument("--g", "--activation", dest="activation", default="erf",
                    help="student activation: erf, relu, linear, tanh (default erf)")
     g.add_argument("--g-teacher", dest="teacher_activation", default=None, help="teacher activation (default: the student's)")
@@ -144,7 +147,7 @@ def _problem(a):
     return TeacherStudent(N=a.N, K=a.K, M=a.M, eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa,
                           activation=a.activation, teacher_activation=a.teacher_activation,
                           orthonormal_teacher=a.orthonormal_teacher, init_std=a.init_std,
-                          init_overlap=a.init_overlap)
+                          init_overlap=a.init_overlap, batch_size=a.batch_size)
 
 
 def _record_grid(a):
@@ -209,7 +212,7 @@ def _write_logs(a, alphas, eps_g, Q, R):
     base = Path(a.log)
     S = eps_g.shape[0]
     header = (f"twolayer {a.command}: K={a.K}, M={a.M}, N={a.N}, lr={a.eta:g}, lr_v={a.eta_v:g}, wd={a.kappa:g}, "
-              f"sigma={a.sigma:g}, activation={a.activation}, seed={a.seed}")
+              f"sigma={a.sigma:g}, activation={a.activation}, batch_size={a.batch_size}, seed={a.seed}")
     paths = []
     for s in range(S):
         p = base if S == 1 else base.with_name(f"{base.stem}_s{s}{base.suffix or '.dat'}")
@@ -249,7 +252,7 @@ def _scm_ode(a):
     alphas = _record_grid(a)
     if a.start:
         src = _load_start(a.start, SGDTrajectory, "an SGD trajectory")
-        problem = src.problem.with_(eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa)
+        problem = src.problem.with_(eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa, batch_size=a.batch_size)
     else:   # the measured initial order parameters of the SGD initialisation at this N and seed
         problem = _problem(a)
         src = simulate_sgd(problem, alphas=[0.0], n_seeds=a.seeds, seed=a.seed, method="gram")
