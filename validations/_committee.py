@@ -6,11 +6,12 @@ import numpy as np
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import symmetric_plateau
 
-__all__ = ["window_average", "richardson_window_average", "plateau_offsets"]
+__all__ = ["window_average", "richardson_window_average", "richardson_windows", "plateau_offsets"]
 
 
 def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
-    """Per-seed mean of eps_g over recorded alphas in [a_lo, a_hi]; shape (S,)."""
+    """Per-seed mean of eps_g over recorded alphas in [a_lo, a_hi]; shape (S,) (an SGD trajectory,
+    or a batched ODE trajectory whose eps_g is (S, n_t))."""
     sel = (traj.alphas >= a_lo) & (traj.alphas <= a_hi)
     if sel.sum() < 2:
         raise ValueError("window holds fewer than two recorded times")
@@ -29,13 +30,47 @@ def richardson_window_average(p: TeacherStudent, a_lo, a_hi, *, n_seeds, seed, n
     extrapolated : ndarray, shape (n_seeds,)
     raw : dict {N: ndarray (n_seeds,)}
     """
-    alphas = np.linspace(a_lo, a_hi, n_records)
-    out = {}
+    ext, raw, _, _ = richardson_windows(p, [(a_lo, a_hi)], n_seeds=n_seeds, seed=seed, n_records=n_records,
+                                        method=method)
+    return ext[0], {N: r[0] for N, r in raw.items()}
+
+
+def richardson_windows(p: TeacherStudent, windows, *, n_seeds, seed, n_records=41, method="gram", extra_alphas=(),
+                       own_odes=()):
+    """:func:`richardson_window_average` for several windows of the same runs (N and 2N).
+
+    Each window (a_lo, a_hi) is recorded at ``n_records`` evenly spaced times; ``extra_alphas``
+    are recorded too (for a figure) and enter no window unless they fall inside one. With one
+    window and no extra times, the numbers are those of :func:`richardson_window_average`.
+    ``own_odes``: problems whose ODE, started from each seed's own measured (Q0, R0, v0) and teacher
+    overlaps T, is averaged over the same windows and extrapolated the same way -- the prediction
+    paired with each extrapolated sample, which removes the spread of the initial conditions from
+    the comparison.
+
+    Returns
+    -------
+    extrapolated : list of ndarray, shape (n_seeds,) per window
+    raw : dict {N: list of ndarray (n_seeds,) per window}
+    trajectories : dict {N: SGDTrajectory}
+    paired : list (one per ``own_odes`` problem) of lists of ndarray (n_seeds,) per window
+    """
+    grids = [np.linspace(a_lo, a_hi, n_records) for a_lo, a_hi in windows]
+    alphas = np.unique(np.concatenate(grids + [np.asarray(extra_alphas, float)]))
+    raw, trajs, own = {}, {}, {}
     for j, N in enumerate((p.N, 2 * p.N)):
-        tr = simulate_sgd(p.with_(N=N), alphas=alphas, n_seeds=n_seeds, seed=np.random.SeedSequence([seed, j, N]),
+        entropy = [int(s) for s in np.atleast_1d(seed)] + [j, N]        # seed: an int or a tuple of ints
+        tr = simulate_sgd(p.with_(N=N), alphas=alphas, n_seeds=n_seeds, seed=np.random.SeedSequence(entropy),
                           method=method)
-        out[N] = window_average(tr, a_lo, a_hi)
-    return 2 * out[2 * p.N] - out[p.N], out
+        raw[N] = [window_average(tr, a_lo, a_hi) for a_lo, a_hi in windows]
+        trajs[N] = tr
+        Q0, R0, v0, T = tr.initial_order_parameters()
+        own[N] = []
+        for q in own_odes:
+            ode = q.ode(T=T).integrate(Q0, R0, v0, tr.alphas, rtol=1e-9, atol=1e-12)
+            own[N].append([window_average(ode, a_lo, a_hi) for a_lo, a_hi in windows])
+    ext = [2 * raw[2 * p.N][w] - raw[p.N][w] for w in range(len(windows))]
+    paired = [[2 * own[2 * p.N][i][w] - own[p.N][i][w] for w in range(len(windows))] for i in range(len(own_odes))]
+    return ext, raw, trajs, paired
 
 
 def plateau_offsets(K: int, eta: float, N: int, alpha_max: float, seed, *, n_seeds: int = 16, delta: float = 5e-3,

@@ -15,9 +15,9 @@ import pytest
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
 from validations._backends import require_backend
-from validations._committee import richardson_window_average
+from validations._committee import richardson_window_average, richardson_windows
 from twolayer.claims.plotting import new_figure, theory_vs_sim
-from twolayer.claims.stats import ALPHA, mean_vs_prediction, slope_test
+from twolayer.claims.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
 
 PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
 
@@ -234,5 +234,66 @@ def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
                       sim_se=[s.std(ddof=1) / np.sqrt(s.size) for s in samples], logx=True, logy=True,
                       label_theory="ODE", label_sim=f"SGD (slope {v.statistic:.3f})")
         ax[0].set(xlabel=scan, ylabel="asymptotic eps_g", title=f"eps_g vs {scan}")
+        return f
+    claim.figure(fig)
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. mini-batch SGD: the eta^2 terms scale as 1/B
+# ------------------------------------------------------------------------------------------------
+MB_WINDOWS = ((0.5, 1.5), (20.0, 30.0))
+MINIBATCH = [pytest.param(500, 96, id="fast"), pytest.param(2000, 192, marks=pytest.mark.slow, id="slow")]
+
+
+@pytest.mark.claim(ref="eqs. (8)-(10) with mini-batches: the eta^2 terms divided by B (theory.committee_ode)",
+                   theory=("theory.committee_ode:CommitteeODE",),
+                   sims=("sims.teacher_student:simulate_sgd",), **PAPER)
+@pytest.mark.parametrize("N,n_seeds", MINIBATCH)
+def test_mini_batch_sgd_follows_the_ode_with_its_eta_squared_terms_over_B(claim, seed, N, n_seeds):
+    """SGD averaging B samples per step follows the ODE whose eta^2 terms are divided by B, not the B = 1 ODE.
+
+    K = M = 2 erf, first layer only, eta = 1, sigma = 0.5, orthonormal teacher, students at
+    0.2 w* + 0.5 xi; B in (2, 8); alpha = steps/N (a step uses B samples). The eta^2 terms (the
+    gradient's second moment, which carries the output noise) set both the early descent and the
+    noise floor, eps_g* ~ eta sigma^2/B at small eta. SGD: exact gram chain with Wishart cross
+    products, window averages of eps_g over alpha in [0.5, 1.5] (descent) and [20, 30] (noise
+    floor), Richardson-extrapolated from N and 2N. Theory: the mini-batch ODE started from each
+    seed's own measured initial overlaps, averaged and extrapolated the same way, so each sample
+    is paired with its prediction (the spread of the initial conditions, most of the early
+    window's variance, cancels). Assertions: a paired t-test per (B, window), alpha split over
+    the four; and, as negative controls, the B = 1 ODE's late-window average, paired the same way,
+    is rejected for each B. MDDs are reported per window; see the closing lines for their size.
+    """
+    Bs = (2, 8)
+    base = TeacherStudent(N=N, K=2, M=2, eta=1.0, sigma=0.5, orthonormal_teacher=True, init_overlap=0.2, init_std=0.5)
+    shown = np.geomspace(0.01, MB_WINDOWS[-1][1], 25)
+    keep = {}
+    for j, B in enumerate(Bs):
+        p = base.with_(batch_size=B)
+        ext, _, trajs, (pred, pred1) = richardson_windows(p, MB_WINDOWS, n_seeds=n_seeds, seed=(seed, 70, j),
+                                                          extra_alphas=shown, own_odes=(p, p.with_(batch_size=1)))
+        for (a_lo, a_hi), samples, th in zip(MB_WINDOWS, ext, pred):
+            claim.check(mean_vs_prediction(samples, th, alpha=ALPHA / (2 * len(Bs)),
+                                           name=f"B={B}: eps_g over alpha in [{a_lo:g}, {a_hi:g}] (N->inf)"))
+        wrong = mean_vs_prediction(ext[-1], pred1[-1], alpha=ALPHA / (2 * len(Bs)),
+                                   name=f"B={B} SGD vs the B=1 ODE, late window")
+        claim.check(negative_control(wrong, f"negative control: B={B} SGD does not follow the B=1 ODE's noise floor"))
+        keep[B] = (p, trajs[2 * N])
+
+    def fig():
+        f, ax = new_figure(1)
+        Q0, R0, v0 = base.nominal_order_parameters()
+        al = np.concatenate([[0.0], shown])
+        for B, col in zip(Bs, ("C0", "C1")):
+            p, tr = keep[B]
+            sel = np.isin(np.round(tr.alphas * tr.problem.N), np.round(al * tr.problem.N))
+            theory_vs_sim(ax[0], tr.alphas[sel][1:], p.ode().integrate(Q0, R0, v0, tr.alphas[sel]).eps_g[1:],
+                          tr.eps_g[:, sel][:, 1:], logx=True, logy=True, label_theory=f"ODE, B={B} (nominal start)",
+                          label_sim=f"SGD N={tr.problem.N}, B={B}", color=col)
+        ax[0].plot(al[1:], base.ode().integrate(Q0, R0, v0, al).eps_g[1:], "k:", label="ODE, B=1")
+        for a_lo, a_hi in MB_WINDOWS:
+            ax[0].axvspan(a_lo, a_hi, color="0.9", zorder=0)
+        ax[0].legend(fontsize=7)
+        ax[0].set(xlabel="alpha = steps / N", ylabel="eps_g", title="Mini-batch SGD, erf K=M=2, eta=1, sigma=0.5")
         return f
     claim.figure(fig)
