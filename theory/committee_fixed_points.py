@@ -27,7 +27,7 @@ from .committee_ode import CommitteeODE
 __all__ = [
     "jacobian", "PlateauFixedPoint", "symmetric_plateau", "plateau_small_eta",
     "max_stable_learning_rate", "StationaryPoint", "stationary_point",
-    "asymptotic_error_linear", "asymptotic_error_small_eta",
+    "asymptotic_error_linear", "asymptotic_error_small_eta", "asymptotic_error", "AsymptoticState",
 ]
 
 
@@ -269,3 +269,143 @@ def asymptotic_error_small_eta(M: int, L: int, eta: float, sigma: float, batch_s
     eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
     B = _checks.integer("batch_size", batch_size, minimum=1)
     return float(eta * sigma**2 * (L + M / np.sqrt(3)) / (2 * np.pi * B))
+
+
+@dataclass(frozen=True)
+class AsymptoticState:
+    """The stationary state of an over-parameterised first-layer student (:func:`asymptotic_error`).
+
+    Attributes
+    ----------
+    M, L : int
+        Teacher units and extra student units (K = M + L).
+    eta, sigma : float
+    batch_size : int
+    eps_g : float
+        Asymptotic generalisation error eps_g*, exact in eta.
+    Q, R : ndarray, shape (K, K), (K, M)
+        The stationary order parameters (matched units first, then the L extra units).
+    params : dict
+        The symmetric ansatz: q, c (matched Q_ii, Q_ij), r, s (R_ii, R_in), e, f (extra Q_ll, Q_lk),
+        h (matched-extra Q_il), t (extra R_ln); absent entries do not exist for this (M, L).
+    growth_rate : float
+        Largest real part of the full Jacobian's eigenvalues there, neutral directions dropped:
+        < 0 a stable stationary point, > 0 a saddle that the dynamics leaves along a direction
+        that breaks the ansatz's symmetry.
+    residual : float
+        max |rhs| at the returned point.
+    """
+
+    M: int
+    L: int
+    eta: float
+    sigma: float
+    batch_size: int
+    eps_g: float
+    Q: np.ndarray
+    R: np.ndarray
+    params: dict
+    growth_rate: float
+    residual: float
+
+    @property
+    def stable(self) -> bool:
+        return self.growth_rate < 0
+
+
+def _ansatz_names(M: int, L: int):
+    names = ["q", "r"] + (["c", "s"] if M >= 2 else [])
+    if L >= 1:
+        names += ["e", "h", "t"] + (["f"] if L >= 2 else [])
+    return names
+
+
+def _ansatz_state(M: int, L: int, p: dict):
+    K = M + L
+    Q = np.zeros((K, K))
+    R = np.zeros((K, M))
+    Q[:M, :M] = p.get("c", 0.0)
+    Q[np.arange(M), np.arange(M)] = p["q"]
+    R[:M] = p.get("s", 0.0)
+    R[np.arange(M), np.arange(M)] = p["r"]
+    if L:
+        Q[M:, M:] = p.get("f", 0.0)
+        Q[np.arange(M, K), np.arange(M, K)] = p["e"]
+        Q[:M, M:] = Q[M:, :M] = p["h"]
+        R[M:] = p["t"]
+    return Q, R
+
+
+def _ansatz_rhs(dQ, dR, M: int, L: int):
+    """One representative entry of the ODE per ansatz parameter (the ansatz is invariant)."""
+    out = {"q": dQ[0, 0], "r": dR[0, 0]}
+    if M >= 2:
+        out.update(c=dQ[0, 1], s=dR[0, 1])
+    if L >= 1:
+        out.update(e=dQ[M, M], h=dQ[0, M], t=dR[M, 0])
+        if L >= 2:
+            out["f"] = dQ[M, M + 1]
+    return out
+
+
+def asymptotic_error(M: int, L: int, eta: float, sigma: float, *, activation: str = "erf",
+                     batch_size: int = 1, n_continuation: int = 12) -> AsymptoticState:
+    """eps_g* of a first-layer student with K = M + L units learning an M-unit teacher, exact in eta.
+
+    Goldt et al. 2019 (arXiv:1906.08632), section 3.1: online SGD of the first layer, v = v* = 1,
+    orthonormal teacher (T = I), output noise sigma. The state the dynamics reaches from a start
+    near the teacher is symmetric under permutations of the matched pairs and of the extra units,
+    so it lies in the 8-parameter ansatz of :class:`AsymptoticState` (matched units i with their
+    teacher n = i, extra units l). Its fixed point solves 8 of the ODE's equations
+    (:class:`theory.committee_ode.CommitteeODE`, with ``batch_size`` B dividing the eta^2 terms).
+    The root is followed by continuation from eta/2^11 (where the state is the teacher plus
+    O(eta) and the extra units sit at w = 0) up to eta, one Newton-type solve (scipy ``hybr``)
+    per step. At small eta the result tends to eta sigma^2 (L + M/sqrt 3)/(2 pi B) (eq. (15),
+    :func:`asymptotic_error_small_eta`); for linear activations it is K eta sigma^2/(2 (2B - K eta))
+    (:func:`asymptotic_error_linear`).
+
+    The full Jacobian's spectrum decides whether the point is the attractor (``growth_rate < 0``)
+    or a long-lived saddle that the extra units leave by pairing up (erf with L >= 2, on a time
+    scale alpha ~ 1/growth_rate).
+
+    Raises
+    ------
+    RuntimeError
+        If a continuation step does not converge (max |rhs| > 1e-11 eta) or leaves the set of
+        network states (the joint covariance of students and teachers is not PSD).
+    """
+    M = _checks.integer("M", M, minimum=1)
+    L = _checks.integer("L", L, minimum=0)
+    eta, sigma = _checks.positive("eta", eta), _checks.nonneg("sigma", sigma)
+    B = _checks.integer("batch_size", batch_size, minimum=1)
+    n_continuation = _checks.integer("n_continuation", n_continuation, minimum=1)
+    K = M + L
+    names = _ansatz_names(M, L)
+    p = {n: 0.0 for n in names}
+    p.update(q=1.0, r=1.0)
+    x = np.array([p[n] for n in names])
+    for e_k in eta * 2.0 ** -np.arange(n_continuation - 1, -1, -1):
+        ode = CommitteeODE(K=K, M=M, eta=float(e_k), sigma=sigma, activation=activation, batch_size=B)
+
+        def F(z, ode=ode):
+            Q, R = _ansatz_state(M, L, dict(zip(names, z)))
+            dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
+            d = _ansatz_rhs(dQ, dR, M, L)
+            return np.array([d[n] for n in names]) / ode.eta
+
+        sol = root(F, x, method="hybr", tol=1e-14)
+        x = sol.x
+    Q, R = _ansatz_state(M, L, dict(zip(names, x)))
+    dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
+    residual = float(max(np.abs(dQ).max(), np.abs(dR).max()))
+    if not residual <= 1e-11 * eta:
+        raise RuntimeError(f"asymptotic state not found for M={M}, L={L}, eta={eta}, sigma={sigma}: {sol.message} "
+                           f"(residual {residual:.2e})")
+    lo = float(np.linalg.eigvalsh(np.block([[Q, R], [R.T, np.eye(M)]]))[0])
+    if lo < -1e-9:
+        raise RuntimeError(f"the ansatz root for M={M}, L={L}, eta={eta} is not a network state (joint covariance "
+                           f"eigenvalue {lo:.3g} < 0)")
+    ev = np.linalg.eigvals(jacobian(ode, ode.pack(Q, R)))
+    ev = ev[np.abs(ev) > 1e-7 * max(eta, 1.0) * max(np.abs(ev).max(), 1.0)]      # neutral directions dropped
+    return AsymptoticState(M, L, eta, sigma, B, float(ode.eps_g(Q, R, np.ones(K), check=False)), Q, R,
+                           dict(zip(names, map(float, x))), float(ev.real.max()), residual)
