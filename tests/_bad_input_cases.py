@@ -63,7 +63,7 @@ def _entries():
     from sims.particle_law import sliced_wasserstein, wasserstein_1d
     from sims.mixture_sgd import fit_random_features
     from sims.relu1d import draw_relu1d_init, train_relu1d, train_snapshots
-    from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
+    from theory.committee_fixed_points import asymptotic_error, asymptotic_error_linear, asymptotic_error_small_eta
     from twolayer import plots
     from sims.relu_nd import draw_relu_nd_init, star_dataset, train_relu_nd_gd
     from sims.wide_training import WideMLP, init_params, train_gd
@@ -226,6 +226,9 @@ def _entries():
                             {"a0": "array", "w0": "array", "h": "positive", "epochs": "array"}),
         "asymptotic_error_linear": (asymptotic_error_linear, lambda: dict(K=2, eta=0.2, sigma=0.5),
                                     {"K": "size", "eta": "positive", "sigma": "nonneg", "batch_size": "size"}),
+        "asymptotic_error": (asymptotic_error, lambda: dict(M=2, L=1, eta=0.1, sigma=0.5),
+                             {"M": "size", "L": "count0", "eta": "positive", "sigma": "nonneg", "batch_size": "size",
+                              "n_continuation": "size", "activation": "choice"}),
         "asymptotic_error_small_eta": (asymptotic_error_small_eta, lambda: dict(M=2, L=1, eta=0.1, sigma=0.5),
                                        {"M": "size", "L": "count0", "eta": "positive", "sigma": "nonneg",
                                         "batch_size": "size"}),

@@ -193,3 +193,53 @@ def test_erf_small_eta_asymptotic_error_is_the_leading_order():
         assert sp.converged
         rel.append(sp.eps_g / asymptotic_error_small_eta(2, 0, eta, 0.5) - 1)
     assert 0 < rel[1] < rel[0] < 0.02 and rel[0] / rel[1] == pytest.approx(2.0, rel=0.1)
+
+
+@pytest.mark.parametrize("M,L,eta,B", [(2, 0, 0.2, 1), (2, 1, 0.05, 1), (2, 1, 0.2, 1), (1, 1, 0.3, 1), (3, 1, 0.1, 1),
+                                       (2, 2, 0.1, 1), (2, 1, 0.6, 4)])
+def test_asymptotic_error_is_the_full_odes_stationary_point(M, L, eta, B):
+    """One call (symmetric ansatz, continuation in eta) = the full ODE integrated from a start near
+    the teacher, then polished. For L <= 1 the start is generic (unequal extra units) and the point
+    is the attractor; for L = 2 the symmetric state is a saddle: the ODE from a symmetric start
+    (which stays symmetric) ends there with the extra units merged, while from a generic start it
+    leaves it for a lower error (extra units in cancelling pairs)."""
+    from theory.committee_fixed_points import asymptotic_error, stationary_point
+    K = M + L
+    a = asymptotic_error(M, L, eta, 0.5, batch_size=B)
+    ode = CommitteeODE(K=K, M=M, eta=eta, sigma=0.5, batch_size=B)
+    rng = np.random.default_rng(3)
+    W = rng.standard_normal((K, 40)) * 0.05
+    W[:M, :M] += np.eye(M) * np.sqrt(40)
+    Q0, R0 = W @ W.T / 40, W[:, :M] / np.sqrt(40)
+    generic = stationary_point(ode, Q0, R0, alpha_max=600 / eta)
+    assert generic.converged and a.residual < 1e-11 * eta
+    if L <= 1:
+        assert a.stable and a.eps_g == pytest.approx(generic.eps_g, rel=1e-7)
+        return
+    Qs = np.eye(K)
+    Qs[M:, M:] *= 1e-2
+    Rs = np.eye(K, M)
+    symmetric = stationary_point(ode, Qs, Rs, alpha_max=600 / eta)
+    assert symmetric.converged and a.eps_g == pytest.approx(symmetric.eps_g, rel=1e-7)
+    assert a.params["f"] == pytest.approx(a.params["e"], rel=1e-6) and a.growth_rate > 0
+    assert generic.eps_g < a.eps_g * 0.9
+
+
+def test_asymptotic_error_tends_to_the_small_eta_formula_and_is_exact_for_linear_nets():
+    from theory.committee_fixed_points import asymptotic_error, asymptotic_error_linear, asymptotic_error_small_eta
+    for M, L in ((2, 0), (2, 1), (2, 3)):
+        rel = [asymptotic_error(M, L, eta, 0.5, batch_size=2).eps_g / asymptotic_error_small_eta(M, L, eta, 0.5, 2) - 1
+               for eta in (0.02, 0.01)]
+        assert 0 < rel[1] < rel[0] < 0.02 and rel[0] / rel[1] == pytest.approx(2.0, rel=0.1)
+    for M, L, eta in ((2, 1, 0.3), (1, 2, 0.2)):
+        a = asymptotic_error(M, L, eta, 0.4, activation="linear")
+        assert a.eps_g == pytest.approx(asymptotic_error_linear(M + L, eta, 0.4), rel=1e-9)
+
+
+def test_asymptotic_error_falls_back_to_the_odes_symmetric_state_and_flags_a_saddle():
+    """M = 3, L = 1, eta = sigma = 0.5: the branch from eta -> 0 leaves the network states; the
+    integrated symmetric state is a root, and a saddle for symmetry-breaking perturbations."""
+    from theory.committee_fixed_points import asymptotic_error
+    a = asymptotic_error(3, 1, 0.5, 0.5)
+    assert a.method.startswith("ODE integration") and a.residual < 1e-11 * 0.5
+    assert a.growth_rate > 0 and not a.stable

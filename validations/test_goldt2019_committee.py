@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
-from theory.committee_fixed_points import asymptotic_error_linear, asymptotic_error_small_eta
+from theory.committee_fixed_points import asymptotic_error, asymptotic_error_linear, asymptotic_error_small_eta
 from validations._backends import require_backend
 from validations._committee import richardson_window_average, richardson_windows
 from twolayer.claims.plotting import new_figure, theory_vs_sim
@@ -146,6 +146,8 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
         eta, sig = 0.1, 0.5
         if activation == "erf":
             ax[0].plot(LS, [asymptotic_error_small_eta(M, L, eta, sig) for L in LS], "k:", label="small-eta formula")
+            ax[0].plot(LS, [asymptotic_error(M, L, eta, sig).eps_g for L in LS], "k--", lw=0.8,
+                       label="symmetric state, exact in eta")
         else:
             ax[0].plot(LS, [asymptotic_error_linear(M + L, eta, sig) for L in LS], "k:", label="exact formula")
         ax[0].legend(fontsize=7)
