@@ -64,7 +64,7 @@ def test_codes_are_distinct_and_cover_the_registry():
 def test_closed_forms_are_found_through_the_record():
     closed = {name: {k for k in ("I2", "J2", "I3", "I4") if gi.has_closed_form(k, name, name)} for name in NAMES}
     assert closed["erf"] == closed["linear"] == {"I2", "J2", "I3", "I4"}
-    assert closed["relu"] == {"I2", "J2", "I3"}
+    assert closed["relu"] == {"I2", "J2", "I3", "I4"}
     assert all(not closed[n] for n in ("tanh", "gelu", "swish", "sigmoid"))
     assert gi.has_closed_form("I2", "erf", "relu") and not gi.has_closed_form("J2", "erf", "relu")
     copy = Activation("my-erf", ACTIVATIONS["erf"].g, ACTIVATIONS["erf"].dg, None)

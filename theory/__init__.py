@@ -5,7 +5,8 @@ Sub-modules
 activations
     The Activation record (g, g', g'', array-API pair, compiled code, criticality class, closed forms).
 gaussian_integrals
-    Closed-form Gaussian expectations I2, J2, I3, I4 (erf, ReLU, linear; registered on the records)
+    Closed-form Gaussian expectations I2, J2, I3, I4 (erf, ReLU, linear; registered on the records;
+    ReLU I4 as a one-dimensional integral of closed forms)
     and Gauss--Hermite / Monte-Carlo fallbacks.
 mixture_integrals
     Gaussian expectations with a mean (ReLU closed forms through Owen's T, quadrature otherwise).
@@ -38,4 +39,6 @@ relu1d_certificate
     Deprecated alias of relu1d.certificate.
 _rf_numba
     Compiled kernels of the random-features CG readout.
+_relu_i4_numba
+    Compiled kernel of the ReLU I4 expectation (an interpolation integral of closed forms).
 """

@@ -33,7 +33,7 @@ from .activations import ACTIVATIONS, closed_form, get_activation
 
 __all__ = [
     "erf_I2", "erf_J2", "erf_I3", "erf_I4",
-    "relu_I2", "relu_J2", "relu_I3",
+    "relu_I2", "relu_J2", "relu_I3", "relu_I4",
     "I2", "J2", "I3", "I4",
     "psd_sqrt", "tensor_grid", "gauss_hermite_expectation", "monte_carlo_expectation",
     "has_closed_form",
@@ -158,6 +158,57 @@ def relu_I3(C11, C12, C13, C23, C33):
     """
     det = np.maximum(C11 * C33 - C13 * C13, 0.0)
     return C12 * np.sqrt(det) / (2.0 * np.pi * C11) + C23 * relu_J2(C11, C13, C33)
+
+
+@lru_cache(maxsize=8)
+def _path_nodes(n: int):
+    """Nodes t in (0, 1) and weights of the interpolation integral of :func:`relu_I4`: t = 1 - s^2
+    (dt = 2 s ds absorbs the (1 - t)^(-1/2) edge a singular covariance puts at t = 1), and s by
+    tanh-sinh quadrature with ``n`` nodes (step 6/(n-1) on [-3, 3]), which also resolves the
+    near-singular edge of a nearly singular covariance (e.g. a, b anti-correlated to 1 - 1e-8)."""
+    u = np.linspace(-3.0, 3.0, int(n))
+    h = u[1] - u[0]
+    v = 0.5 * np.pi * np.sinh(u)
+    sn = 0.5 * (1.0 + np.tanh(v))
+    ds = h * 0.25 * np.pi * np.cosh(u) / np.cosh(v) ** 2
+    keep = (sn > 0.0) & (sn < 1.0)
+    sn, ds = sn[keep], ds[keep]
+    return 1.0 - sn * sn, 2.0 * sn * ds
+
+
+@closed_form("relu", "I4")
+def relu_I4(C11, C12, C13, C14, C22, C23, C24, C33, C34, C44, *, n_nodes: int = 61):
+    """E[step(a) step(b) relu(c) relu(d)], reduced to one smooth integral of closed forms.
+
+    Interpolate the covariance from Sigma_0 (the same, with C12, C13, C14, C23, C24 set to 0) to
+    Sigma along Sigma(t) = Sigma_0 + t (Sigma - Sigma_0), PSD for every t in [0, 1]. Gaussian
+    interpolation (d/dt E f = 1/2 sum_ij dSigma_ij E[d_i d_j f]) with f = step(a) step(b) relu(c)
+    relu(d) needs only mixed derivatives of the five moving pairs, and each is closed:
+
+    * d_a d_b f = delta(a) delta(b) relu(c) relu(d): p_ab(0, 0) times the arc-cosine kernel of
+      (c, d) given a = b = 0 (:func:`relu_I2`);
+    * d_a d_c f = delta(a) step(b) step(c) relu(d): p_a(0) times E[step step relu] given a = 0
+      (Stein's lemma: three bivariate orthant probabilities), and likewise for (a, d), (b, c), (b, d).
+
+    At t = 0, a, b and (c, d) are independent: E = relu_I2(C33, C34, C44) / 4. The t-integral uses
+    ``n_nodes`` tanh-sinh points in s = sqrt(1 - t) (:func:`_path_nodes`): against adaptive 2-D
+    quadrature the error is ~1e-13 relative; over 300 random covariances, a third of them of rank
+    1 to 3, it stays below 3e-10 sqrt(C33 C44) (tests/test_gaussian_integrals.py). Exactly repeated
+    fields (a student's field as c) are limits of a ridge of 1e-13 of the largest variance, which
+    moves the result by < 1e-10 of its scale. Compiled (theory/_relu_i4_numba.py): one scalar
+    evaluation per index tuple. Derivation: this module's own; no ReLU I4 closed form appears in Saad & Solla
+    1995 or Goldt et al. 2019, whose ReLU results use numerical integration.
+    """
+    from ._relu_i4_numba import relu_I4_kernel
+    C = np.broadcast_arrays(*[np.asarray(x, dtype=float) for x in (C11, C12, C13, C14, C22, C23, C24, C33, C34, C44)])
+    shape = C[0].shape
+    flat = np.ascontiguousarray(np.stack([c.reshape(-1) for c in C], axis=-1))
+    t, wt = _path_nodes(_checks.integer("n_nodes", n_nodes, minimum=3))
+    out = np.empty(flat.shape[0])
+    _checks.kernel_arrays("relu_I4_kernel", C=(flat, (flat.shape[0], 10), np.float64), t=(t, (t.size,), np.float64),
+                          wt=(wt, (t.size,), np.float64), out=(out, (flat.shape[0],), np.float64))
+    relu_I4_kernel(flat, t, wt, out)
+    return out.reshape(shape) if shape else float(out[0])
 
 
 # --------------------------------------------------------------------------------------------

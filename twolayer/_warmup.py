@@ -22,6 +22,9 @@ ENTRIES = {
                            "simulate_sgd(TeacherStudent(N=100, K=2, M=2, eta=0.5), 1.0, n_seeds=2, method='full')"),
     "CommitteeODE.integrate": ("from theory.committee_ode import CommitteeODE\nimport numpy as np",
                                "CommitteeODE(K=2, M=2, eta=0.5).integrate(0.1 * np.eye(2), 0.01 * np.eye(2), None, [0, 5])"),
+    "CommitteeODE.integrate[relu]": ("from theory.committee_ode import CommitteeODE\nimport numpy as np",
+                                     "CommitteeODE(K=2, M=2, eta=0.5, activation='relu').integrate("
+                                     "0.1 * np.eye(2), 0.01 * np.eye(2), None, [0, 5])"),
     "train_relu1d": ("from sims.relu1d import paper_networks, train_relu1d\nfrom theory.relu1d import PAPER_X, PAPER_Y",
                      "a0, w0, p, h = paper_networks(8, 4, seed=1)\ntrain_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 20)"),
     "reduced_gd": ("from sims.relu1d import paper_networks\nfrom theory.relu1d import PAPER_X, PAPER_Y, reduced_gd",
