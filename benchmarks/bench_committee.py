@@ -143,3 +143,37 @@ class ODERatio:
 
     def track_euler_error(self, res):
         return res[2]
+
+
+def relu_over_erf_ode_time(alpha_max: float = 100.0) -> float:
+    """Wall time of the ReLU committee ODE over the erf one (K = 6, M = 3, the same start and
+    tolerances; median over interleaved pairs). ReLU's I4 is a compiled interpolation integral
+    (theory.gaussian_integrals.relu_I4); issue 20 asks for a small factor."""
+    K, M = 6, 3
+    rng = np.random.default_rng(0)
+    Q0, R0 = np.eye(K) * 0.5, rng.normal(0, 0.1, (K, M))
+    odes = {a: CommitteeODE(K=K, M=M, eta=0.1, sigma=0.1, activation=a) for a in ("erf", "relu")}
+    run = {a: (lambda o=o: o.integrate(Q0, R0, None, [0.0, alpha_max], rtol=1e-6, atol=1e-9)) for a, o in odes.items()}
+    return interleaved_ratio(run["erf"], run["relu"], pairs=5).median
+
+
+class ReLUODE:
+    """ReLU committee ODE: right-hand side, and its integration time against the erf ODE's."""
+
+    timeout = 300
+
+    def setup(self):
+        self.ode = CommitteeODE(K=6, M=3, eta=0.1, sigma=0.1, activation="relu")
+        rng = np.random.default_rng(0)
+        self.y = self.ode.pack(np.eye(6) * 0.5, rng.normal(0, 0.1, (6, 3)))
+        self.ode.rhs_packed(self.y)                 # compile the I4 kernel outside the timing
+
+    def time_rhs(self):
+        self.ode.rhs_packed(self.y)
+
+    def track_integrate_time_relu_over_erf(self):
+        return relu_over_erf_ode_time()
+
+    track_integrate_time_relu_over_erf.unit = "x"
+    track_integrate_time_relu_over_erf.number = 1
+    track_integrate_time_relu_over_erf.repeat = 1

@@ -144,6 +144,21 @@ def test_relu_I4_broadcasts_and_takes_scalars():
         gi.relu_I4(*_entries(Cs[0]), n_nodes=1)
 
 
+def test_relu_I4_deduplication_of_symmetric_tuples_changes_no_number():
+    """Above 64 tuples, rows equal under a <-> b or c <-> d are evaluated once, in a canonical order:
+    the numbers of one call per tuple within the rule's accuracy (measured: 6e-11 relative at most,
+    on repeated, i.e. singular, tuples where the two orders of a pair round differently)."""
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((5, 8))
+    B = W @ W.T / 8
+    idx = [(i, k, c, d) for i in range(3) for k in range(3) for c in range(5) for d in range(5)]
+    Cs = np.array([B[np.ix_(t, t)] for t in idx])
+    together = gi.relu_I4(*_entries(Cs))
+    one_by_one = np.array([gi.relu_I4(*_entries(C)) for C in Cs])
+    np.testing.assert_allclose(together, one_by_one, rtol=1e-9, atol=1e-15)
+    assert gi._canonical_I4_rows(np.array(_entries(Cs)).T).shape == (len(idx), 10)
+
+
 @pytest.mark.parametrize("pair", [("erf", "linear"), ("relu", "linear"), ("erf", "relu"), ("linear", "erf")])
 def test_mixed_I2_closed_forms_match_quadrature(pair):
     a, b = (get_activation(n) for n in pair)

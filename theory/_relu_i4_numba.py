@@ -43,13 +43,18 @@ def _given(Sxx, Syy, Szz, Sxy, Sxz, Syz):
 
 
 @njit(cache=True, inline="always")
-def _step_step_relu(Suu, Svv, Sww, Suv, Suw, Svw):
-    """E[step(u) step(v) relu(w)] (Stein's lemma)."""
-    pu = _given(Suu, Svv, Sww, Suv, Suw, Svw)
-    pv = _given(Svv, Suu, Sww, Suv, Svw, Suw)
-    pw = _given(Sww, Suu, Svv, Suw, Svw, Suv)
-    return (Suw * pu / math.sqrt(_TWO_PI * Suu) + Svw * pv / math.sqrt(_TWO_PI * Svv)
-            + math.sqrt(Sww / _TWO_PI) * pw)
+def _two_step_step_relu(Sxx, Scc, Sdd, Sxc, Sxd, Scd):
+    """(E[step(x) step(c) relu(d)], E[step(x) step(d) relu(c)]) of a zero-mean triple, by Stein's
+    lemma: E[step(u) step(v) relu(w)] = sum over z in (u, v, w) of S_wz phi_z(0) P(others > 0 | z = 0).
+    The two share their three conditional orthant probabilities."""
+    p_x = _given(Sxx, Scc, Sdd, Sxc, Sxd, Scd)          # P(c > 0, d > 0 | x = 0)
+    p_c = _given(Scc, Sxx, Sdd, Sxc, Scd, Sxd)          # P(x > 0, d > 0 | c = 0)
+    p_d = _given(Sdd, Sxx, Scc, Sxd, Scd, Sxc)          # P(x > 0, c > 0 | d = 0)
+    fx = p_x / math.sqrt(_TWO_PI * Sxx)
+    rc, rd = math.sqrt(_TWO_PI * Scc), math.sqrt(_TWO_PI * Sdd)
+    relu_d = Sxd * fx + Scd * p_c / rc + Sdd * p_d / rd
+    relu_c = Sxc * fx + Scd * p_d / rd + Scc * p_c / rc
+    return relu_d, relu_c
 
 
 @njit(cache=True, parallel=True)
@@ -88,7 +93,7 @@ def relu_I4_kernel(C, t, wt, out):
                 Sxd = cxd - cx * cyd / Ckk
                 Scd = C34 - cyc * cyd / Ckk
                 pk = 1.0 / math.sqrt(_TWO_PI * Ckk)
-                term += Ckc * pk * _step_step_relu(Sxx, Scc, Sdd, Sxc, Sxd, Scd)
-                term += Ckd * pk * _step_step_relu(Sxx, Sdd, Scc, Sxd, Sxc, Scd)
+                g_d, g_c = _two_step_step_relu(Sxx, Scc, Sdd, Sxc, Sxd, Scd)
+                term += pk * (Ckc * g_d + Ckd * g_c)
             acc += wt[q] * term
         out[j] = 0.25 * _relu_I2(C33, C34, C44) + acc
