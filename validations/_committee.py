@@ -6,7 +6,7 @@ import numpy as np
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import symmetric_plateau
 
-__all__ = ["window_average", "richardson_window_average", "richardson_windows", "plateau_offsets"]
+__all__ = ["window_average", "richardson_window_average", "richardson_windows", "recorded_at", "plateau_offsets"]
 
 
 def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
@@ -16,6 +16,12 @@ def window_average(traj, a_lo: float, a_hi: float) -> np.ndarray:
     if sel.sum() < 2:
         raise ValueError("window holds fewer than two recorded times")
     return traj.eps_g[:, sel].mean(axis=1)
+
+
+def recorded_at(traj, alphas) -> np.ndarray:
+    """Mask of the recorded times of ``traj`` that are the steps of ``alphas`` (round(alpha N))."""
+    N = traj.problem.N
+    return np.isin(np.round(traj.alphas * N), np.round(np.asarray(alphas, float) * N))
 
 
 def richardson_window_average(p: TeacherStudent, a_lo, a_hi, *, n_seeds, seed, n_records=41, method="gram"):

@@ -15,8 +15,8 @@ import pytest
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import asymptotic_error, asymptotic_error_linear, asymptotic_error_small_eta
 from validations._backends import require_backend
-from validations._committee import richardson_window_average, richardson_windows
-from twolayer.claims.plotting import new_figure, theory_vs_sim
+from validations._committee import recorded_at, richardson_window_average, richardson_windows
+from twolayer.claims.plotting import new_figure, shade_windows, theory_vs_sim
 from twolayer.claims.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
 
 PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
@@ -292,13 +292,12 @@ def test_mini_batch_sgd_follows_the_ode_with_its_eta_squared_terms_over_B(claim,
         al = np.concatenate([[0.0], shown])
         for B, col in zip(Bs, ("C0", "C1")):
             p, tr = keep[B]
-            sel = np.isin(np.round(tr.alphas * tr.problem.N), np.round(al * tr.problem.N))
+            sel = recorded_at(tr, al)
             theory_vs_sim(ax[0], tr.alphas[sel][1:], p.ode().integrate(Q0, R0, v0, tr.alphas[sel]).eps_g[1:],
                           tr.eps_g[:, sel][:, 1:], logx=True, logy=True, label_theory=f"ODE, B={B} (nominal start)",
                           label_sim=f"SGD N={tr.problem.N}, B={B}", color=col)
         ax[0].plot(al[1:], base.ode().integrate(Q0, R0, v0, al).eps_g[1:], "k:", label="ODE, B=1")
-        for a_lo, a_hi in MB_WINDOWS:
-            ax[0].axvspan(a_lo, a_hi, color="0.9", zorder=0)
+        shade_windows(ax[0], MB_WINDOWS)
         ax[0].legend(fontsize=7)
         ax[0].set(xlabel="alpha = steps / N", ylabel="eps_g", title="Mini-batch SGD, erf K=M=2, eta=1, sigma=0.5")
         return f
@@ -326,7 +325,10 @@ def test_relu_sgd_follows_the_relu_ode(claim, seed, N, n_seeds):
     averages of eps_g over alpha in [0.5, 1.5], [3, 5], [10, 14] (descent, where the eta^2 term
     with its I4 matters most) and [40, 60] (noise floor), Richardson-extrapolated from N and 2N.
     Theory: the ODE from each seed's own measured start, averaged and extrapolated alike (paired).
-    Assertions: a paired t-test per window, alpha split over the four. MDDs are reported.
+    Assertions: a paired t-test per window, alpha split over the four. Audit (20 seeds, root
+    20261206): no failure, calibration ok; mean MDDs 3.0 %, 4.7 %, 9.8 % and 3.4 % of eps_g per
+    window. The [10, 14] window falls during the specialisation, whose timing varies from seed to
+    seed: it resolves about 10 %, not 5 %; the three others resolve 5 %.
     """
     p = TeacherStudent(N=N, K=2, M=2, eta=0.5, sigma=0.1, activation="relu", orthonormal_teacher=True,
                        init_overlap=0.2, init_std=0.5)
@@ -342,12 +344,10 @@ def test_relu_sgd_follows_the_relu_ode(claim, seed, N, n_seeds):
         tr = trajs[2 * N]
         Q0, R0, v0, T = tr.initial_order_parameters()
         ode = tr.ode().integrate(Q0, R0, v0, tr.alphas)
-        sel = np.isin(np.round(tr.alphas * tr.problem.N), np.round(np.concatenate([[0.0], shown]) * tr.problem.N))
-        sel[0] = False
+        sel = recorded_at(tr, shown)
         theory_vs_sim(ax[0], tr.alphas[sel], ode.eps_g[:, sel].mean(0), tr.eps_g[:, sel], logx=True, logy=True,
                       label_theory="ReLU ODE (mean over seeds' own starts)", label_sim=f"SGD N={2 * N}")
-        for a_lo, a_hi in RELU_WINDOWS:
-            ax[0].axvspan(a_lo, a_hi, color="0.9", zorder=0)
+        shade_windows(ax[0], RELU_WINDOWS)
         ax[0].legend(fontsize=7)
         ax[0].set(xlabel="alpha = steps / N", ylabel="eps_g", title="ReLU K=M=2, eta=0.5, sigma=0.1")
         return f

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["new_figure", "theory_vs_sim"]
+__all__ = ["new_figure", "theory_vs_sim", "shade_windows"]
 
 
 def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6):
@@ -33,3 +33,9 @@ def theory_vs_sim(ax, x, theory, sim_samples=None, *, sim_mean=None, sim_se=None
         ax.set_yscale("log")
     ax.legend(fontsize=8)
     return ax
+
+
+def shade_windows(ax, windows, color="0.9"):
+    """Grey bands over the averaging windows ``[(lo, hi), ...]`` of a claim, behind the data."""
+    for lo, hi in windows:
+        ax.axvspan(lo, hi, color=color, zorder=0)
