@@ -379,7 +379,9 @@ def record(names, runs: int = RECORD_RUNS, path: Path = BASELINE, out=print) -> 
         meds, k = runs_by[name], resolve(name)
         kernels[name] = {"ratio": float(np.median(meds)), "runs": meds, "description": " ".join(k.description.split())}
         out(f"  {name:22s} ratio {np.median(meds):9.2f}  runs {', '.join(f'{m:.2f}' for m in meds)}")
-    doc = {"factor": FACTOR, "commit": _commit(Path(__file__).parent), "machine": "reference (2 cores, like CI)",
+    # with --tree the gated sims/theory are that checkout's: the baseline is its commit's
+    doc = {"factor": FACTOR, "commit": _commit(_TREE if _TREE is not None else Path(__file__).parent),
+           "machine": "reference (2 cores, like CI)",
            "threads": os.environ.get("NUMBA_NUM_THREADS"), "kernels": kernels}
     Path(path).write_text(json.dumps(doc, indent=1) + "\n")
     return doc
