@@ -24,6 +24,7 @@ Commands::
     python -m benchmarks.gate                    # measure and compare (exit 1 on a slowdown)
     python -m benchmarks.gate --record           # measure 5 times, write the median as the baseline
     python -m benchmarks.gate --tree OLD_CHECKOUT  # gate another checkout's sims/theory (history checks)
+    python -m benchmarks.gate --against baseline   # same-machine A/B against the baseline's commit (CI)
     python -m benchmarks.gate --list
 
 ``--tree`` puts another checkout's ``sims`` and ``theory`` in front of this one's, with this
@@ -332,20 +333,83 @@ def gate(names, baseline: dict, factor: float = FACTOR, out=print) -> list[dict]
     return [rows[n] for n in names]
 
 
-def measure_in_fresh_process(names, pairs_factor: int = 1) -> dict:
+def measure_in_fresh_process(names, pairs_factor: int = 1, tree="same") -> dict:
     """{name: samples} measured by a new ``python -m benchmarks.gate --measure-only`` process, with the
-    same thread pools (inherited environment) and the same ``--tree``."""
+    same thread pools (inherited environment) and the same ``--tree`` (or ``tree``: a checkout, or
+    None for this one). Kernels the tree lacks are left out."""
     import tempfile
+    tree = _TREE if tree == "same" else tree
     with tempfile.TemporaryDirectory() as td:
         out = Path(td) / "rows.json"
         cmd = [sys.executable, "-m", "benchmarks.gate", *names, "--measure-only", "--pairs-factor", str(pairs_factor),
                "--json", str(out), "--threads", os.environ.get("NUMBA_NUM_THREADS", str(THREADS))]
-        if _TREE is not None:
-            cmd += ["--tree", str(_TREE)]
+        if tree is not None:
+            cmd += ["--tree", str(tree)]
         proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"the fresh-process measurement of {', '.join(names)} failed:\n{proc.stderr[-2000:]}")
-        return {r["kernel"]: r["samples"] for r in json.loads(out.read_text())}
+        return {r["kernel"]: r["samples"] for r in json.loads(out.read_text()) if not r.get("skipped")}
+
+
+def export_tree(rev: str, dest: Path, repo: Path | None = None) -> Path:
+    """Write the ``sims``, ``theory`` and ``twolayer`` packages of commit ``rev`` into ``dest``
+    (``git archive``; the repository itself is not touched). Returns ``dest``."""
+    repo = repo or Path(__file__).resolve().parent.parent
+    dest.mkdir(parents=True, exist_ok=True)
+    arch = subprocess.run(["git", "archive", "--format=tar", rev, "sims", "theory", "twolayer"], cwd=repo,
+                          capture_output=True, check=False)
+    if arch.returncode != 0:
+        raise RuntimeError(f"git archive {rev} failed: {arch.stderr.decode(errors='replace')[-500:]}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=arch.stdout, check=True)
+    return dest
+
+
+def gate_against(names, rev: str, rounds: int = 2, factor: float = FACTOR, out=print) -> list[dict]:
+    """Same-machine A/B gate: the sims/theory of commit ``rev`` and of this checkout, measured in
+    alternating fresh processes (``rounds`` each), every ratio against the same fixed reference.
+
+    slowdown = median ratio of ``rev`` / median ratio of this checkout; fail at >= ``factor``. The
+    machine, its CPU and its drift enter both sides alike, so the verdict does not depend on which
+    machine runs it (a stored baseline does: these ratios moved by up to 1.8x between VM instances
+    for unchanged code). A kernel over the line gets two more rounds with twice the pairs, decided
+    on all rounds."""
+    import tempfile
+    import numpy as np
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="gate-base-") as td:
+        base_tree = export_tree(rev, Path(td) / "tree")
+
+        def run(todo, n_rounds, pairs_factor):
+            got = {n: ([], []) for n in todo}
+            for _ in range(n_rounds):
+                for side, tree in ((0, base_tree), (1, None)):
+                    for n, smp in measure_in_fresh_process(todo, pairs_factor, tree=tree).items():
+                        got[n][side].append(float(np.median(smp)))
+            return got
+
+        got = run(names, rounds, 1)
+        over = []
+        for n in names:
+            base, cur = got[n]
+            if not base or not cur:
+                out(f"  {n:22s} skipped: not in {rev} (or not installed)")
+                rows[n] = {"kernel": n, "skipped": True}
+                continue
+            slowdown, failed = decide(float(np.median(base)), float(np.median(cur)), factor)
+            rows[n] = {"kernel": n, "ratio": float(np.median(cur)), "baseline": float(np.median(base)),
+                       "slowdown": slowdown, "failed": failed, "remeasured": False, "rounds": [base, cur],
+                       "spread": float(np.ptp(cur) / (2 * np.median(cur))) if len(cur) > 1 else 0.0}
+            (over.append(n) if failed else _line(out, rows[n]))
+        if over:
+            more = run(over, 2, 2)
+            for n in over:
+                base = rows[n]["rounds"][0] + more[n][0]
+                cur = rows[n]["rounds"][1] + more[n][1]
+                slowdown, failed = decide(float(np.median(base)), float(np.median(cur)), factor)
+                rows[n].update(ratio=float(np.median(cur)), baseline=float(np.median(base)), slowdown=slowdown,
+                               failed=failed, remeasured=True, first_slowdown=rows[n]["slowdown"], rounds=[base, cur])
+                _line(out, rows[n])
+    return [rows[n] for n in names]
 
 
 def _line(out, row):
@@ -405,6 +469,10 @@ def cli(argv=None) -> int:
     ap.add_argument("--baseline", type=Path, default=BASELINE, help="baseline file (default: %(default)s)")
     ap.add_argument("--factor", type=float, default=FACTOR, help="slowdown that fails (default: %(default)s)")
     ap.add_argument("--tree", type=Path, help="another checkout whose sims/theory are gated instead of this one's")
+    ap.add_argument("--against", metavar="REV",
+                    help="same-machine A/B: measure commit REV ('baseline': the baseline file's commit) and this "
+                         "checkout in alternating fresh processes and compare them, instead of the stored ratios")
+    ap.add_argument("--rounds", type=int, default=2, help="with --against: fresh processes per side (default 2)")
     ap.add_argument("--json", type=Path, help="write the rows to this file")
     ap.add_argument("--list", action="store_true", help="list the gated kernels and exit")
     ap.add_argument("--measure-only", action="store_true",
@@ -445,7 +513,11 @@ def cli(argv=None) -> int:
     if args.measure_only:
         rows = []
         for name in names:
-            r = measure(name, args.pairs_factor * resolve(name).pairs)
+            try:
+                r = measure(name, args.pairs_factor * resolve(name).pairs)
+            except NotInTree as exc:
+                rows.append({"kernel": name, "skipped": True, "reason": str(exc)})
+                continue
             rows.append({"kernel": name, "ratio": r.median, "samples": [float(x) for x in r.samples]})
         if args.json:
             args.json.write_text(json.dumps(rows) + "\n")
@@ -453,10 +525,20 @@ def cli(argv=None) -> int:
     if args.record:
         record(names, path=args.baseline)
         return 0
-    baseline = load_baseline(args.baseline)
-    print(f"performance gate: fail at a slowdown >= {args.factor}x against the baseline of commit "
-          f"{baseline.get('commit')}")
-    rows = gate(names, baseline, args.factor)
+    if args.against is not None:
+        if args.tree is not None:
+            ap.error("--against compares this checkout with REV; it takes no --tree")
+        if args.rounds < 1:
+            ap.error(f"--rounds must be >= 1, got {args.rounds}")
+        rev = load_baseline(args.baseline).get("commit") if args.against == "baseline" else args.against
+        print(f"performance gate: fail at a slowdown >= {args.factor}x against commit {rev}, measured now on this "
+              f"machine ({args.rounds} alternating fresh processes per side)")
+        rows = gate_against(names, rev, args.rounds, args.factor)
+    else:
+        baseline = load_baseline(args.baseline)
+        print(f"performance gate: fail at a slowdown >= {args.factor}x against the baseline of commit "
+              f"{baseline.get('commit')}")
+        rows = gate(names, baseline, args.factor)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
     slow = [r["kernel"] for r in rows if r.get("failed")]

@@ -5,6 +5,7 @@ is checked on given ratios."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -191,3 +192,40 @@ def test_first_call_probe_names_bad_entries_and_times_a_real_call(tmp_path):
         first_call_seconds("nope")
     t_import, t_call = first_call_seconds("CommitteeODE.integrate", tmp_path)
     assert t_import > 0 and t_call > 0
+
+
+def test_gate_against_a_commit_compares_both_trees_measured_now(monkeypatch, tmp_path):
+    """The A/B gate: the base commit's tree and this one, alternating fresh processes; a kernel the
+    old tree lacks is skipped; a slowdown seen in every round fails after two more rounds."""
+    monkeypatch.setattr(gate, "export_tree", lambda rev, dest, repo=None: tmp_path)
+    calls = []
+
+    def fresh(values):
+        def f(names, pairs_factor=1, tree="same"):
+            calls.append((tuple(names), pairs_factor, "base" if tree is not None else "current"))
+            side = values["base" if tree is not None else "current"]
+            return {n: np.full(7 * pairs_factor, side[n]) for n in names if n in side}
+        return f
+
+    monkeypatch.setattr(gate, "measure_in_fresh_process", fresh({"base": {"relu1d_gd": 30.0},
+                                                                 "current": {"relu1d_gd": 29.0, "mixture_sgd": 2.0}}))
+    rows = gate.gate_against(["relu1d_gd", "mixture_sgd"], "abc", rounds=2, out=lambda s: None)
+    assert not rows[0]["failed"] and not rows[0]["remeasured"] and rows[1]["skipped"]
+    assert [c[2] for c in calls] == ["base", "current", "base", "current"]
+    calls.clear()
+    monkeypatch.setattr(gate, "measure_in_fresh_process", fresh({"base": {"relu1d_gd": 30.0},
+                                                                 "current": {"relu1d_gd": 15.0}}))
+    rows = gate.gate_against(["relu1d_gd"], "abc", rounds=2, out=lambda s: None)
+    assert rows[0]["failed"] and rows[0]["remeasured"] and rows[0]["slowdown"] == pytest.approx(2.0)
+    assert len(calls) == 8 and calls[-1][1] == 2
+
+
+def test_export_tree_writes_the_packages_of_a_commit(tmp_path):
+    import subprocess
+    root = Path(gate.__file__).resolve().parent.parent
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    out = gate.export_tree("HEAD", tmp_path / "t", repo=root)
+    assert (out / "sims" / "teacher_student.py").is_file() and (out / "theory" / "committee_ode.py").is_file()
+    with pytest.raises(RuntimeError, match="git archive"):
+        gate.export_tree("no-such-revision", tmp_path / "u", repo=root)
