@@ -23,6 +23,7 @@ from twolayer import checks as _checks
 from scipy.optimize import brentq, least_squares, root
 
 from .committee_ode import CommitteeODE
+from .generalisation_error import field_covariance
 
 __all__ = [
     "jacobian", "PlateauFixedPoint", "symmetric_plateau", "plateau_small_eta",
@@ -136,8 +137,7 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
     # The symmetric state must be a Gram matrix of (students, teachers): with T = I that is
     # K r^2 <= q_diag (and q_off <= q_diag). Above a K-dependent eta the ODE's symmetric root leaves
     # that set (eps_g < 0 there): there is no plateau, and a number would be meaningless.
-    joint = np.block([[Q, R], [R.T, np.eye(K)]])
-    lo = float(np.linalg.eigvalsh(joint)[0])
+    lo = _joint_min_eigenvalue(Q, R, np.eye(K))
     if lo < -1e-9:
         raise ValueError(f"eta={eta} is outside the plateau regime for K={K}: the ODE's symmetric root "
                          f"(q={sol.x[0]:.6g}, r={sol.x[2]:.6g}) is not a state of any network (joint covariance "
@@ -147,14 +147,25 @@ def symmetric_plateau(K: int, eta: float, activation: str = "erf", sigma: float 
                              float(ode.eps_g(Q, R, np.ones(K), check=False)), float(ev.real.max()), ev, residual)
 
 
+def _growth_rate(J, eta: float) -> float:
+    """Largest real part of the eigenvalues of the Jacobian ``J``, neutral directions dropped.
+
+    Neutral directions (e.g. w_i - w_k of a linear first-layer student is conserved) have
+    eigenvalue 0 at every eta; they decide nothing about stability."""
+    ev = np.linalg.eigvals(J)
+    ev = ev[np.abs(ev) > 1e-7 * max(eta, 1.0) * max(np.abs(ev).max(), 1.0)]
+    return float(ev.real.max())
+
+
+def _joint_min_eigenvalue(Q, R, T) -> float:
+    """Smallest eigenvalue of the joint covariance of students and teachers (< 0: no network has it)."""
+    return float(np.linalg.eigvalsh(field_covariance(Q, R, T))[0])
+
+
 def _growth_rate_perfect(K: int, eta: float, activation: str, both_layers: bool) -> float:
     ode = CommitteeODE(K=K, M=K, eta=eta, eta_v=eta if both_layers else 0.0, activation=activation)
     y = ode.pack(np.eye(K), np.eye(K), np.ones(K))
-    ev = np.linalg.eigvals(jacobian(ode, y))
-    # Neutral directions (e.g. w_i - w_k of a linear first-layer student is conserved) have
-    # eigenvalue 0 at every eta; they decide nothing about stability and are dropped.
-    ev = ev[np.abs(ev) > 1e-7 * max(eta, 1.0) * max(np.abs(ev).max(), 1.0)]
-    return float(ev.real.max())
+    return _growth_rate(jacobian(ode, y), eta)
 
 
 def max_stable_learning_rate(K: int, activation: str = "erf", *, both_layers: bool = False,
@@ -414,7 +425,8 @@ def asymptotic_error(M: int, L: int, eta: float, sigma: float, *, activation: st
         x = _ansatz_root(CommitteeODE(K=K, M=M, eta=float(e_k), sigma=sigma, activation=activation, batch_size=B),
                          M, L, names, x)
     how = "continuation from eta -> 0"
-    if not _ansatz_ok(ode, M, L, names, x):
+    ok, Q, R, residual = _ansatz_check(ode, M, L, names, x)
+    if not ok:
         # the branch from eta -> 0 folded or left the network states: integrate the ODE from the
         # symmetric start (matched units at their teachers, extra units small and orthogonal), which
         # stays in the ansatz, and polish the end point
@@ -425,19 +437,15 @@ def asymptotic_error(M: int, L: int, eta: float, sigma: float, *, activation: st
         tr = ode.integrate(K0, R0, np.ones(K), [0.0, 200.0 / eta], rtol=1e-10, atol=1e-13)
         x = _ansatz_root(ode, M, L, names, _ansatz_project(tr.Q[-1], tr.R[-1], M, L, names))
         how = "ODE integration to alpha = 200/eta, polished"
-    Q, R = _ansatz_state(M, L, dict(zip(names, x)))
-    dQ, dR, _ = ode.rhs(Q, R, np.ones(K))
-    residual = float(max(np.abs(dQ).max(), np.abs(dR).max()))
-    if not _ansatz_ok(ode, M, L, names, x):
+        ok, Q, R, residual = _ansatz_check(ode, M, L, names, x)
+    if not ok:
         raise RuntimeError(f"no stationary state in the symmetric ansatz for M={M}, L={L}, eta={eta}, sigma={sigma} "
                            f"(continuation and integration both failed; residual {residual:.2e}): the ODE leaves the "
                            f"ansatz (e.g. extra units in cancelling pairs) or diverges")
     with np.errstate(invalid="ignore", divide="ignore"):
         Jac = jacobian(ode, ode.pack(Q, R))
     if np.all(np.isfinite(Jac)):
-        ev = np.linalg.eigvals(Jac)
-        ev = ev[np.abs(ev) > 1e-7 * max(eta, 1.0) * max(np.abs(ev).max(), 1.0)]      # neutral directions dropped
-        growth = float(ev.real.max())
+        growth = _growth_rate(Jac, eta)
     else:   # merged units of an activation whose expectations are not smooth across the PSD boundary
         growth = float("nan")
     return AsymptoticState(M, L, eta, sigma, B, float(ode.eps_g(Q, R, np.ones(K), check=False)), Q, R,
@@ -457,14 +465,16 @@ def _ansatz_root(ode, M, L, names, x):
     return root(lambda z: _ansatz_F(ode, M, L, names, z), x, method="hybr", tol=1e-14).x
 
 
-def _ansatz_ok(ode, M, L, names, x) -> bool:
-    """A root (max |rhs| <= 1e-11 eta) and a network state (joint covariance PSD)."""
+def _ansatz_check(ode, M, L, names, x):
+    """(ok, Q, R, residual): ok when x is a root (max |rhs| <= 1e-11 eta) and a network state
+    (joint covariance PSD)."""
     Q, R = _ansatz_state(M, L, dict(zip(names, x)))
     with np.errstate(invalid="ignore", divide="ignore"):
         dQ, dR, _ = ode.rhs(Q, R, np.ones(M + L))
-    res = max(np.abs(dQ).max(), np.abs(dR).max())
-    lo = np.linalg.eigvalsh(np.block([[Q, R], [R.T, np.eye(M)]]))[0] if np.all(np.isfinite(Q)) else -np.inf
-    return bool(np.isfinite(res) and res <= 1e-11 * ode.eta and lo >= -1e-9 * max(1.0, float(np.abs(Q).max())))
+    res = float(max(np.abs(dQ).max(), np.abs(dR).max()))
+    lo = _joint_min_eigenvalue(Q, R, np.eye(M)) if np.all(np.isfinite(Q)) else -np.inf
+    ok = bool(np.isfinite(res) and res <= 1e-11 * ode.eta and lo >= -1e-9 * max(1.0, float(np.abs(Q).max())))
+    return ok, Q, R, res
 
 
 def _ansatz_project(Q, R, M, L, names):
