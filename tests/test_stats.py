@@ -142,6 +142,11 @@ def test_verdict_message_and_require():
     lambda: stats.proportion_test(3, 10, upper=1.5),
     lambda: stats.mean_vs_prediction([1.0, 2.0, 3.0], [1.0, 2.0]),
     lambda: stats.deterministic_bound("x", 1.0, 0.0, below=-1.0),
+    lambda: stats.gaussian_covariance_test([1.0, 2.0, 3.0], None, 1.0),
+    lambda: stats.gaussian_covariance_test([1.0, 2.0, 3.0, 5.0], None, -1.0),
+    lambda: stats.gaussian_covariance_test([1.0, 2.0, 3.0, 5.0], [1.0, 2.0, 3.0, 4.0], 0.1),
+    lambda: stats.gaussian_covariance_test([1.0, 2.0, 3.0, 5.0], [1.0, 2.0, 3.0, 4.0], 2.0, var_a=1.0, var_b=1.0),
+    lambda: stats.gaussian_covariance_test([1.0, 2.0, 3.0, np.nan], None, 1.0),
 ])
 def test_bad_inputs(call):
     with pytest.raises(ValueError):
@@ -174,7 +179,9 @@ def test_decide_reproduces_every_verdict_and_its_shifts():
           stats.slope_test([1.0, 2, 4], [rng.normal(1, 0.1, 9) for _ in range(3)], expected=0.0),
           stats.fit_coefficient_test([0.1, 0.2, 0.3, 0.4], [1.0, 1.1, 1.2, 1.31], [0.01] * 4, degree=1, coef=1,
                                      expected=1.0),
-          stats.deterministic_bound("b", np.array([1.0, 1.1]), 1.0, below=0.0, above=0.2)]
+          stats.deterministic_bound("b", np.array([1.0, 1.1]), 1.0, below=0.0, above=0.2),
+          stats.gaussian_covariance_test(x, None, 1.0),
+          stats.gaussian_covariance_test(x, x + rng.normal(0, 1, 30), 1.0, var_a=1.0, var_b=2.0)]
     import json
     for v in vs:
         d = json.loads(json.dumps(v.to_dict()))
@@ -240,3 +247,45 @@ def test_deterministic_bounds_and_controls():
     wrong = stats.mean_vs_prediction(np.linspace(0, 1, 10), 5.0)
     c = stats.negative_control(wrong)
     assert c.passed and c.null == "control" and not wrong.passed
+
+
+_C2 = np.array([[0.22, -0.1], [-0.1, 0.3]])
+
+
+def _gaussian_pairs(rng, n):
+    return rng.standard_normal((n, 2)) @ np.linalg.cholesky(_C2).T
+
+
+@pytest.mark.parametrize("entry", ["variance", "covariance"])
+def test_gaussian_covariance_test_rate_power_and_pit(entry):
+    rng = np.random.default_rng(12)
+    n_rep, alpha, n = 1500, 0.05, 40
+    fails, up, down, pits = 0, 0, 0, []
+    for _ in range(n_rep):
+        x = _gaussian_pairs(rng, n)
+        v = (stats.gaussian_covariance_test(x[:, 0], None, _C2[0, 0], alpha=alpha) if entry == "variance" else
+             stats.gaussian_covariance_test(x[:, 0], x[:, 1], _C2[0, 1], var_a=_C2[0, 0], var_b=_C2[1, 1], alpha=alpha))
+        fails += not v.passed
+        up += not v.details["shifted"]["+mdd"]
+        down += not v.details["shifted"]["-mdd"]
+        pits.append(v.pit)
+        assert v.passed == (v.details["accepted"][0] <= v.statistic <= v.details["accepted"][1])
+    assert _rate_ok(fails, n_rep, alpha)
+    # the MDD is the larger of the two one-sided detectable shifts: each direction has power >= POWER
+    assert min(up, down) / n_rep > stats.POWER - 0.04
+    from scipy import stats as sps
+    assert sps.kstest(pits, "uniform").pvalue > 1e-4
+
+
+def test_plug_in_variance_z_test_is_anti_conservative_where_the_exact_test_is_not():
+    # the reason for gaussian_covariance_test: a low sample variance comes with a low plug-in SE
+    rng = np.random.default_rng(13)
+    n_rep, alpha, n = 4000, 1e-3, 20
+    plug = exact = 0
+    for _ in range(n_rep):
+        x = rng.normal(0.0, 1.0, n)
+        s2, se = stats.variance_with_se(x)
+        plug += not stats.estimate_vs_prediction(s2, se, 1.0, alpha=alpha).passed
+        exact += not stats.gaussian_covariance_test(x, None, 1.0, alpha=alpha).passed
+    assert _rate_ok(exact, n_rep, alpha)
+    assert not _rate_ok(plug, n_rep, alpha) and plug > 5 * alpha * n_rep

@@ -134,6 +134,9 @@ def _shown_prediction(v: Verdict) -> str:
 def _accepted(v: Verdict) -> str:
     """The region of the statistic that passes: an interval for point nulls, a half-line with its
     direction for one-sided claims (blank where the rule is not an interval of the statistic)."""
+    if v.details.get("accepted") is not None:
+        lo, hi = v.details["accepted"]
+        return f"[{lo:.4g}, {hi:.4g}]"
     if v.null in ("point", "family") and v.details.get("n_elements", 1) in (1, None):
         return f"[{v.prediction - v.tolerance:.4g}, {v.prediction + v.tolerance:.4g}]"
     if v.null == "one-sided":
