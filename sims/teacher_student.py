@@ -53,6 +53,8 @@ from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
 from .backends import Backend, as_seed_sequence, get_backend
 
+_INITS = ("random", "informed", "denoise")
+
 __all__ = ["TeacherStudent", "SGDTrajectory", "SimulationDivergedError", "simulate_sgd",
            "record_steps", "draw_initial_weights"]
 
@@ -93,6 +95,25 @@ class TeacherStudent:
     batch_size : int
         Inputs averaged per SGD step (mini-batch SGD, B >= 1); the ODE divides its eta^2 term by B
         (:class:`theory.committee_ode.CommitteeODE`).
+    teacher_T : tuple of M floats or "graded", optional
+        Squared teacher norms T_mm = |w*_m|^2 / N (default ones): teacher row m is scaled by
+        sqrt(T_mm). ``"graded"`` is pyscm's graded teacher T_mm = m, i.e. T = diag(1, ..., M)
+        (exactly with ``orthonormal_teacher``, up to O(N^-1/2) otherwise).
+    normalise : bool
+        Outputs divided by the number of hidden units (pyscm's ``--normalise``):
+        phi = (1/K) sum_k v_k g(lambda_k) and y = (1/M) sum_m v*_m g*(rho_m). Implemented as second
+        layers v0/K and v*/M (the first-layer gradient then carries the 1/K too); with ``eta_v > 0``
+        the second layer trains from v0/K.
+    init : {"random", "informed", "denoise"}
+        Student start (pyscm's ``--init``; its "small" start is ``init_std=N**-0.5``).
+        ``"random"``: w_k = init_overlap w*_k (k < min(K, M)) + init_std xi_k.
+        ``"informed"``: w_k = w*_k + init_std xi_k for k < M (needs K >= M; pyscm uses
+        init_std = 1e-9), the other units init_std xi_k.
+        ``"denoise"``: student k copies teacher unit m = k mod M scaled by 1/c_m, c_m the number of
+        students copying m (the copies add up to the teacher's weight), plus init_std xi_k; needs K >= M.
+    teacher_file : str, optional
+        Teacher weights (M, N) read from a ``.npy`` file or a text file (``np.loadtxt``, pyscm's
+        ``--teacher``), the same for every seed; excludes ``teacher_T`` and ``orthonormal_teacher``.
     """
 
     N: int
@@ -110,6 +131,10 @@ class TeacherStudent:
     init_std: float = 1.0
     init_overlap: float = 0.0
     batch_size: int = 1
+    teacher_T: tuple | str | None = None
+    normalise: bool = False
+    init: str = "random"
+    teacher_file: str | None = None
 
     def __post_init__(self):
         _integer("N", self.N, minimum=1)
@@ -132,6 +157,32 @@ class TeacherStudent:
                 if arr.shape != (size,) or not np.all(np.isfinite(arr)):
                     raise ValueError(f"{name} must be {size} finite numbers, got {val!r}")
                 object.__setattr__(self, name, tuple(float(a) for a in arr))
+        if not isinstance(self.normalise, (bool, np.bool_)):
+            raise TypeError(f"normalise must be True or False, got {self.normalise!r}")
+        if self.init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {self.init!r}")
+        if self.init != "random":
+            if self.K < self.M:
+                raise ValueError(f"init={self.init!r} needs K >= M (a student unit per teacher unit), "
+                                 f"got K={self.K}, M={self.M}")
+            if self.init_overlap != 0:
+                raise ValueError(f"init_overlap applies to init='random' only, got init_overlap={self.init_overlap!r} "
+                                 f"with init={self.init!r}")
+        if isinstance(self.teacher_T, str):
+            if self.teacher_T != "graded":
+                raise ValueError(f"teacher_T must be M positive numbers or 'graded', got {self.teacher_T!r}")
+            object.__setattr__(self, "teacher_T", tuple(float(m) for m in range(1, self.M + 1)))
+        elif self.teacher_T is not None:
+            arr = np.asarray(self.teacher_T, dtype=float)
+            if arr.shape != (self.M,) or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+                raise ValueError(f"teacher_T must be {self.M} positive finite numbers or 'graded', "
+                                 f"got {self.teacher_T!r}")
+            object.__setattr__(self, "teacher_T", tuple(float(a) for a in arr))
+        if self.teacher_file is not None:
+            if self.teacher_T is not None or self.orthonormal_teacher:
+                raise ValueError("teacher_file fixes the teacher: it excludes teacher_T and orthonormal_teacher")
+            # read (and checked) when weights are drawn, so that a saved run loads where the file is absent
+            object.__setattr__(self, "teacher_file", str(self.teacher_file))
 
     @property
     def t_act(self) -> str:
@@ -139,28 +190,72 @@ class TeacherStudent:
 
     @property
     def v_star_array(self) -> np.ndarray:
-        return np.ones(self.M) if self.v_star is None else np.asarray(self.v_star, float)
+        v = np.ones(self.M) if self.v_star is None else np.asarray(self.v_star, float)
+        return v / self.M if self.normalise else v
 
     @property
     def v0_array(self) -> np.ndarray:
-        return np.ones(self.K) if self.v0 is None else np.asarray(self.v0, float)
+        v = np.ones(self.K) if self.v0 is None else np.asarray(self.v0, float)
+        return v / self.K if self.normalise else v
+
+    def file_teacher(self) -> np.ndarray | None:
+        """The teacher weights (M, N) of ``teacher_file`` (None without one)."""
+        if self.teacher_file is None:
+            return None
+        path = self.teacher_file
+        try:
+            w = np.load(path) if path.endswith(".npy") else np.loadtxt(path, ndmin=2)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"teacher_file {path!r} could not be read: {exc}") from None
+        w = np.asarray(w, dtype=float)
+        if w.shape != (self.M, self.N) or not np.all(np.isfinite(w)):
+            raise ValueError(f"teacher_file {path!r} must hold {self.M} x {self.N} finite weights (M x N), "
+                             f"got shape {w.shape}" + ("" if np.all(np.isfinite(w)) else " with non-finite entries"))
+        return w
+
+    def teacher_copies(self):
+        """(m, a): student k starts from a[k] * w*_{m[k]} (+ init_std xi_k); m[k] = -1 copies nothing.
+
+        Shapes (K,) each; see ``init``."""
+        K, M = self.K, self.M
+        m = np.full(K, -1)
+        a = np.zeros(K)
+        if self.init == "random":
+            k = min(K, M)
+            m[:k], a[:k] = np.arange(k), self.init_overlap
+        elif self.init == "informed":
+            m[:M], a[:M] = np.arange(M), 1.0
+        else:
+            m = np.arange(K) % M
+            a = 1.0 / np.bincount(m, minlength=M)[m]
+        return m, a
+
+    def nominal_T(self) -> np.ndarray:
+        """The teacher overlaps T (M, M) as N -> infinity: diag(teacher_T) (identity by default), or
+        the teacher file's w* w*^T / N exactly."""
+        w = self.file_teacher()
+        if w is not None:
+            return w @ w.T / self.N
+        return np.diag(np.ones(self.M) if self.teacher_T is None else np.asarray(self.teacher_T))
 
     def nominal_order_parameters(self):
-        """(Q0, R0, v0): the N -> infinity initial order parameters of :func:`draw_initial_weights`
-        with an orthonormal teacher (T = I): Q = init_std^2 I + init_overlap^2 on the first
-        min(K, M) units, R_kk = init_overlap there, v = v0. Every seed's measured overlaps differ
-        from these by O(N^-1/2) (start an ODE from ``SGDTrajectory.initial_order_parameters`` to
-        follow one seed)."""
-        K, M = self.K, self.M
-        k = min(K, M)
-        Q = self.init_std**2 * np.eye(K)
-        Q[:k, :k] += self.init_overlap**2 * np.eye(k)
-        R = np.zeros((K, M))
-        R[:k, :k] = self.init_overlap * np.eye(k)
-        return Q, R, self.v0_array
+        """(Q0, R0, v0): the N -> infinity initial order parameters of :func:`draw_initial_weights`.
+
+        With w_k = a_k w*_{m_k} + init_std xi_k (``teacher_copies``), i.e. w0 = A w* + init_std xi
+        with A (K, M) holding a_k at (k, m_k): Q = A T A^T + init_std^2 I, R = A T, v = v0
+        (T = ``nominal_T``). Every seed's measured overlaps differ from these by O(N^-1/2), and T
+        itself does unless the teacher is orthonormal or read from a file (start an ODE from
+        ``SGDTrajectory.initial_order_parameters`` to follow one seed)."""
+        m, a = self.teacher_copies()
+        A = np.zeros((self.K, self.M))
+        rows = np.flatnonzero(m >= 0)
+        A[rows, m[rows]] = a[rows]
+        T = self.nominal_T()
+        return A @ T @ A.T + self.init_std**2 * np.eye(self.K), A @ T, self.v0_array
 
     def ode(self, T=None) -> CommitteeODE:
-        """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default identity)."""
+        """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default ``nominal_T``)."""
+        T = self.nominal_T() if T is None else T
         return CommitteeODE(K=self.K, M=self.M, eta=self.eta, eta_v=self.eta_v, sigma=self.sigma,
                             kappa=self.kappa, activation=self.activation,
                             teacher_activation=self.teacher_activation, T=T, v_star=self.v_star_array,
@@ -232,16 +327,26 @@ def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> 
 
 
 def _initial_weights(p: TeacherStudent, seed_seqs):
-    """(w0 (K, N), w* (M, N)) of each seed in turn, from its own SeedSequence (host NumPy, float64)."""
+    """(w0 (K, N), w* (M, N)) of each seed in turn, from its own SeedSequence (host NumPy, float64).
+
+    The teacher is drawn first (M x N standard normals; also with a teacher file, so that the
+    student's draws are the same either way), then the student's xi (K x N)."""
+    fixed = p.file_teacher()
+    scale = None if p.teacher_T is None else np.sqrt(np.asarray(p.teacher_T))[:, None]
+    m, a = p.teacher_copies()
     for ss in seed_seqs:
         g = np.random.Generator(np.random.PCG64(ss))
         teacher = g.standard_normal((p.M, p.N))
         if p.orthonormal_teacher:
             q, r = np.linalg.qr(teacher.T)
             teacher = (q * np.sign(np.diag(r))).T * math.sqrt(p.N)
+        if scale is not None:
+            teacher = scale * teacher
+        if fixed is not None:
+            teacher = fixed.copy()
         w0 = p.init_std * g.standard_normal((p.K, p.N))
-        k = min(p.K, p.M)
-        w0[:k] += p.init_overlap * teacher[:k]
+        for k in np.flatnonzero(m >= 0):
+            w0[k] += a[k] * teacher[m[k]]
         yield w0, teacher
 
 

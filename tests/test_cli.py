@@ -72,6 +72,22 @@ def test_relu1d_mc_resumes_and_writes_its_summary(tmp_path):
     assert lo <= a["rows"][0]["p_cross"] <= hi
 
 
+def test_scm_pyscm_setups_reach_the_problem(tmp_path, capsys):
+    run = tmp_path / "graded.npz"
+    assert main(["scm-sgd", "-N", "100", "-K", "4", "-M", "2", "--graded", "--normalise", "--init", "denoise",
+                 "--init-std", "0.01", "--alpha", "1", "--records", "3", "-q", "--out", str(run)]) == 0
+    p = io.load(run).problem
+    assert (p.teacher_T, p.normalise, p.init) == ((1.0, 2.0), True, "denoise")
+    w = np.random.default_rng(0).standard_normal((2, 100))
+    np.savetxt(tmp_path / "teacher.txt", w)
+    run2 = tmp_path / "file.npz"
+    assert main(["scm-sgd", "-N", "100", "--teacher", str(tmp_path / "teacher.txt"), "--alpha", "1", "--records", "3",
+                 "--seeds", "2", "-q", "--out", str(run2)]) == 0
+    np.testing.assert_allclose(io.load(run2).T, np.broadcast_to(w @ w.T / 100, (2, 2, 2)), rtol=1e-12)
+    assert main(["scm-sgd", "-N", "50", "--teacher", str(tmp_path / "teacher.txt"), "-q"]) == 2
+    assert "teacher_file" in capsys.readouterr().err
+
+
 def test_bad_options_are_named(capsys):
     with pytest.raises(SystemExit):
         main(["scm-sgd", "-K", "0"])

@@ -286,3 +286,110 @@ def test_nominal_order_parameters_are_the_large_n_law_of_the_initial_weights():
     # fluctuations of the overlaps are O(N^-1/2) = 0.007 per entry; 6 SD bounds them
     assert np.abs(tr.Q[:, 0] - Q0).max() < 6 / np.sqrt(p.N) and np.abs(tr.R[:, 0] - R0).max() < 6 / np.sqrt(p.N)
     np.testing.assert_array_equal(v0, np.ones(3))
+
+
+# ------------------------------------------------------------------------------------------------
+# pyscm's set-ups (Goldt's scm_online.py): graded teacher, normalised outputs, informed and
+# denoise starts, a teacher from a file
+# ------------------------------------------------------------------------------------------------
+def test_graded_teacher_has_overlaps_one_to_M():
+    p = TeacherStudent(N=400, K=3, M=3, eta=0.5, teacher_T="graded")
+    assert p.teacher_T == (1.0, 2.0, 3.0)
+    exact = simulate_sgd(p.with_(orthonormal_teacher=True), alphas=[0.0], n_seeds=2, method="gram")
+    np.testing.assert_allclose(exact.T, np.broadcast_to(np.diag([1.0, 2.0, 3.0]), (2, 3, 3)), atol=1e-12)
+    drawn = simulate_sgd(p, alphas=[0.0], n_seeds=2, method="gram")
+    # T_mn = sqrt(m n) (w_m . w_n)/N with unit-variance rows: SD sqrt(m n (1 + delta_mn)/N) <= 0.25
+    assert np.abs(drawn.T - np.diag([1.0, 2.0, 3.0])).max() < 6 * 0.25
+    np.testing.assert_array_equal(p.ode().T, np.diag([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("method", ["full", "gram"])
+def test_normalised_outputs_are_second_layers_over_K_and_M(method):
+    p = TeacherStudent(N=50, K=3, M=2, eta=0.7, eta_v=0.2, sigma=0.1, init_overlap=0.2, normalise=True)
+    explicit = p.with_(normalise=False, v0=(1 / 3,) * 3, v_star=(0.5, 0.5))
+    a = simulate_sgd(p, 2.0, n_seeds=2, seed=4, method=method, n_records=5)
+    b = simulate_sgd(explicit, 2.0, n_seeds=2, seed=4, method=method, n_records=5)
+    for f in ("Q", "R", "v", "eps_g"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+    np.testing.assert_array_equal(p.ode().v_star, [0.5, 0.5])
+
+
+@pytest.mark.parametrize("init", ["random", "informed", "denoise"])
+def test_every_start_has_its_nominal_order_parameters(init):
+    p = TeacherStudent(N=20000, K=5, M=2, eta=0.5, init_std=0.3, teacher_T="graded", orthonormal_teacher=True,
+                       init=init, init_overlap=0.4 if init == "random" else 0.0)
+    Q0, R0, _ = p.nominal_order_parameters()
+    tr = simulate_sgd(p, alphas=[0.0], n_seeds=3, seed=5, method="gram")
+    # each overlap is a sum of O(1) products with SD <= sqrt(2 T_max)/sqrt(N) ~ 0.014; 6 SD bounds them
+    assert np.abs(tr.Q[:, 0] - Q0).max() < 6 * 2 / np.sqrt(p.N) and np.abs(tr.R[:, 0] - R0).max() < 6 * 2 / np.sqrt(p.N)
+    if init == "denoise":   # units 0, 2, 4 share teacher 0 (1/3 each); 1, 3 share teacher 1 (1/2 each)
+        np.testing.assert_allclose(R0[:, 0], [1 / 3, 0, 1 / 3, 0, 1 / 3])
+        np.testing.assert_allclose(R0[:, 1], [0, 1.0, 0, 1.0, 0])   # 2/2 with T_11 = 2
+    if init == "informed":
+        np.testing.assert_allclose(R0[:2], np.diag([1.0, 2.0]))
+        np.testing.assert_allclose(R0[2:], 0.0)
+
+
+@pytest.mark.parametrize("init", ["informed", "denoise"])
+def test_informed_and_denoise_starts_realise_a_linear_teacher(init):
+    # the denoise copies add up to the teacher's weights, so a linear student computes the teacher
+    p = TeacherStudent(N=200, K=4, M=2, eta=0.5, activation="linear", init=init, init_std=1e-9,
+                       v0=(1.0, 1.0, 0.0, 0.0) if init == "informed" else None)
+    tr = simulate_sgd(p, alphas=[0.0], n_seeds=2, method="gram")
+    assert tr.eps_g[:, 0].max() < 1e-15
+
+
+def test_a_teacher_file_gives_the_same_run_as_the_teacher_drawn_in_it(tmp_path):
+    from sims.backends import as_seed_sequence
+    from sims.teacher_student import draw_initial_weights
+    p = TeacherStudent(N=60, K=3, M=2, eta=0.6, sigma=0.1, init_overlap=0.3, init_std=0.5)
+    init_ss = as_seed_sequence(7).spawn(1)[0].spawn(2)[0]   # simulate_sgd's layout: seed s -> (init, noise)
+    _, w_star = draw_initial_weights(p, [init_ss])
+    ref = simulate_sgd(p, 1.0, n_seeds=1, seed=7, n_records=4)
+    for name, save in (("t.npy", np.save), ("t.txt", np.savetxt)):
+        path = tmp_path / name
+        save(path, w_star[0])
+        tr = simulate_sgd(p.with_(teacher_file=str(path)), 1.0, n_seeds=1, seed=7, n_records=4)
+        np.testing.assert_array_equal(tr.Q, ref.Q)
+        np.testing.assert_array_equal(tr.R, ref.R)
+        np.testing.assert_allclose(p.with_(teacher_file=str(path)).nominal_T(), w_star[0] @ w_star[0].T / p.N)
+
+
+def test_bad_setups_are_named(tmp_path):
+    base = dict(N=20, K=2, M=3, eta=0.1)
+    with pytest.raises(ValueError, match="init must be one of"):
+        TeacherStudent(**base, init="small")
+    with pytest.raises(ValueError, match="needs K >= M"):
+        TeacherStudent(**base, init="denoise")
+    with pytest.raises(ValueError, match="init_overlap applies"):
+        TeacherStudent(**dict(base, K=3), init="informed", init_overlap=0.5)
+    with pytest.raises(ValueError, match="teacher_T"):
+        TeacherStudent(**base, teacher_T="steep")
+    with pytest.raises(ValueError, match="teacher_T"):
+        TeacherStudent(**base, teacher_T=(1.0, -1.0, 2.0))
+    with pytest.raises(ValueError, match="teacher_file fixes"):
+        TeacherStudent(**base, teacher_file="t.npy", orthonormal_teacher=True)
+    with pytest.raises(TypeError, match="normalise"):
+        TeacherStudent(**base, normalise="yes")
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.ones((3, 19)))
+    with pytest.raises(ValueError, match="teacher_file .* 3 x 20"):
+        simulate_sgd(TeacherStudent(**base, teacher_file=str(bad)), 1.0)
+    nan = tmp_path / "nan.npy"
+    np.save(nan, np.full((3, 20), np.nan))
+    with pytest.raises(ValueError, match="non-finite"):
+        simulate_sgd(TeacherStudent(**base, teacher_file=str(nan)), 1.0)
+    with pytest.raises(ValueError, match="could not be read"):
+        simulate_sgd(TeacherStudent(**base, teacher_file=str(tmp_path / "missing.txt")), 1.0)
+
+
+def test_ode_tracks_a_large_n_run_with_a_graded_teacher_normalised_outputs_and_a_denoise_start():
+    """Like the smoke test above: the ODE from the nominal (N -> inf) start follows the gram chain.
+
+    eps_g falls from 0.020 to 0.010 here; the run differs from the ODE by O(N^-1/2) relative
+    (overlap fluctuations), bounded by 6 N^-1/2 = 4 % of eps_g (observed about 0.5 %)."""
+    p = TeacherStudent(N=20000, K=4, M=2, eta=1.0, init_std=0.3, teacher_T="graded", orthonormal_teacher=True,
+                       normalise=True, init="denoise", sigma=0.1)
+    tr = simulate_sgd(p, 5.0, n_seeds=2, method="gram", n_records=10)
+    ode = p.ode().integrate(*p.nominal_order_parameters(), tr.alphas)
+    assert np.abs(tr.eps_g - ode.eps_g).max() < 6 / np.sqrt(p.N) * float(ode.eps_g.max())

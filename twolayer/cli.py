@@ -90,6 +90,15 @@ def _committee_options(p, *, sgd: bool):
                    help="student weights w = init_overlap w* + init_std xi (default 1: pyscm's large random init)")
     g.add_argument("--init-overlap", type=float, default=0.0, help="see --init-std (default 0)")
     g.add_argument("--orthonormal-teacher", action="store_true", help="teacher rows orthogonal, T = I exactly")
+    g.add_argument("--graded", action="store_true", help="graded teacher T = diag(1, ..., M) (pyscm's --graded)")
+    g.add_argument("--teacher", dest="teacher_file", metavar="FILE",
+                   help="teacher weights M x N from a .npy or text file (pyscm's --teacher)")
+    g.add_argument("--normalise", action="store_true",
+                   help="outputs divided by the number of hidden units (pyscm's --normalise)")
+    g.add_argument("--init", choices=("random", "informed", "denoise"), default="random",
+                   help="student start: random (default; see --init-std, --init-overlap), informed (w_k = w*_k "
+                        "+ init_std xi_k) or denoise (teacher units shared among K/M students each); pyscm's "
+                        "small start is --init-std N**-0.5")
     g.add_argument("--alpha", type=float, default=200.0, help="duration in alpha = steps / N (default 200)")
     g.add_argument("--records", type=_positive_int, default=100, help="recorded times, log-spaced (default 100)")
     g.add_argument("--seeds", type=_positive_int, default=1, help="independent runs, batched (default 1)")
@@ -147,7 +156,9 @@ def _problem(a):
     return TeacherStudent(N=a.N, K=a.K, M=a.M, eta=a.eta, eta_v=a.eta_v, sigma=a.sigma, kappa=a.kappa,
                           activation=a.activation, teacher_activation=a.teacher_activation,
                           orthonormal_teacher=a.orthonormal_teacher, init_std=a.init_std,
-                          init_overlap=a.init_overlap, batch_size=a.batch_size)
+                          init_overlap=a.init_overlap, batch_size=a.batch_size,
+                          teacher_T="graded" if a.graded else None, normalise=a.normalise, init=a.init,
+                          teacher_file=a.teacher_file)
 
 
 def _record_grid(a):
