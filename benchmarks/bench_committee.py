@@ -177,3 +177,58 @@ class ReLUODE:
     track_integrate_time_relu_over_erf.unit = "x"
     track_integrate_time_relu_over_erf.number = 1
     track_integrate_time_relu_over_erf.repeat = 1
+
+
+def _draw_full_normals(n_seeds: int, n_steps: int, N: int, seed: int = 0):
+    """The random numbers explicit-weight SGD cannot do without: N + 1 standard normals per step and
+    seed (input and label noise), from one PCG64 stream per seed as ``simulate_sgd`` draws them."""
+    gens = [np.random.Generator(np.random.PCG64(c)) for c in np.random.SeedSequence(seed).spawn(n_seeds)]
+    return [(g.standard_normal((n_steps, N)), g.standard_normal(n_steps)) for g in gens]
+
+
+def sgd_full_rng_floor(n_seeds: int = 64, n_steps: int = 1000, N: int = 500) -> dict:
+    """Where explicit-weight SGD's time goes, against the random-number floor (issue 23).
+
+    Each step needs N fresh Gaussian inputs; drawing them is a floor no kernel can go below (with
+    NumPy's PCG64 + ziggurat generator). Returns, from interleaved pairs in one run:
+    ``fraction_of_floor`` = t(draw the normals alone) / t(simulate_sgd, method="full") (1 = all the
+    time is the draw), and ``ceiling_vs_loop`` = the speed-up over the per-sample loop
+    (:func:`benchmarks.references.reference_sgd_loop`) that a run costing only its draws would have.
+
+    Measured 2026-12-02 on the 2-core CI machine, one thread each side (N = 500, K = M = 2, 64
+    seeds): the draw takes 81 % of the run (12 ns per normal), the ceiling is 4.3x and the run
+    itself reaches 3.5x. Issue 23's 15x is out of reach with NumPy's generator: it needs normals
+    about 4x cheaper (a counter-based generator inside the compiled kernel), which would change
+    every explicit-weight stream.
+    """
+    p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2)
+    _warm_numba()
+    simulate_sgd(p, 1.0, n_seeds=2, method="full", n_records=3)
+    ours = interleaved_ratio(lambda: _draw_full_normals(n_seeds, n_steps, N),
+                             lambda: simulate_sgd(p, n_steps / N, n_seeds=n_seeds, method="full", n_records=3),
+                             pairs=5)
+    ref_steps = 2000
+    ceiling = interleaved_ratio(lambda: _draw_full_normals(n_seeds, n_steps, N),
+                                lambda: reference_sgd_loop(N, 2, 2, 1.0, ref_steps), pairs=5,
+                                scale=n_steps * n_seeds / ref_steps)
+    return {"fraction_of_floor": 1.0 / ours.median, "ceiling_vs_loop": ceiling.median,
+            "t_draw": ours.t_ours, "t_sgd": ours.t_reference}
+
+
+class SGDFloor:
+    """Explicit-weight SGD against its random-number floor (issue 23's 15x target)."""
+
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def setup_cache(self):
+        return sgd_full_rng_floor()
+
+    def track_sgd_full_fraction_of_rng_floor(self, res):
+        return res["fraction_of_floor"]
+
+    def track_sgd_full_rng_ceiling_vs_reference_loop(self, res):
+        return res["ceiling_vs_loop"]
+
+    track_sgd_full_rng_ceiling_vs_reference_loop.unit = "x"
