@@ -467,13 +467,21 @@ def _ansatz_root(ode, M, L, names, x):
 
 def _ansatz_check(ode, M, L, names, x):
     """(ok, Q, R, residual): ok when x is a root (max |rhs| <= 1e-11 eta) and a network state
-    (joint covariance PSD)."""
+    (joint covariance PSD, to 1e-7 of the state's scale).
+
+    The PSD tolerance is that of the state, not of the residual: a linear student conserves
+    w_i - w_k, so its stationary state lies exactly on the boundary of the network states
+    (lambda_1 - lambda_2 - rho_1 + rho_2 = 0 from the symmetric start). The ODE integration (rtol
+    1e-10 over alpha = 200/eta) keeps that combination to about 1e-9, and the root polish cannot
+    tighten it (the residual is flat along neutral directions): e.g. min eig = -1.3e-9 at M = 2,
+    L = 1, eta = 0.3, sigma = 0.4 with residual 6e-17. States that no network has are off by O(1)
+    (eps_g < 0 there), far outside this tolerance."""
     Q, R = _ansatz_state(M, L, dict(zip(names, x)))
     with np.errstate(invalid="ignore", divide="ignore"):
         dQ, dR, _ = ode.rhs(Q, R, np.ones(M + L))
     res = float(max(np.abs(dQ).max(), np.abs(dR).max()))
     lo = _joint_min_eigenvalue(Q, R, np.eye(M)) if np.all(np.isfinite(Q)) else -np.inf
-    ok = bool(np.isfinite(res) and res <= 1e-11 * ode.eta and lo >= -1e-9 * max(1.0, float(np.abs(Q).max())))
+    ok = bool(np.isfinite(res) and res <= 1e-11 * ode.eta and lo >= -1e-7 * max(1.0, float(np.abs(Q).max())))
     return ok, Q, R, res
 
 
