@@ -7,35 +7,13 @@ from sims.relu1d import draw_relu1d_init, train_relu1d
 from theory.relu1d import PAPER_X, PAPER_Y, empirical_weights, large_step, reduced_gd, side_moments
 
 from ._timing import interleaved_ratio
+from .references_relu1d import reference_per_network_gd, reference_vectorised_gd
 
 
 def _setup(n, B=200):
     a0, w0 = draw_relu1d_init(n, B, seed=1)
     p = empirical_weights(n * n, B, seed=2)
     return a0, w0, p, large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
-
-
-def reference_per_network_gd(a, w, p, h, epochs):
-    """One network at a time, fresh arrays every epoch (research-code style); returns crossing epochs."""
-    out = []
-    for i in range(a.shape[0]):
-        ai, bi, wi, ci = a[i].copy(), np.zeros_like(a[i]), w[i].copy(), 0.0
-        pat0 = (np.outer(ai, PAPER_X) + bi[:, None]) > 0
-        hit = -1
-        for t in range(epochs):
-            pre = np.outer(ai, PAPER_X) + bi[:, None]
-            act = pre > 0
-            f = ci + (wi[:, None] * np.maximum(pre, 0)).sum(0)
-            r = p[i] * (f - PAPER_Y)
-            ga = wi * (act * r * PAPER_X).sum(1)
-            gb = wi * (act * r).sum(1)
-            gw = (np.maximum(pre, 0) * r).sum(1)
-            ai, bi, wi, ci = ai - h[i] * ga, bi - h[i] * gb, wi - h[i] * gw, ci - h[i] * r.sum()
-            if np.any(((np.outer(ai, PAPER_X) + bi[:, None]) > 0) != pat0):
-                hit = t + 1
-                break
-        out.append(hit)
-    return np.array(out)
 
 
 def relu1d_ratios(n=64, B=400, epochs=300):
@@ -49,11 +27,30 @@ def relu1d_ratios(n=64, B=400, epochs=300):
     def batch():
         return train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=epochs, use_numba=False)
     k = 40
-    r_ref = interleaved_ratio(fast, lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs),
+    r_ref = interleaved_ratio(fast, lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs, PAPER_X, PAPER_Y),
                               pairs=3, scale=B / k)
     r_batch = interleaved_ratio(fast, batch, pairs=5)
     r_red = interleaved_ratio(lambda: reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), batch, pairs=5)
     return r_ref.median, r_batch.median, r_red.median
+
+
+def vectorised_reference_ratios(n=64, B=400, epochs=300):
+    """Speed of our trainers over the research code's vectorised NumPy GD
+    (:func:`benchmarks.references_relu1d.reference_vectorised_gd`, every network in one (B, n, P)
+    array, a pattern check after every update), same networks and epochs, all agreeing on every
+    crossing epoch. Returns the ratios of (a) the array-API trainer (the torch/CuPy path, run here
+    on NumPy) checking only at the end (``check_every = epochs``: the same work as the reference,
+    which retires nothing), (b) the same at the default ``check_every = 50`` (crossed networks leave
+    every 50 updates) and (c) the compiled trainer."""
+    a0, w0, p, h = _setup(n, B)
+    ref = lambda: reference_vectorised_gd(a0, w0, p, h, epochs, PAPER_X, PAPER_Y)       # noqa: E731
+
+    def array_api(check_every):
+        return lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=check_every,
+                                    use_numba=False)
+    return tuple(interleaved_ratio(f, ref, pairs=3).median
+                 for f in (array_api(epochs), array_api(50),
+                           lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs)))
 
 
 def decide_ratio(n, B=100, epochs=5000):
@@ -110,4 +107,24 @@ class Relu1DRatios:
         return res[1]
 
     def track_reduced_vs_batched_full(self, res):
+        return res[2]
+
+
+class Relu1DVsVectorisedReference:
+    """Our trainers over the research code's vectorised NumPy GD (issue 23; target >= 3x for the
+    array-API trainer, which is the GPU path)."""
+    timeout = 600
+    number = 1
+    repeat = 1
+
+    def setup_cache(self):
+        return vectorised_reference_ratios()
+
+    def track_array_api_vs_vectorised_reference(self, res):
+        return res[0]
+
+    def track_array_api_check_every_50_vs_vectorised_reference(self, res):
+        return res[1]
+
+    def track_compiled_vs_vectorised_reference(self, res):
         return res[2]

@@ -79,8 +79,9 @@ def _relu1d_problem(n=64, B=200):
 
 
 def _relu1d_reference(a0, w0, p, h, epochs, k):
-    from .bench_relu1d import reference_per_network_gd
-    return lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs)
+    from theory.relu1d import PAPER_X, PAPER_Y
+    from .references_relu1d import reference_per_network_gd
+    return lambda: reference_per_network_gd(a0[:k], w0[:k], p[:k], h[:k], epochs, PAPER_X, PAPER_Y)
 
 
 def build_relu1d_gd(epochs=300, k=8, reps=3):
@@ -90,6 +91,17 @@ def build_relu1d_gd(epochs=300, k=8, reps=3):
     a0, w0, p, h = _relu1d_problem()
     ours = _repeat(lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs), reps)
     return ours, _relu1d_reference(a0, w0, p, h, epochs, k), reps * a0.shape[0] / k
+
+
+def build_relu1d_array_api(epochs=100):
+    """Array-API 1-D ReLU GD on NumPy (the torch/CuPy path; n = 64, 200 networks, 100 epochs, one
+    check at the end) vs the research code's vectorised NumPy GD over the same networks."""
+    from sims.relu1d import train_relu1d
+    from theory.relu1d import PAPER_X, PAPER_Y
+    from .references_relu1d import reference_vectorised_gd
+    a0, w0, p, h = _relu1d_problem()
+    return (lambda: train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, epochs, check_every=epochs, use_numba=False),
+            lambda: reference_vectorised_gd(a0, w0, p, h, epochs, PAPER_X, PAPER_Y), 1.0)
 
 
 def build_reduced_gd(epochs=300, k=8, reps=6):
@@ -216,6 +228,7 @@ def build_wide_training(n_seeds=32, width=512, P=16, n_steps=30, ref_seeds=2):
 
 KERNELS: dict[str, GatedKernel] = {k.name: k for k in (
     GatedKernel("relu1d_gd", build_relu1d_gd.__doc__, build_relu1d_gd),
+    GatedKernel("relu1d_array_api", build_relu1d_array_api.__doc__, build_relu1d_array_api),
     GatedKernel("relu1d_reduced_gd", build_reduced_gd.__doc__, build_reduced_gd),
     GatedKernel("rf_readout_cg", build_rf_readout.__doc__, build_rf_readout),
     GatedKernel("committee_sgd_gram", build_committee_sgd.__doc__, build_committee_sgd),

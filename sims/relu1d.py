@@ -140,6 +140,16 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         Bytes the call may hold (default 4 GiB): parameters, optimiser moments, the (B, n, P)
         pre-activations of the array-API path and the loss curve. Checked before any work, with
         the estimate in the message.
+
+    Notes
+    -----
+    The array-API path (torch, CuPy, or NumPy with ``use_numba=False``) uses that a network keeps
+    its initial activation pattern until it crosses, which is exactly what is monitored: with the
+    float mask M0 (n, P) of that pattern, f = c + x (w a) M0 + (w b) M0 and the gradients are
+    w S1, w S0, a S1 + b S0 and sum r with S = M0 [r x, r] (r = p (f - y)). That is exact until the
+    first crossing; from the crossing update on the network is frozen (step 0) and leaves at the
+    next check. Per update: two (m, n, P) matmuls, one pattern matmul (m, n, 2) @ (2, P) and its
+    comparison, no host synchronisation (the crossing epochs stay on the device until the check).
     """
     x, y, p = check_data(x, y, p)
     a0, w0 = (np.atleast_2d(_checks.array(name, v)) for name, v in (("a0", a0), ("w0", w0)))
@@ -156,7 +166,8 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     bk = get_backend(backend)
     fused = bk.kind == "numpy" and use_numba and optimizer == "gd"
     floats = 16 * B * n + 2 * B * P_ + (B * (n_epochs + 1) if record_loss else 0) \
-        + (0 if fused else 5 * B * n * P_ + (8 * B * n if optimizer == "adam" else 0))
+        + (0 if fused else 5 * B * n * P_ + (8 * B * n if optimizer == "adam" else 0)
+           + (B * min(check_every, n_epochs) if record_loss else 0))
     _checks.memory("memory_budget", 8.0 * floats, _checks.positive("memory_budget", memory_budget),
                    hint="or fewer networks, or record_loss=False" if record_loss else "or fewer networks")
     xp = bk.xp
@@ -184,7 +195,12 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     else:
         a, b, w, c = bk.asarray(a0), bk.asarray(b0), bk.asarray(w0), bk.asarray(c0)
         Pb, Hs = bk.asarray(p), bk.asarray(h)
-        pattern0 = (a[:, :, None] * X + b[:, :, None]) > 0
+        X1 = xp.stack([X, xp.ones_like(X)])                                     # (2, P)
+
+        def on_pattern(a, b):                            # pre-activation > 0, one matmul (m, n, 2) @ (2, P)
+            return (xp.stack([a, b], axis=-1) @ X1) > 0
+
+        pattern0 = on_pattern(a, b)
         if optimizer == "adam":
             mom = [xp.zeros_like(v) for v in (a, b, w, c)] * 2          # first moments, then second
 
@@ -219,21 +235,25 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             ah, bh, wh, ch = a, b, w, c
         else:
             go = xp.ones_like(Hs)
+            live = xp.full_like(Hs, -1.0)                    # crossing update within this chunk, on the device
+            M0 = xp.astype(pattern0, X.dtype)                # (m, n, P) float mask of the initial pattern
             if optimizer == "sgd":
                 sub = np.stack([rngs[i].multinomial(batch_size, p[i] / p[i].sum(), size=max(steps, 1))
                                 for i in idx]) * (p[idx].sum(-1)[:, None, None] / batch_size)    # (b, steps, P)
                 Wb = bk.asarray(sub)
+            losses = []
             for s in range(steps):
-                pre, f = forward(a, b, w, c)
+                # Live networks keep their initial pattern, so the network is linear in (a, b) at a
+                # fixed mask M0 until its first crossing; frozen (crossed) networks get hg = 0.
+                U = xp.stack([w * a, w * b], axis=1) @ M0                            # (m, 2, P)
+                f = c[:, None] + U[:, 0, :] * X + U[:, 1, :]
                 if record_loss:
-                    curve[idx, t + s] = np.where(live_at < 0, bk.to_numpy(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1)),
-                                                 curve[idx, t + s])
+                    losses.append(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1))
                 Wt = Wb[:, s, :] if optimizer == "sgd" else Pb
                 r = Wt * (f - Y)                                                   # dL/df
-                act = pre > 0
-                ract = xp.where(act, r[:, None, :], 0.0 * r[:, None, :])
-                g = [w * xp.sum(ract * X, axis=2), w * xp.sum(ract, axis=2),
-                     xp.sum(xp.where(act, pre, 0.0 * pre) * r[:, None, :], axis=2), xp.sum(r, axis=1)]
+                S = M0 @ xp.stack([r * X, r], axis=-1)                               # (m, n, 2)
+                S1, S0 = S[:, :, 0], S[:, :, 1]
+                g = [w * S1, w * S0, a * S1 + b * S0, xp.sum(r, axis=1)]
                 if optimizer == "adam":
                     k = t + s + 1
                     for j in range(4):
@@ -242,11 +262,14 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
                         g[j] = (mom[j] / (1 - betas[0] ** k)) / (xp.sqrt(mom[4 + j] / (1 - betas[1] ** k)) + eps)
                 hg = Hs * go
                 a, b, w, c = a - hg[:, None] * g[0], b - hg[:, None] * g[1], w - hg[:, None] * g[2], c - hg * g[3]
-                changed = bk.to_numpy(xp.any(((a[:, :, None] * X + b[:, :, None]) > 0) != pattern0, axis=(1, 2)))
-                new = changed & (live_at < 0)
-                if new.any():
-                    live_at[new] = t + s + 1
-                    go = bk.asarray((live_at < 0).astype(float))
+                changed = xp.any(on_pattern(a, b) != pattern0, axis=(1, 2))
+                live = xp.where((live < 0) & changed, xp.full_like(live, t + s + 1), live)   # no host sync
+                go = xp.astype(live < 0, Hs.dtype)
+            live_at = bk.to_numpy(live).astype(np.int64)
+            if record_loss and steps:
+                lc = bk.to_numpy(xp.stack(losses, axis=1))                           # (m, steps)
+                valid = (live_at[:, None] < 0) | (t + np.arange(steps)[None, :] < live_at[:, None])
+                curve[idx, t:t + steps] = np.where(valid, lc, np.nan)
             pre, f = forward(a, b, w, c)
             Lh = bk.to_numpy(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1))
             if record_loss:

@@ -52,6 +52,25 @@ def test_numba_kernel_agrees_with_the_array_api_trainer():
     assert np.allclose(a.loss[m], b.loss[m], rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("check_every", [1, 37, 300])
+def test_linearised_array_trainer_is_exact_up_to_every_crossing(check_every):
+    """The array-API path trains at the frozen mask M0; it must match the true ReLU trainer (numba)
+    on every network, crossed ones included, up to and at the crossing update, whatever the chunking."""
+    a0, w0 = draw_relu1d_init(16, 60, seed=5)
+    p = empirical_weights(256, 60, seed=6)
+    h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0))
+    a = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 300, record_loss=True, use_numba=True)
+    b = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 300, record_loss=True, use_numba=False,
+                     check_every=check_every)
+    assert (a.crossing_epoch >= 0).sum() >= 5
+    assert np.array_equal(a.crossing_epoch, b.crossing_epoch) and np.array_equal(a.stop_epoch, b.stop_epoch)
+    assert np.array_equal(np.isnan(a.loss), np.isnan(b.loss))
+    assert np.allclose(a.loss, b.loss, rtol=0, atol=1e-12, equal_nan=True)
+    assert np.allclose(a.final_loss, b.final_loss, rtol=0, atol=1e-12)
+    for u, v in zip(a.params, b.params):
+        assert np.allclose(u, v, rtol=0, atol=1e-10)
+
+
 def test_torch_backend_agrees():
     pytest.importorskip("torch")
     a0, w0 = draw_relu1d_init(8, 20, seed=1)
