@@ -161,10 +161,23 @@ def build_committee_ode(calls=200, ref_calls=10):
 def build_mixture_ode(calls=10, ref_samples=500):
     """Mixture ODE right-hand side (K = 4, XOR, 4 clusters) vs per-tuple Monte Carlo (500 samples/tuple)."""
     from theory.mixture_ode import MixtureODE
-    from .bench_mixture import _ode_state, reference_rhs_per_tuple_mc
+    from .bench_mixture import _ode_state
+    from .references_mixture import reference_rhs_per_tuple_mc
     mix, R, Q, v = _ode_state(4)
     ode = MixtureODE.from_mixture(mix, 4, 0.5)
     return _repeat(lambda: ode.rhs(R, Q, v), calls), lambda: reference_rhs_per_tuple_mc(ode, R, Q, v, ref_samples), \
+        float(calls)
+
+
+def build_mixture_ode_shared_mc(calls=10, ns=10_000):
+    """Mixture ODE right-hand side (K = 4, XOR, 4 clusters) vs the research code's scheme: one shared
+    set of 10^4 samples per cluster, one Monte Carlo mean per index tuple."""
+    from theory.mixture_ode import MixtureODE
+    from .bench_mixture import _ode_state
+    from .references_mixture import reference_rhs_shared_mc
+    mix, R, Q, v = _ode_state(4)
+    ode = MixtureODE.from_mixture(mix, 4, 0.5)
+    return _repeat(lambda: ode.rhs(R, Q, v), calls), lambda: reference_rhs_shared_mc(ode, R, Q, v, ns), \
         float(calls)
 
 
@@ -235,6 +248,8 @@ KERNELS: dict[str, GatedKernel] = {k.name: k for k in (
     GatedKernel("committee_sgd_full", build_committee_sgd_full.__doc__, build_committee_sgd_full),
     GatedKernel("committee_ode_rhs", build_committee_ode.__doc__, build_committee_ode),
     GatedKernel("mixture_ode_rhs", build_mixture_ode.__doc__, build_mixture_ode),
+    GatedKernel("mixture_ode_shared_mc", build_mixture_ode_shared_mc.__doc__, build_mixture_ode_shared_mc,
+                pairs=5),
     GatedKernel("mixture_sgd", build_mixture_sgd.__doc__, build_mixture_sgd),
     GatedKernel("init_kv_marginal", build_init_kv.__doc__, build_init_kv),
     GatedKernel("wide_ntk_torch", build_wide_ntk.__doc__, build_wide_ntk, needs="torch"),

@@ -92,11 +92,6 @@ def _finite_nonneg(name, x):
     return float(x)
 
 
-def _dg_fast(a, lam):
-    """g'(lam); for ReLU the step as a float (lam = 0 has probability zero for sampled fields)."""
-    return (lam > 0).astype(float) if a.name == "relu" else a.dg(lam)
-
-
 _N_SCRAMBLES = 8
 
 
@@ -238,7 +233,8 @@ class MixtureODE:
         """Sampled fields lambda | alpha for fixed standard normals z (S, K): shape (..., C, S, K)."""
         # intermediate solver stages may be slightly indefinite: clip negative eigenvalues
         L = _psd_sqrt(self.Delta * Q)                # (..., K, K)
-        return R[..., :, None, :] + np.einsum("...ij,sj->...si", L, z)[..., None, :, :]
+        # z L^T as one BLAS product (S, K) @ (K, K) per batch entry, then the cluster means
+        return R[..., :, None, :] + np.matmul(z, np.swapaxes(L, -1, -2))[..., None, :, :]
 
     def rhs(self, R, Q, v):
         """(dR/dt, dQ/dt, dv/dt) at (R, Q, v); leading batch axes broadcast."""
@@ -263,8 +259,10 @@ class MixtureODE:
         S = np.einsum("a,...akl->...kl", p, S)
         # eta^2 term by common random numbers
         lam = self._fields(R, Q, self._z)                        # (..., C, S, K)
-        e = y[:, None] - np.matmul(a.g(lam), v[..., None, :, None])[..., 0]   # (..., C, S)
-        ge = _dg_fast(a, lam) * e[..., None]
+        g = a.g(lam)
+        e = y[:, None] - np.matmul(g, v[..., None, :, None])[..., 0]           # (..., C, S)
+        # g'(lambda) e; ReLU: the step times e written into g's buffer (no float copy of the mask)
+        ge = np.multiply(lam > 0, e[..., None], out=g) if a.name == "relu" else a.dg(lam) * e[..., None]
         M = np.matmul(np.swapaxes(ge, -1, -2), ge) / lam.shape[-2]            # (..., C, K, K)
         M = np.einsum("c,...ckl->...kl", p, M)
         vv = v[..., :, None] * v[..., None, :]
