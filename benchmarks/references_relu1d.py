@@ -54,13 +54,7 @@ def reference_per_network_gd(a, w, p, h, epochs, x, y):
 def reference_vectorised_gd(a, w, p, h, epochs, x, y):
     """All networks at once, a fixed number of epochs; returns the first crossing epochs (-1: none).
 
-    Parameters
-    ----------
-    a, w : ndarray, shape (B, n)
-    p : ndarray, shape (B, P)
-    h : ndarray, shape (B,)
-    epochs : int
-    x, y : ndarray, shape (P,)
+    Parameters as :func:`reference_per_network_gd`.
 
     Returns
     -------
