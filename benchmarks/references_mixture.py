@@ -119,3 +119,50 @@ def reference_euler_shared_mc(ode, R0, Q0, v0, t_end, dt=0.01, n=10_000, seed=0)
         R, Q, v = R + dt * dR, Q + dt * dQ, v + dt * dv
         Q = 0.5 * (Q + Q.T)
     return R, Q, v
+
+
+def reference_rf_dense_float32(centres, Delta, F, labels, probs, *, per_cluster_gram=False):
+    """Random-features population readout the research-code way (arXiv:2102.11742, sec. 4): the
+    ReLU features' moments in closed form, every cluster's Gaussian-equivalent covariance
+    diag(d_a) + (b_a b_a^T) * G with G = Delta F F^T / D formed densely in float32, the P x P
+    system Omega w = Phi solved by LU in float32. Returns (w, eps_mse).
+
+    ``per_cluster_gram`` recomputes F F^T for each cluster (as a per-cluster covariance function
+    does); by default G is formed once, the cheaper reading of the research code.
+
+    Parameters
+    ----------
+    centres : ndarray (C, D), the c_alpha = mu_alpha / sqrt(D)
+    Delta : float
+    F : ndarray (P, D)
+    labels, probs : ndarray (C,)
+    """
+    from scipy.special import ndtr
+    F32 = np.asarray(F, np.float32)
+    D = F32.shape[1]
+    p, y = np.asarray(probs, np.float32), np.asarray(labels, np.float32)
+    a = (np.asarray(centres, np.float32) @ F32.T) / np.float32(np.sqrt(D))          # (C, P)
+    s = np.sqrt(np.float32(Delta) * np.sum(F32 * F32, axis=1) / np.float32(D))      # (P,)
+    h = a / s
+    Phi_h = ndtr(h).astype(np.float32)
+    phi_h = (np.exp(-0.5 * h * h) / np.sqrt(2 * np.pi)).astype(np.float32)
+    mean = s * (h * Phi_h + phi_h)
+    second = s * s * ((h * h + 1) * Phi_h + h * phi_h)
+    b = Phi_h
+    d = second - mean**2 - b**2 * s**2
+    mbar = p @ mean
+    M = mean - mbar
+    ybar = float(p @ y)
+    rhs = (p * y) @ M
+    P = F32.shape[0]
+    Om = np.zeros((P, P), np.float32)
+    G = None
+    for al in range(len(p)):
+        if G is None or per_cluster_gram:
+            G = (F32 @ F32.T) * np.float32(Delta / D)
+        cov = b[al][:, None] * G * b[al][None, :]
+        cov[np.diag_indices(P)] += d[al]
+        Om += p[al] * (cov + np.outer(M[al], M[al]))
+    w = np.linalg.solve(Om, rhs)
+    mse = 0.5 * (1.0 - ybar**2 - 2 * float(w @ rhs) + float(w @ Om @ w))
+    return w, mse
