@@ -20,7 +20,7 @@ from theory.mixture_ode import MixtureODE
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 
 from ._timing import backend_or_skip, interleaved_ratio
-from .references_mixture import (reference_euler_shared_mc, reference_rf_dense_float32,  # noqa: F401
+from .references_mixture import (euler, reference_euler_shared_mc, reference_rf_dense_float32,  # noqa: F401
                                  reference_rhs_per_tuple_mc, reference_rhs_shared_mc)
 from . import backend_params
 
@@ -119,11 +119,7 @@ def shared_mc_integration_ratios(K=4, t_end=1.0, dt=0.01, ns=10_000, n_ref_seeds
         ratios.append(t_r[-1] / t_o[-1])
     finals = np.array(finals)
     spread = float(finals.std(axis=0, ddof=1).max())
-    Re, Qe, ve = R, Q, v
-    for _ in range(int(round(t_end / dt))):                 # Euler bias alone: Euler on our RHS
-        dR, dQ, dv = ode.rhs(Re, Qe, ve)
-        Re, Qe, ve = Re + dt * dR, Qe + dt * dQ, ve + dt * dv
-    err_euler = float(np.abs(_flat(Re, Qe, ve) - ref_end).max())
+    err_euler = float(np.abs(_flat(*euler(ode.rhs, R, Q, v, t_end, dt)) - ref_end).max())   # Euler bias alone
     ratio = float(np.median(ratios))
     return dict(ratio=ratio, t_ours=float(np.median(t_o)), t_ref=float(np.median(t_r)), err_ours=err_ours,
                 err_ref=float(np.abs(finals - ref_end).max(axis=1).mean()), spread=spread, err_euler=err_euler,

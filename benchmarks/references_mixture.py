@@ -23,7 +23,8 @@ import numpy as np
 
 from theory.activations import get_activation
 
-__all__ = ["reference_rhs_per_tuple_mc", "reference_rhs_shared_mc", "reference_euler_shared_mc"]
+__all__ = ["euler", "reference_rhs_per_tuple_mc", "reference_rhs_shared_mc", "reference_euler_shared_mc",
+           "reference_rf_dense_float32"]
 
 
 def _joint_sampler(ode, R, Q, rng, n):
@@ -109,16 +110,22 @@ def reference_rhs_shared_mc(ode, R, Q, v, n=10_000, seed=0, rng=None):
     return _rhs_by_tuples(ode, R, Q, v, lambda al: shared[al])
 
 
-def reference_euler_shared_mc(ode, R0, Q0, v0, t_end, dt=0.01, n=10_000, seed=0):
-    """Explicit Euler from (R0, Q0, v0) to ``t_end`` with :func:`reference_rhs_shared_mc` (a fresh
-    shared set per step, one stream from ``seed``); returns the final (R, Q, v)."""
-    rng = np.random.default_rng(seed)
+def euler(rhs, R0, Q0, v0, t_end, dt):
+    """Explicit Euler of (R, Q, v) from (R0, Q0, v0) to ``t_end`` with ``rhs(R, Q, v) -> (dR, dQ, dv)``,
+    Q kept symmetric; returns the final (R, Q, v)."""
     R, Q, v = (np.array(x, float) for x in (R0, Q0, v0))
     for _ in range(int(round(t_end / dt))):
-        dR, dQ, dv = reference_rhs_shared_mc(ode, R, Q, v, n, rng=rng)
+        dR, dQ, dv = rhs(R, Q, v)
         R, Q, v = R + dt * dR, Q + dt * dQ, v + dt * dv
         Q = 0.5 * (Q + Q.T)
     return R, Q, v
+
+
+def reference_euler_shared_mc(ode, R0, Q0, v0, t_end, dt=0.01, n=10_000, seed=0):
+    """:func:`euler` with :func:`reference_rhs_shared_mc` (a fresh shared set per step, one stream
+    from ``seed``); returns the final (R, Q, v)."""
+    rng = np.random.default_rng(seed)
+    return euler(lambda R, Q, v: reference_rhs_shared_mc(ode, R, Q, v, n, rng=rng), R0, Q0, v0, t_end, dt)
 
 
 def reference_rf_dense_float32(centres, Delta, F, labels, probs, *, per_cluster_gram=False):

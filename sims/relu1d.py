@@ -204,9 +204,9 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         if optimizer == "adam":
             mom = [xp.zeros_like(v) for v in (a, b, w, c)] * 2          # first moments, then second
 
-    def forward(a, b, w, c):
+    def forward(a, b, w, c):                         # the true ReLU network's outputs (m, P)
         pre = a[:, :, None] * X + b[:, :, None]
-        return pre, c[:, None] + xp.sum(w[:, :, None] * xp.maximum(pre, 0.0 * pre), axis=1)
+        return c[:, None] + xp.sum(w[:, :, None] * xp.maximum(pre, 0.0 * pre), axis=1)
 
     bar = None
     if progress:
@@ -231,10 +231,9 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             if record_loss:
                 curve[idx, t:t + steps + 1] = cv            # NaN after a network's crossing
             Lh = fl
-            f = forward(a, b, w, c)[1] if patience else None
+            f = forward(a, b, w, c) if patience else None
             ah, bh, wh, ch = a, b, w, c
         else:
-            go = xp.ones_like(Hs)
             live = xp.full_like(Hs, -1.0)                    # crossing update within this chunk, on the device
             M0 = xp.astype(pattern0, X.dtype)                # (m, n, P) float mask of the initial pattern
             if optimizer == "sgd":
@@ -260,17 +259,16 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
                         mom[j] = betas[0] * mom[j] + (1 - betas[0]) * g[j]
                         mom[4 + j] = betas[1] * mom[4 + j] + (1 - betas[1]) * g[j] ** 2
                         g[j] = (mom[j] / (1 - betas[0] ** k)) / (xp.sqrt(mom[4 + j] / (1 - betas[1] ** k)) + eps)
-                hg = Hs * go
+                hg = Hs * xp.astype(live < 0, Hs.dtype)                             # crossed: step 0
                 a, b, w, c = a - hg[:, None] * g[0], b - hg[:, None] * g[1], w - hg[:, None] * g[2], c - hg * g[3]
                 changed = xp.any(on_pattern(a, b) != pattern0, axis=(1, 2))
                 live = xp.where((live < 0) & changed, xp.full_like(live, t + s + 1), live)   # no host sync
-                go = xp.astype(live < 0, Hs.dtype)
             live_at = bk.to_numpy(live).astype(np.int64)
             if record_loss and steps:
                 lc = bk.to_numpy(xp.stack(losses, axis=1))                           # (m, steps)
                 valid = (live_at[:, None] < 0) | (t + np.arange(steps)[None, :] < live_at[:, None])
                 curve[idx, t:t + steps] = np.where(valid, lc, np.nan)
-            pre, f = forward(a, b, w, c)
+            f = forward(a, b, w, c)
             Lh = bk.to_numpy(0.5 * xp.sum(Pb * (f - Y) ** 2, axis=1))
             if record_loss:
                 end = live_at < 0
