@@ -198,8 +198,12 @@ def sgd_full_rng_floor(n_seeds: int = 64, n_steps: int = 1000, N: int = 500) -> 
     Measured 2026-12-02 on the 2-core CI machine, one thread each side (N = 500, K = M = 2, 64
     seeds): the draw takes 81 % of the run (12 ns per normal), the ceiling is 4.3x and the run
     itself reaches 3.5x. Issue 23's 15x is out of reach with NumPy's generator: it needs normals
-    about 4x cheaper (a counter-based generator inside the compiled kernel), which would change
-    every explicit-weight stream.
+    about 4x cheaper (<= ~2.5 ns each). A counter-based generator inside the compiled kernel does
+    not get there on this machine either: splitmix64 of a counter + Box-Muller in numba (fastmath,
+    no SVML, so log/sqrt/cos/sin are scalar libm calls) took 14.6 ns per float64 normal and 6.9 ns
+    per float32 one, against NumPy's 10.4 / 9.6 ns (1e7 draws, best of 5, 2026-12-03). The float32
+    generator would lift the ceiling to about 7x (4.3x * 12 / 6.9), and it would change every stream;
+    the floor is the transcendental functions of the Gaussian transform.
     """
     p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2)
     _warm_numba()
