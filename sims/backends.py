@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from twolayer.seeds import as_seed_sequence  # re-exported: the one home is twolayer.seeds
+
 __all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "runnable_backend",
            "as_seed_sequence", "usable_cores"]
 
@@ -35,15 +37,6 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:      # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def as_seed_sequence(seed) -> np.random.SeedSequence:
-    """``seed`` (int >= 0, SeedSequence) as a SeedSequence; anything else raises ValueError naming ``seed``."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
-        return np.random.SeedSequence(int(seed))
-    raise ValueError(f"seed must be a non-negative int or a numpy.random.SeedSequence, got {seed!r}")
 
 
 class _NumpyStream:

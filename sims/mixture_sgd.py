@@ -31,6 +31,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg
+from twolayer.seeds import derive_seed
 from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
 
@@ -188,8 +189,7 @@ class _DataStreams:
 def _test_set(mixture, n_test, seed, S):
     if n_test == 0:
         return None, None
-    X, y, _ = mixture.sample(n_test, seed=np.random.SeedSequence([*as_seed_sequence(seed).generate_state(2), 77]),
-                             n_seeds=S)
+    X, y, _ = mixture.sample(n_test, seed=derive_seed(seed, "test_set"), n_seeds=S)
     return X, y
 
 

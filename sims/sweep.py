@@ -27,8 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from twolayer import checks as _checks
-
-from .backends import as_seed_sequence
+from twolayer.seeds import as_seed_sequence, extend_seed
 
 __all__ = ["SweepResult", "SweepError", "task_key", "task_seed", "run_sweep", "load_sweep"]
 
@@ -65,11 +64,8 @@ def task_key(params: dict) -> str:
 
 
 def task_seed(root_seed, key: str) -> np.random.SeedSequence:
-    """SeedSequence of one task: entropy = root seed's entropy + the key's 64 bits."""
-    root = as_seed_sequence(root_seed)
-    k = int(key, 16)
-    return np.random.SeedSequence([*np.atleast_1d(root.entropy).tolist(), k & 0xFFFFFFFF, k >> 32],
-                                  spawn_key=root.spawn_key)
+    """SeedSequence of one task: entropy = root seed's entropy + the key's 64 bits (:func:`twolayer.seeds.extend_seed`)."""
+    return extend_seed(root_seed, int(key, 16))
 
 
 def _run_one(fn, params, seed):

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.seeds import derive_seed
 from scipy.integrate import solve_ivp
 
 from .activations import get_activation
@@ -102,7 +103,7 @@ def _sobol_normals(n: int, K: int, seed) -> np.ndarray:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2 * _N_SCRAMBLES:
         raise ValueError(f"n_mc_class must be an integer >= {2 * _N_SCRAMBLES}, got {n!r}")
     m = int(np.ceil(np.log2(n / (2 * _N_SCRAMBLES))))
-    rngs = np.random.SeedSequence([seed, 1]).spawn(_N_SCRAMBLES)
+    rngs = derive_seed(seed, "sobol_scrambles").spawn(_N_SCRAMBLES)
     u = np.stack([qmc.Sobol(K, scramble=True, seed=np.random.default_rng(r)).random_base2(m) for r in rngs])
     z = norm.ppf(np.clip(u, 1e-16, 1 - 1e-16))
     return np.concatenate([z, -z], axis=1)          # antithetic: odd networks give exactly 1/2 on odd mixtures

@@ -5,6 +5,7 @@ import numpy as np
 
 from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import symmetric_plateau
+from twolayer.seeds import derive_seed
 
 __all__ = ["window_average", "richardson_window_average", "richardson_windows", "recorded_at", "plateau_offsets"]
 
@@ -45,7 +46,8 @@ def richardson_windows(p: TeacherStudent, windows, *, n_seeds, seed, n_records=4
                        own_odes=()):
     """:func:`richardson_window_average` for several windows of the same runs (N and 2N).
 
-    Each window (a_lo, a_hi) is recorded at ``n_records`` evenly spaced times; ``extra_alphas``
+    ``seed`` (int or SeedSequence) is the parent of the two ensembles' streams,
+    ``derive_seed(seed, "richardson", N)`` for N and 2N. Each window (a_lo, a_hi) is recorded at ``n_records`` evenly spaced times; ``extra_alphas``
     are recorded too (for a figure) and enter no window unless they fall inside one. With one
     window and no extra times, the numbers are those of :func:`richardson_window_average`.
     ``own_odes``: problems whose ODE, started from each seed's own measured (Q0, R0, v0) and teacher
@@ -63,9 +65,8 @@ def richardson_windows(p: TeacherStudent, windows, *, n_seeds, seed, n_records=4
     grids = [np.linspace(a_lo, a_hi, n_records) for a_lo, a_hi in windows]
     alphas = np.unique(np.concatenate(grids + [np.asarray(extra_alphas, float)]))
     raw, trajs, own = {}, {}, {}
-    for j, N in enumerate((p.N, 2 * p.N)):
-        entropy = [int(s) for s in np.atleast_1d(seed)] + [j, N]        # seed: an int or a tuple of ints
-        tr = simulate_sgd(p.with_(N=N), alphas=alphas, n_seeds=n_seeds, seed=np.random.SeedSequence(entropy),
+    for N in (p.N, 2 * p.N):
+        tr = simulate_sgd(p.with_(N=N), alphas=alphas, n_seeds=n_seeds, seed=derive_seed(seed, "richardson", N),
                           method=method)
         raw[N] = [window_average(tr, a_lo, a_hi) for a_lo, a_hi in windows]
         trajs[N] = tr

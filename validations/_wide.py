@@ -22,13 +22,14 @@ import numpy as np
 
 from sims.wide_training import WideMLP, train_gd
 from validations._backends import cpu_backend
+from twolayer.seeds import derive_seed
 
 D_IN, N_TRAIN, N_TEST, STEPS = 8, 12, 4, 150
 WIDTHS = (64, 128, 256, 512, 1024)  # 5 widths spanning 16x
 
 
 def dataset(seed: int):
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 5, 1]))
+    rng = np.random.default_rng(derive_seed(seed, "wide", "dataset"))
     Xa = rng.standard_normal((N_TRAIN + N_TEST, D_IN))
     Xa *= np.sqrt(D_IN) / np.linalg.norm(Xa, axis=1, keepdims=True)
     X, Xt = Xa[:N_TRAIN], Xa[N_TRAIN:]
@@ -52,7 +53,7 @@ def ntk_runs(seed: int, widths=WIDTHS, n_seeds: int = 128, backend: str = "cpu",
     X, Y, Xt = dataset(seed)
     eta = base_eta(seed)
     return {m: train_gd(base_model("ntk", m), X, Y, eta=eta, n_steps=steps, n_seeds=n_seeds,
-                        seed=np.random.SeedSequence([seed, 5, 2, m]), X_test=Xt, backend=be, n_records=12)
+                        seed=derive_seed(seed, "wide", "ntk", m), X_test=Xt, backend=be, n_records=12)
             for m in widths}
 
 
@@ -66,6 +67,6 @@ def scaled_runs(seed: int, alpha_exponent: float, widths=WIDTHS, particles: int 
     for m in widths:
         model = base_model("scaled", m, alpha=float(m) ** alpha_exponent)
         out[m] = train_gd(model, X, Y, eta=eta, n_steps=STEPS, n_seeds=max(particles // m, 2),
-                          seed=np.random.SeedSequence([seed, 5, 3, m, int(100 * alpha_exponent)]),
+                          seed=derive_seed(seed, "wide", "scaled", m, f"{alpha_exponent:g}"),
                           backend=be, n_records=6)
     return out

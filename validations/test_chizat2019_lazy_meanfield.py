@@ -18,6 +18,7 @@ from theory.scaling_regimes import width_exponents
 from validations._wide import WIDTHS, scaled_runs
 from twolayer.claims.plotting import new_figure
 from twolayer.claims.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
+from twolayer.seeds import derive_seed
 
 PAPER = dict(paper="Chizat, Oyallon & Bach 2019; Mei, Montanari & Nguyen 2018", arxiv="1812.07956; 1804.06561")
 GROUPS = 16     # groups of 1024 neurons; replicate j uses groups 2j and 2j + 1
@@ -72,7 +73,7 @@ def _groups(run, which):
 
 
 def _sw2(x, y, seed, j):
-    return sliced_wasserstein(x, y, seed=np.random.SeedSequence([seed, j])) ** 2
+    return sliced_wasserstein(x, y, seed=derive_seed(seed, "chizat2019", "projections", j)) ** 2
 
 
 def _law_distance(A, B, seed):

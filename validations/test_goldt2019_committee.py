@@ -18,6 +18,7 @@ from validations._backends import require_backend
 from validations._committee import recorded_at, richardson_window_average, richardson_windows
 from twolayer.claims.plotting import new_figure, shade_windows, theory_vs_sim
 from twolayer.claims.stats import ALPHA, mean_vs_prediction, negative_control, slope_test
+from twolayer.seeds import derive_seed
 
 PAPER = dict(paper="Goldt et al. 2019", arxiv="1906.08632")
 
@@ -33,7 +34,7 @@ def _extrapolated_vs_ode(claim, problems, windows, names, *, n_seeds, seed, alph
     ODE window average; with a name, a t-test of the one against the other is recorded."""
     samples, theory = [], []
     for j, (p, w, name) in enumerate(zip(problems, windows, names)):
-        ext, _ = richardson_window_average(p, *w, n_seeds=n_seeds, seed=seed + 17 * j)
+        ext, _ = richardson_window_average(p, *w, n_seeds=n_seeds, seed=derive_seed(seed, "problem", j))
         th = _ode_window(p, *w)
         samples.append(ext)
         theory.append(th)
@@ -71,9 +72,10 @@ def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds,
     if backend != "numpy":
         require_backend(backend)
     devs_eps, devs_op, keep = [], [], {}
-    for j, N in enumerate(Ns):
+    for N in Ns:
         p = TeacherStudent(N=N, K=2, M=2, eta=1.0, init_overlap=0.2, init_std=0.5)
-        tr = simulate_sgd(p, 10.0, n_seeds=n_seeds, seed=np.random.SeedSequence([seed, j]), n_records=40,
+        tr = simulate_sgd(p, 10.0, n_seeds=n_seeds, seed=derive_seed(seed, "goldt2019", "concentration", N),
+                          n_records=40,
                           backend=backend)
         Q0, R0, v0, T = tr.initial_order_parameters()
         ode = tr.ode().integrate(Q0, R0, v0, tr.alphas)
@@ -133,7 +135,8 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
                             init_overlap=1.0, init_std=0.05) for L in LS]
     samples, theory = _extrapolated_vs_ode(claim, probs, [window] * len(LS),
                                            [f"{activation} L={L}: eps_g (N->inf extrapolated)" for L in LS],
-                                           n_seeds=14, seed=seed, alpha=ALPHA / 5)
+                                           n_seeds=14, seed=derive_seed(seed, "goldt2019", "L_first_layer", activation),
+                                           alpha=ALPHA / 5)
     th_slope = np.polyfit(LS, theory, 1)[0]
     claim.check(slope_test(LS, samples, expected=th_slope, log=False, alpha=ALPHA / 5,
                            name=f"{activation}: d eps_g / d L"))
@@ -179,7 +182,7 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
                             init_overlap=1.0, init_std=0.2) for L in LS]
     samples, theory = _extrapolated_vs_ode(claim, probs, [window] * len(LS),
                                            [f"both layers L={L}: eps_g" for L in LS],
-                                           n_seeds=12, seed=seed + 1, alpha=ALPHA / 5)
+                                           n_seeds=12, seed=derive_seed(seed, "goldt2019", "L_both_layers"), alpha=ALPHA / 5)
     claim.check(slope_test(LS, samples, upper=0.0, log=False, alpha=ALPHA / 5,
                            name="both layers: d eps_g / d L"))
 
@@ -223,7 +226,7 @@ def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
                                 init_std=0.05) for e in xs]
     samples, theory = _extrapolated_vs_ode(claim, probs, [(40.0 / p.eta, 80.0 / p.eta) for p in probs],
                                            [f"{scan}={x}: eps_g (N->inf extrapolated)" for x in xs], n_seeds=12,
-                                           seed=seed + 2, alpha=ALPHA / 4)
+                                           seed=derive_seed(seed, "goldt2019", "scan", scan), alpha=ALPHA / 4)
     th_slope = float(np.polyfit(np.log(xs), np.log(theory), 1)[0])
     v = slope_test(xs, samples, expected=th_slope, alpha=ALPHA / 4,
                    name=f"d log eps_g / d log {scan} (SGD) vs ODE exponent")
@@ -274,9 +277,9 @@ def test_mini_batch_sgd_follows_the_ode_with_its_eta_squared_terms_over_B(claim,
     base = TeacherStudent(N=N, K=2, M=2, eta=1.0, sigma=0.5, orthonormal_teacher=True, init_overlap=0.2, init_std=0.5)
     shown = np.geomspace(0.01, MB_WINDOWS[-1][1], 25)
     keep = {}
-    for j, B in enumerate(Bs):
+    for B in Bs:
         p = base.with_(batch_size=B)
-        ext, _, trajs, (pred, pred1) = richardson_windows(p, MB_WINDOWS, n_seeds=n_seeds, seed=(seed, 70, j),
+        ext, _, trajs, (pred, pred1) = richardson_windows(p, MB_WINDOWS, n_seeds=n_seeds, seed=derive_seed(seed, "goldt2019", "mini_batch", B),
                                                           extra_alphas=shown, own_odes=(p, p.with_(batch_size=1)))
         for (a_lo, a_hi), samples, th in zip(MB_WINDOWS, ext, pred):
             claim.check(mean_vs_prediction(samples, th, alpha=ALPHA / (2 * len(Bs)),
@@ -333,7 +336,7 @@ def test_relu_sgd_follows_the_relu_ode(claim, seed, N, n_seeds):
     p = TeacherStudent(N=N, K=2, M=2, eta=0.5, sigma=0.1, activation="relu", orthonormal_teacher=True,
                        init_overlap=0.2, init_std=0.5)
     shown = np.geomspace(0.01, RELU_WINDOWS[-1][1], 25)
-    ext, _, trajs, (pred,) = richardson_windows(p, RELU_WINDOWS, n_seeds=n_seeds, seed=(seed, 80),
+    ext, _, trajs, (pred,) = richardson_windows(p, RELU_WINDOWS, n_seeds=n_seeds, seed=derive_seed(seed, "goldt2019", "relu"),
                                                 extra_alphas=shown, own_odes=(p,))
     for (a_lo, a_hi), samples, th in zip(RELU_WINDOWS, ext, pred):
         claim.check(mean_vs_prediction(samples, th, alpha=ALPHA / len(RELU_WINDOWS),

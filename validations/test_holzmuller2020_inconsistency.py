@@ -20,6 +20,7 @@ from theory.relu1d import (PAPER_X, PAPER_Y, crossing_kinds, empirical_weights, 
 from theory.relu1d import frozen_pattern_certificate
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import ALPHA, deterministic_bound, exact_agreement, proportion_test, slope_test
+from twolayer.seeds import derive_seed
 
 PAPER = dict(paper="Holzmueller & Steinwart 2020", arxiv="2002.04861")
 N_NETS = 1000
@@ -29,7 +30,7 @@ CAP = 2_000_000        # epochs; every network of the CI widths is decided by ~7
 @functools.lru_cache(maxsize=None)
 def decided_run(seed: int, n: int, n_nets: int = N_NETS):
     """He init, weights from N = n^2 samples, large step; reduced GD until each network crosses or is certified."""
-    a0, w0, p, h = paper_networks(n, n_nets, seed=np.random.SeedSequence([seed, n, 6]))
+    a0, w0, p, h = paper_networks(n, n_nets, seed=derive_seed(seed, "holzmuller2020", "decided", n))
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, CAP, certify_every=500, record_loss=False)
     return a0, w0, p, h, red
 
@@ -47,8 +48,8 @@ def test_reduced_system_reproduces_full_gd_until_the_first_pattern_change(claim,
     epochs before each network's crossing <= 1e-10 (loss ~ 1, round-off ~1e-14): any error in the
     reduced map (a wrong Q, a missed bias update, the wrong side for a neuron) shows up at >= 1e-6.
     """
-    a0, w0 = draw_relu1d_init(n, 300, seed=np.random.SeedSequence([seed, n]))
-    p = empirical_weights(n * n, 300, seed=np.random.SeedSequence([seed, n, 1]))
+    a0, w0 = draw_relu1d_init(n, 300, seed=derive_seed(seed, "holzmuller2020", "reduced", n, step, "init"))
+    p = empirical_weights(n * n, 300, seed=derive_seed(seed, "holzmuller2020", "reduced", n, step, "weights"))
     h = large_step(PAPER_X, p, side_moments(a0, np.zeros_like(a0), w0)) if step == "large" else np.full(300, 0.01 / n)
     red = reduced_gd(a0, w0, PAPER_X, PAPER_Y, p, h, 600)
     full = train_relu1d(a0, w0, PAPER_X, PAPER_Y, p, h, 600, record_loss=True, check_every=600)
@@ -89,8 +90,8 @@ def test_swapped_initialisation_keeps_crossing_likely_at_every_width(claim, seed
     """
     ns = (16, 32, 64)
     fr = []
-    for j, n in enumerate(ns):
-        crossed = crossing_task(n, 1000, 1500, init="swapped", seed=np.random.SeedSequence([seed, j]),
+    for n in ns:
+        crossed = crossing_task(n, 1000, 1500, init="swapped", seed=derive_seed(seed, "holzmuller2020", "swapped", n),
                                 certify_every=None)["crossing_epoch"]
         k = int((crossed >= 0).sum())
         fr.append(k / 1000)
@@ -233,9 +234,8 @@ def test_star_dataset_patterns_change_at_once_but_the_loss_stays_at_the_ray_line
     X, y = star_dataset(11, 0.1)
     ns = (16, 32, 64)
     fr = []
-    for j, n in enumerate(ns):
-        ss = np.random.SeedSequence([seed, n, 5])
-        s_init, s_data = ss.spawn(2)
+    for n in ns:
+        s_init, s_data = (derive_seed(seed, "holzmuller2020", "star", n, part) for part in ("init", "data"))
         A0, w0 = draw_relu_nd_init(n, 2, 200, seed=s_init)
         p = np.random.default_rng(s_data).multinomial(n * n, np.full(len(y), 1 / len(y)), size=200) / (n * n)
         h = ntk_large_step(A0, w0, X, p)

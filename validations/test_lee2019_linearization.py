@@ -15,6 +15,7 @@ from theory.linearized_dynamics import linearized_gd_moments
 from theory.scaling_regimes import width_exponents
 from sims.wide_training import train_gd
 from validations._backends import cpu_backend, require_backend
+from twolayer.seeds import derive_seed
 from validations._wide import N_TRAIN, STEPS, WIDTHS, base_eta, base_model, dataset, ntk_runs
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import ALPHA, fit_coefficient_test, gaussian_covariance_test, mean_vs_prediction, \
@@ -174,7 +175,7 @@ def test_displacement_grows_with_the_learning_rate(claim, seed):
     """
     X, Y, Xt = dataset(seed)
     eta = base_eta(seed)
-    ss = np.random.SeedSequence([seed, 5, 4])
+    ss = derive_seed(seed, "lee2019", "rate_displacement")   # the same members at every rate (paired)
     d = [train_gd(base_model("ntk", 256), X, Y, eta=eta * s, n_steps=20, n_seeds=64, seed=ss, backend=cpu_backend(),
                   n_records=2).param_distance[-1] for s in (0.25, 0.5, 1.0)]
     for i in range(2):

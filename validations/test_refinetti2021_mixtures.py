@@ -19,6 +19,7 @@ from theory.mixture_ode import MixtureODE
 from theory.mixture_state_evolution import state_evolution, xor_symmetric_ansatz
 from theory.random_features import GaussianEquivalentFeatures, rf_population_readout
 from validations._backends import require_backend
+from twolayer.seeds import derive_seed
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import (ALPHA, deterministic_bound, family_test, mean_vs_prediction, one_sided_test,
                                paired_trajectory, proportion_test, replicate_fit_goodness_test, replicate_fit_test,
@@ -43,8 +44,8 @@ def test_xor_bayes_error_formula_is_attained_by_the_bayes_rule(claim, seed):
     the error by > 0.05) fails.
     """
     errs = []
-    for j, d in enumerate(DELTAS):
-        X, y, _ = xor_mixture(100, d).sample(200_000, seed=np.random.SeedSequence([seed, 3, j]))
+    for d in DELTAS:
+        X, y, _ = xor_mixture(100, d).sample(200_000, seed=derive_seed(seed, "refinetti2021", "bayes_rule", f"{d:g}"))
         e = classification_error(np.abs(X[:, 1]) - np.abs(X[:, 0]), y)
         errs.append(e)
         claim.check(proportion_test(int(round(e * 200_000)), 200_000, p0=xor_bayes_error(d), alpha=ALPHA / 4,
@@ -93,7 +94,8 @@ def test_mixture_ode_tracks_sgd_of_the_two_layer_net(claim, seed, N, S, backend)
     require_backend(backend)
     K, eta = 4, 0.5
     mix = xor_mixture(N, DELTA)
-    tr = simulate_mixture_sgd(mix, K, eta, 20.0, n_seeds=S, seed=np.random.SeedSequence([seed, 12]), n_records=6,
+    tr = simulate_mixture_sgd(mix, K, eta, 20.0, n_seeds=S, seed=derive_seed(seed, "refinetti2021", "ode_tracks_sgd", N),
+                              n_records=6,
                               init_std=0.5, backend=backend)
     ode = MixtureODE.from_mixture(mix, K, eta, n_mc=4096, mc_seed=_mc_seed(seed))
     o = ode.integrate(tr.R[:, 0], tr.Q[:, 0], tr.v[:, 0], tr.t, method="RK4", dt=0.1)
@@ -121,7 +123,7 @@ def test_mixture_ode_tracks_sgd_of_the_two_layer_net(claim, seed, N, S, backend)
 def _mc_seed(seed, *salt) -> int:
     """The Monte-Carlo / QMC seed of the theory's integrals, derived from the claim seed, so that
     their numerical noise -- which the verdicts' SEs include -- is redrawn at every claim seed."""
-    return int(np.random.SeedSequence([seed, 97, *salt]).generate_state(1)[0])
+    return int(derive_seed(seed, "refinetti2021", "mc", *salt).generate_state(1)[0])
 
 
 def _xor_fixed_point(eta, reg=0.05, N=100, mc_seed=0):
@@ -164,8 +166,8 @@ def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed
     etas = np.array([0.4, 0.2, 0.1])
     R = 6
     eb = xor_bayes_error(DELTA)
-    cls = np.array([[_xor_fixed_point(e, mc_seed=_mc_seed(seed, j, r))[1].eps_class for r in range(R)]
-                    for j, e in enumerate(etas)])                                     # (3, R)
+    cls = np.array([[_xor_fixed_point(e, mc_seed=_mc_seed(seed, f"{e:g}", r))[1].eps_class for r in range(R)]
+                    for e in etas])                                     # (3, R)
     claim.check(replicate_fit_test(etas, cls, degree=1, coef=0, expected=eb, alpha=ALPHA / 2,
                                    name="eps_class(eta -> 0) vs eps_Bayes"))
     claim.check(replicate_fit_goodness_test(etas, cls, degree=1, alpha=ALPHA / 2, name="eps_class(eta)"))
@@ -201,14 +203,14 @@ def test_state_evolution_fixed_point_equals_long_time_sgd(claim, seed, N, S):
     eta, reg = 0.5, 0.05
     _, fp = _xor_fixed_point(eta, reg, mc_seed=_mc_seed(seed))
     mix = xor_mixture(N, DELTA)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 21]))
+    rng = np.random.default_rng(derive_seed(seed, "refinetti2021", "fixed_point", N, "init"))
     w = 0.3 * rng.standard_normal((S, 4, N))
     w[:, 0, 0] += np.sqrt(N)
     w[:, 1, 0] -= np.sqrt(N)
     w[:, 2, 1] += np.sqrt(N)
     w[:, 3, 1] -= np.sqrt(N)
     v0 = np.tile([-1.0, -1, 1, 1], (S, 1))
-    tr = simulate_mixture_sgd(mix, 4, eta, reg=reg, n_seeds=S, seed=np.random.SeedSequence([seed, 22]),
+    tr = simulate_mixture_sgd(mix, 4, eta, reg=reg, n_seeds=S, seed=derive_seed(seed, "refinetti2021", "fixed_point", N, "sgd"),
                               initial_weights=(w, v0), t_record=[20, 40, 50, 60], n_test=20_000)
     late = tr.t >= 40
     cls = tr.test_class[:, late].mean(1)
@@ -239,7 +241,7 @@ def test_odd_activation_without_bias_is_at_chance_on_xor(claim, seed):
     eps_class (antithetic QMC) equals 1/2 to rounding at every recorded time.
     """
     mix = xor_mixture(200, DELTA)
-    tr = simulate_mixture_sgd(mix, 4, 0.5, 20.0, n_seeds=4, seed=np.random.SeedSequence([seed, 31]), n_records=3,
+    tr = simulate_mixture_sgd(mix, 4, 0.5, 20.0, n_seeds=4, seed=derive_seed(seed, "refinetti2021", "odd_activation"), n_records=3,
                               activation="erf", n_test=50_000)
     k = int(round(float(np.sum(tr.test_class[:, -1])) * 50_000))
     claim.check(proportion_test(k, 4 * 50_000, p0=0.5, name="SGD erf net test error"))
@@ -282,11 +284,11 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
     Ds = np.array([25, 50, 100, 200, 400])
     eb = xor_bayes_error(DELTA)
     errs = []
-    for i, D in enumerate(Ds):
+    for D in Ds:
         mix = xor_mixture(int(D), DELTA)
         row = []
         for r in range(12):
-            F = random_feature_matrix(2 * int(D), int(D), seed=np.random.SeedSequence([seed, 41, i, r]))
+            F = random_feature_matrix(2 * int(D), int(D), seed=derive_seed(seed, "refinetti2021", "rf_vs_D", int(D), r))
             row.append(rf_population_readout(GaussianEquivalentFeatures(mix.centres, DELTA, F), mix.labels,
                                              mix.probs).eps_class)
         errs.append(row)
@@ -314,9 +316,8 @@ def test_random_features_error_rises_with_D_and_stays_far_from_bayes(claim, seed
 
 
 def _rf_empirical_fit(mix, F, n, seed, return_coef=False):
-    """:func:`sims.mixture_sgd.fit_random_features` with the train and test seeds of this module."""
-    fit = fit_random_features(mix, F, n, train_seed=np.random.SeedSequence([*seed, 0]),
-                              test_seed=np.random.SeedSequence([*seed, 1]))
+    """:func:`sims.mixture_sgd.fit_random_features` with train and test streams named under ``seed`` (a SeedSequence)."""
+    fit = fit_random_features(mix, F, n, train_seed=derive_seed(seed, "train"), test_seed=derive_seed(seed, "test"))
     out = fit.test_mse, fit.test_class
     return (*out, fit.coef) if return_coef else out
 
@@ -340,11 +341,11 @@ def test_random_features_formula_matches_simulated_features(claim, seed):
     infl = 1 + (P + 1) / (n - P - 2)
     sim, pred, ge_dev = [], [], []
     for r in range(S):
-        F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 51, r]))
+        F = random_feature_matrix(P, D, seed=derive_seed(seed, "refinetti2021", "rf_vs_simulated", "features", r))
         feat = GaussianEquivalentFeatures(mix.centres, DELTA, F)
         exact = rf_population_readout(feat, mix.labels, mix.probs, covs=[feat.exact_cov(a) for a in range(4)])
         ge = rf_population_readout(feat, mix.labels, mix.probs)
-        sim_mse, _ = _rf_empirical_fit(mix, F, n, (seed, 52, r))
+        sim_mse, _ = _rf_empirical_fit(mix, F, n, derive_seed(seed, "refinetti2021", "rf_vs_simulated", "fit", r))
         sim.append(sim_mse)
         pred.append(infl * exact.eps_mse)
         ge_dev.append(ge.eps_mse - exact.eps_mse)
@@ -401,10 +402,11 @@ def test_random_features_error_falls_with_P_over_D_and_stays_above_bayes(claim, 
         P = int(round(g * D))
         infl = 1 + (P + 1) / (n - P - 2)
         for r in range(S):
-            F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 61, i, r]))
+            F = random_feature_matrix(P, D, seed=derive_seed(seed, "refinetti2021", "rf_vs_gamma", "features", P, r))
             feat = GaussianEquivalentFeatures(mix.centres, DELTA, F)
             exact = rf_population_readout(feat, mix.labels, mix.probs, covs=[feat.exact_cov(a) for a in range(4)])
-            sim_mse[i, r], sim_cls[i, r] = _rf_empirical_fit(mix, F, n, (seed, 62, i, r))
+            sim_mse[i, r], sim_cls[i, r] = _rf_empirical_fit(mix, F, n,
+                                                             derive_seed(seed, "refinetti2021", "rf_vs_gamma", "fit", P, r))
             pred_mse[i, r], form_cls[i, r] = infl * exact.eps_mse, exact.eps_class
     for i, g in enumerate(gammas):
         claim.check(mean_vs_prediction(sim_mse[i], pred_mse[i], alpha=ALPHA / 8,
@@ -419,8 +421,8 @@ def test_random_features_error_falls_with_P_over_D_and_stays_above_bayes(claim, 
         f, ax = new_figure(1)
         big = [8.0, 16.0]
         far = [np.mean([rf_population_readout(GaussianEquivalentFeatures(
-            mix.centres, DELTA, random_feature_matrix(int(g * D), D, seed=np.random.SeedSequence([seed, 63, j, r]))),
-            mix.labels, mix.probs).eps_class for r in range(2)]) for j, g in enumerate(big)]
+            mix.centres, DELTA, random_feature_matrix(int(g * D), D, seed=derive_seed(seed, "refinetti2021", "rf_vs_gamma", "figure", int(g * D), r))),
+            mix.labels, mix.probs).eps_class for r in range(2)]) for g in big]
         theory_vs_sim(ax[0], np.concatenate([gammas, big]), np.concatenate([form_cls.mean(1), far]),
                       label_theory="formula (exact covariances; Gaussian-equivalent beyond gamma = 4)")
         theory_vs_sim(ax[0], gammas, None, sim_mean=sim_cls.mean(1), sim_se=sim_cls.std(1, ddof=1) / np.sqrt(S),
@@ -451,9 +453,9 @@ def test_gaussian_equivalent_feature_moments_match_empirical_ones(claim, seed):
     """
     D, P, n = 100, 30, 60_000
     mix = xor_mixture(D, DELTA)
-    F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 61]))
+    F = random_feature_matrix(P, D, seed=derive_seed(seed, "refinetti2021", "ge_moments", "features"))
     feat = GaussianEquivalentFeatures(mix.centres, DELTA, F)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 62]))
+    rng = np.random.default_rng(derive_seed(seed, "refinetti2021", "ge_moments", "samples"))
     iu = np.triu_indices(P, 1)
     m_emp, m_pred, m_se, emp_all, ex_all, ge_all, se_all, sec_all = ([] for _ in range(8))
     for a in range(4):
@@ -524,11 +526,11 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
     Zr = dm.transform(Xr)
     sim_mse_all, pred_all, ge_dev, real_cls, sim_cls, th_cls = [], [], [], [], [], []
     for r in range(S):
-        F = random_feature_matrix(P, D, seed=np.random.SeedSequence([seed, 81, r]))
+        F = random_feature_matrix(P, D, seed=derive_seed(seed, "refinetti2021", "digits", "features", r))
         feat = GaussianEquivalentFeatures.from_mixture(mix, F)
         exact = rf_population_readout(feat, mix.labels, mix.probs, covs=[feat.exact_cov(a) for a in range(C)])
         ge = rf_population_readout(feat, mix.labels, mix.probs)
-        sim_mse, cls, coef = _rf_empirical_fit(mix, F, n, (seed, 82, r), return_coef=True)
+        sim_mse, cls, coef = _rf_empirical_fit(mix, F, n, derive_seed(seed, "refinetti2021", "digits", "fit", r), return_coef=True)
         sim_mse_all.append(sim_mse)
         pred_all.append(infl * exact.eps_mse)
         ge_dev.append(ge.eps_mse - exact.eps_mse)
@@ -539,7 +541,7 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
                            name="eps_mse(RF fitted on the digits mixture) vs formula (paired over draws)")
     v.details.update(ge_minus_exact_eps_mse=float(np.mean(ge_dev)), eps_class_formula=float(np.mean(th_cls)),
                      eps_class_simulated=float(np.mean(sim_cls)), eps_class_real_digits=float(np.mean(real_cls)),
-                     bayes_error_of_fitted_mixture=mix.bayes_error(100_000, seed=np.random.SeedSequence([seed, 83]))[0])
+                     bayes_error_of_fitted_mixture=mix.bayes_error(100_000, seed=derive_seed(seed, "refinetti2021", "digits", "bayes"))[0])
     claim.check(v)
 
     def fig():
@@ -547,10 +549,11 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
         Ps = np.array([15, 30, 61, 122, 244])
         th, sim, real = [], [], []
         for Pk in Ps:
-            F = random_feature_matrix(int(Pk), D, seed=np.random.SeedSequence([seed, 84, int(Pk)]))
+            F = random_feature_matrix(int(Pk), D, seed=derive_seed(seed, "refinetti2021", "digits", "figure_features", int(Pk)))
             feat = GaussianEquivalentFeatures.from_mixture(mix, F)
             th.append(rf_population_readout(feat, mix.labels, mix.probs).eps_class)
-            _, cls, coef = _rf_empirical_fit(mix, F, n, (seed, 85, int(Pk)), return_coef=True)
+            _, cls, coef = _rf_empirical_fit(mix, F, n, derive_seed(seed, "refinetti2021", "digits", "figure_fit", int(Pk)),
+                                           return_coef=True)
             sim.append(cls)
             real.append(classification_error(rf_features(Zr, F) @ coef, yr))
         ax[0].plot(Ps, th, "o-", label="formula (Gaussian-equivalent, population)")
@@ -597,7 +600,7 @@ def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim
     Ks = (4, 8, 16)
     mid, fin = [], []
     for K in Ks:
-        tr = simulate_mixture_sgd(mix, K, eta, reg=reg, n_seeds=S, seed=np.random.SeedSequence([seed, 71, K]),
+        tr = simulate_mixture_sgd(mix, K, eta, reg=reg, n_seeds=S, seed=derive_seed(seed, "refinetti2021", "overparameterisation", K),
                                   t_record=[15, 150], init_std=0.5, v0=None, n_test=10_000)
         mid.append(tr.test_class[:, 1])
         f = tr.test_class[:, 2]

@@ -18,6 +18,7 @@ from sims.mlp_init import reduced_kernel_sampler, sample_init_ensemble
 from theory.effective_theory import critical_initialization, effective_theory, nngp_ntk
 from theory.ntk_correction import ntk_mean_correction
 from twolayer.claims.plotting import new_figure, theory_vs_sim
+from twolayer.seeds import derive_seed
 from twolayer.claims.stats import (ALPHA, covariance_with_se, fit_coefficient_test, fit_goodness_test,
                                mean_vs_prediction, slope_test, variance_with_se)
 
@@ -51,7 +52,8 @@ def test_kernel_per_layer_matches_recursion(claim, seed, activation, n_inputs):
     C_b, C_W = _crit(activation)
     widths = (64, 64, 64)
     et = effective_theory(X, widths, C_b=C_b, C_W=C_W, activation=activation)
-    ens = sample_init_ensemble(X, widths, C_b=C_b, C_W=C_W, activation=activation, n_members=20000, seed=seed,
+    ens = sample_init_ensemble(X, widths, C_b=C_b, C_W=C_W, activation=activation, n_members=20000,
+                               seed=derive_seed(seed, "roberts2021", "kernel_per_layer", activation, n_inputs),
                                method="marginal")
     pairs = [(a, b) for a in range(n_inputs) for b in range(a, n_inputs)]
     n_tests = 3 * len(pairs)
@@ -100,16 +102,17 @@ def test_vertex_of_linear_and_relu_nets_matches_closed_forms(claim, seed, activa
     K = et.K[0, 0, 0]
     assert np.allclose(et.V[:, 0, 0, 0, 0], c * np.arange(6) * K**2, rtol=1e-10)   # closed form oracle
     G = reduced_kernel_sampler(float(X1[0] @ X1[0]), 3, (16,) * 5, C_b=C_b, C_W=C_W, activation=activation,
-                               n_members=2_000_000, seed=seed)
+                               n_members=2_000_000,
+                               seed=derive_seed(seed, "roberts2021", "vertex_closed_form", activation, "n16"))
     for l in range(2, 7):
         exact = K**2 * ((1 + c / 16) ** (l - 1) - 1)
         dev2 = (G[:, l - 1] - G[:, l - 1].mean()) ** 2 * G.shape[0] / (G.shape[0] - 1)
         claim.check(mean_vs_prediction(dev2, exact, alpha=ALPHA / 7, name=f"{activation} Var G^({l}) at n=16"))
     ns = np.array([16, 32, 64, 128, 256])
     vals, ses = [], []
-    for j, n in enumerate(ns):
+    for n in ns:
         Gn = reduced_kernel_sampler(float(X1[0] @ X1[0]), 3, (int(n),) * 5, C_b=C_b, C_W=C_W, activation=activation,
-                                    n_members=2_000_000, seed=np.random.SeedSequence([seed, j]))
+                                    n_members=2_000_000, seed=derive_seed(seed, "roberts2021", "vertex_closed_form", activation, int(n)))
         v, s = variance_with_se(Gn[:, -1])
         vals.append(n * v)
         ses.append(n * s)
@@ -145,9 +148,10 @@ def test_vertex_two_inputs_matches_recursion(claim, seed, activation):
     comps = [((0, 0), (0, 0)), ((0, 0), (1, 1)), ((0, 1), (0, 1))]
     vals = {c: [] for c in comps}
     ses = {c: [] for c in comps}
-    for j, n in enumerate(ns):
+    for n in ns:
         ens = sample_init_ensemble(X2, (int(n), int(n)), C_b=C_b, C_W=C_W, activation=activation, n_members=20000,
-                                   seed=np.random.SeedSequence([seed, j]), method="marginal")
+                                   seed=derive_seed(seed, "roberts2021", "vertex_two_inputs", activation, int(n)),
+                                   method="marginal")
         G3 = ens.G[:, 2]
         for (a, b), (c, d) in comps:
             cv, se = covariance_with_se(G3[:, a, b], G3[:, c, d])
@@ -197,9 +201,10 @@ def test_kernel_finite_width_correction_fit(claim, seed, activation, ns, n_membe
     C_b, C_W = _crit(activation)
     ns = np.array(ns)
     means, ses = [], []
-    for j, n in enumerate(ns):
+    for n in ns:
         ens = sample_init_ensemble(X1, (int(n),) * 3, C_b=C_b, C_W=C_W, activation=activation, n_members=n_members,
-                                   seed=np.random.SeedSequence([seed, j]), method="marginal", memory_budget_mb=128)
+                                   seed=derive_seed(seed, "roberts2021", "kernel_fit", activation, degree, n_members, int(n)),
+                                   method="marginal", memory_budget_mb=128)
         g = ens.G[:, 3, 0, 0]
         means.append(g.mean())
         ses.append(g.std(ddof=1) / np.sqrt(g.size))
@@ -244,9 +249,10 @@ def test_ntk_mean_and_fluctuations(claim, seed, activation):
     C_b, C_W = _crit(activation)
     ns = np.array([32, 64, 128, 256])
     means, ses, fluct = [], [], []
-    for j, n in enumerate(ns):
+    for n in ns:
         ens = sample_init_ensemble(X2, (int(n), int(n)), C_b=C_b, C_W=C_W, activation=activation, n_members=4000,
-                                   seed=np.random.SeedSequence([seed, j]), ntk=True, n_out=4, method="marginal")
+                                   seed=derive_seed(seed, "roberts2021", "ntk_fluctuations", activation, int(n)),
+                                   ntk=True, n_out=4, method="marginal")
         t = ens.ntk[:, 0, 1]
         means.append(t.mean())
         ses.append(t.std(ddof=1) / np.sqrt(t.size))
@@ -305,9 +311,10 @@ def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W,
     """
     ns = np.array([8, 12, 16, 24, 32, 48])
     means, ses = [], []
-    for j, n in enumerate(ns):
+    for n in ns:
         ens = sample_init_ensemble(X1, (int(n),) * 3, C_b=C_b, C_W=C_W, activation=activation, n_members=400_000,
-                                   seed=np.random.SeedSequence([seed, 91, j]), ntk=True, method="marginal",
+                                   seed=derive_seed(seed, "roberts2021", "ntk_fit", activation, f"{C_b:g}", f"{C_W:g}", degree, int(n)),
+                                   ntk=True, method="marginal",
                                    lambda_b=0.0, lambda_W=1.0, memory_budget_mb=128)
         t = ens.ntk[:, 0, 0]
         means.append(t.mean())
@@ -350,9 +357,10 @@ def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
     K_inf, H_inf = nngp_ntk(X2, 3, C_b=C_b, C_W=C_W, activation=activation)
     ns = np.array([256, 512, 1024, 2048])
     m, s = [], []
-    for j, n in enumerate(ns):
+    for n in ns:
         ens = sample_init_ensemble(X2, (int(n), int(n)), C_b=C_b, C_W=C_W, activation=activation, n_members=20000,
-                                   seed=np.random.SeedSequence([seed, j]), method="marginal")
+                                   seed=derive_seed(seed, "roberts2021", "infinite_width_nngp", activation, int(n)),
+                                   method="marginal")
         g = ens.G[:, 2, 0, 1]
         m.append(g.mean())
         s.append(g.std(ddof=1) / np.sqrt(g.size))
@@ -362,9 +370,10 @@ def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
                                   name=f"{activation}: E G^(3)_01"))
     nt = ns
     tm, ts = [], []
-    for j, n in enumerate(nt):
+    for n in nt:
         ens = sample_init_ensemble(X2, (int(n), int(n)), C_b=C_b, C_W=C_W, activation=activation, n_members=4000,
-                                   seed=np.random.SeedSequence([seed, 100 + j]), ntk=True, n_out=4, method="marginal")
+                                   seed=derive_seed(seed, "roberts2021", "infinite_width_ntk", activation, int(n)),
+                                   ntk=True, n_out=4, method="marginal")
         t = ens.ntk[:, 0, 1]
         tm.append(t.mean())
         ts.append(t.std(ddof=1) / np.sqrt(t.size))

@@ -16,6 +16,7 @@ from sims.teacher_student import TeacherStudent, simulate_sgd
 from theory.committee_fixed_points import max_stable_learning_rate, plateau_small_eta, symmetric_plateau
 from theory.committee_ode import CommitteeODE
 from validations._committee import plateau_offsets
+from twolayer.seeds import derive_seed
 from twolayer.claims.plotting import new_figure, theory_vs_sim
 from twolayer.claims.stats import (ALPHA, negative_control, proportion_test, replicate_fit_goodness_test,
                                replicate_fit_test)
@@ -70,8 +71,9 @@ def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, al
     fp = symmetric_plateau(K, eta)
     sizes = (N // 2, N, 2 * N)
     heights, runs = [], []
-    for j, n in enumerate(sizes):
-        h, tr, ode, near = plateau_offsets(K, eta, n, alpha_max, np.random.SeedSequence([seed, 11, j]))
+    for n in sizes:
+        h, tr, ode, near = plateau_offsets(K, eta, n, alpha_max,
+                                           derive_seed(seed, "saad1995", "plateau", K, f"{eta:g}", n))
         assert h.size >= 8, f"only {h.size} seeds at N={n} have a plateau window; lengthen alpha_max"
         heights.append(h)
         runs.append((n, tr, ode, near))
@@ -141,9 +143,9 @@ def test_max_stable_learning_rate_separates_convergence(claim, seed):
     assert below.size, "ODE at 0.9 eta_max did not decay within alpha = 400"
     alpha_end = float(grid[below[0]])
     results = {}
-    for j, factor in enumerate((0.9, 1.1)):
+    for factor in (0.9, 1.1):
         tr = simulate_sgd(base.with_(eta=factor * eta_max), alphas=np.linspace(0, alpha_end, 61), n_seeds=24,
-                          seed=np.random.SeedSequence([seed, j]), method="gram", on_divergence="flag")
+                          seed=derive_seed(seed, "saad1995", "eta_max", f"{factor:g}"), method="gram", on_divergence="flag")
         final = np.where(np.isfinite(tr.eps_g[:, -1]), tr.eps_g[:, -1], np.inf)
         conv = final < tr.eps_g[:, 0] / 10
         results[factor] = (tr, int(conv.sum()))
