@@ -31,6 +31,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg
+from twolayer.records import record_steps
 from twolayer.seeds import derive_seed
 from .backends import as_seed_sequence, get_backend
 from .gaussian_mixture import classification_error, mse_error
@@ -158,11 +159,8 @@ def _record_grid(t_max, n_records, t_record, scale):
             raise ValueError("give t_max or t_record")
         t_max = _checks.positive("t_max", t_max)
         _integer("n_records", n_records, minimum=2)
-        steps = np.unique(np.round(np.linspace(0, t_max * scale, n_records)).astype(np.int64))
-    else:
-        tr = _checks.time_grid("t_record", t_record, strict=False, minimum=0.0)
-        steps = np.unique(np.concatenate([[0], np.round(tr * scale).astype(np.int64)]))
-    return steps
+        return record_steps(t_max * scale, n_records, spacing="linear")
+    return record_steps(times=t_record, scale=scale, times_name="t_record")
 
 
 class _DataStreams:

@@ -51,6 +51,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
+from twolayer.records import record_steps as _record_steps
 from .backends import Backend, as_seed_sequence, get_backend
 
 _INITS = ("random", "informed", "denoise")
@@ -310,20 +311,16 @@ class SGDTrajectory:
 
 
 def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> np.ndarray:
-    """Integer steps at which to record: log-spaced in alpha from 1/N to ``alpha_max``, plus step 0.
+    """Integer steps at which to record: log-spaced in alpha from 1/N to ``alpha_max``, plus step 0
+    (:func:`twolayer.records.record_steps` with scale N; at least step 1).
 
     With ``alphas`` given, the steps round(alpha * N) (made unique, 0 included).
     """
-    if alphas is None:
-        alpha_max = _checks.positive("alpha_max", alpha_max)
-        _integer("n_records", n_records, minimum=2)
-        total = int(round(alpha_max * N))
-        grid = np.geomspace(1.0, max(total, 1), n_records - 1)
-        steps = np.concatenate([[0], np.round(grid).astype(np.int64)])
-    else:
-        a = _checks.time_grid("alphas", alphas, strict=False, minimum=0.0)
-        steps = np.concatenate([[0], np.round(a * N).astype(np.int64)])
-    return np.unique(steps)
+    if alphas is not None:
+        return _record_steps(times=alphas, scale=N, times_name="alphas")
+    alpha_max = _checks.positive("alpha_max", alpha_max)
+    _integer("n_records", n_records, minimum=2)
+    return _record_steps(max(int(round(alpha_max * N)), 1), n_records)
 
 
 def _initial_weights(p: TeacherStudent, seed_seqs):

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.records import record_steps
 
 from theory.activations import get_activation
 from theory.effective_theory import nngp_ntk
@@ -408,12 +409,6 @@ def _particles(params, xp=np):
     return xp.concat(cols, axis=-1)
 
 
-def _record_grid(n_steps, n_records):
-    n_records = _checks.integer("n_records", n_records, minimum=2)
-    s = np.unique(np.round(np.geomspace(1, n_steps, n_records - 1)).astype(np.int64)) if n_steps > 0 else []
-    return np.unique(np.concatenate([[0], s]).astype(np.int64))
-
-
 def _train_memory(model: WideMLP, S: int, P: int, n: int, R: int, record_ntk: bool, record_particles: bool) -> float:
     """Bytes :func:`train_gd` holds (float64): three parameter copies (start, current, gradient),
     the forward cache (h, z) and the backward deltas on all P points, the NTK (S, P, n), and the
@@ -487,7 +482,7 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
     Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
     memory_budget = _checks.positive("memory_budget", memory_budget)
-    rec = _record_grid(int(n_steps), n_records)
+    rec = record_steps(int(n_steps), _checks.integer("n_records", n_records, minimum=2))
 
     def check_memory(S):
         _checks.memory("memory_budget", _train_memory(model, S, Xall.shape[0], n, len(rec), record_ntk, record_particles),
