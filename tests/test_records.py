@@ -22,6 +22,7 @@ def test_log_grid_is_log_spaced_and_linear_grid_evenly_spaced():
     assert s.tolist() == [0, 1, 22, 464, 10_000]          # 10^(4 k / 3), rounded
     assert record_steps(100, 5, spacing="linear").tolist() == [0, 25, 50, 75, 100]
     assert record_steps(0, 7).tolist() == [0]
+    assert record_steps(20, 2).tolist() == [0, 20]         # geomspace(1, 20, 1) alone would give [1]
 
 
 def test_explicit_times_are_rounded_at_the_scale_and_merged():

@@ -71,3 +71,28 @@ def test_extend_seed_refuses_a_key_outside_64_bits():
     for key in (-1, 2 ** 64, 1.0):
         with pytest.raises(ValueError, match="key"):
             extend_seed(0, key)
+
+
+def test_a_seed_sequence_is_copied_so_the_same_seed_gives_the_same_numbers():
+    """SeedSequence.spawn is stateful; the simulators spawn from a copy (twolayer.seeds.as_seed_sequence).
+
+    Before the copy, train_gd(seed=ss) twice drew different members (the Lee rate claim compared
+    different initialisations at each rate), and simulate_mixture_sgd(seed=SeedSequence(7)) drew its
+    data from other children than simulate_mixture_sgd(seed=7)."""
+    from sims.gaussian_mixture import xor_mixture
+    from sims.mixture_sgd import simulate_mixture_sgd
+    from sims.wide_training import WideMLP, train_gd
+
+    ss = np.random.SeedSequence(7)
+    copy = as_seed_sequence(ss)
+    assert copy is not ss and _state(copy) == _state(ss)
+    copy.spawn(3)
+    assert ss.n_children_spawned == 0 and copy.n_children_spawned == 3
+    model, X, Y = WideMLP((3, 16), "tanh", "ntk"), np.eye(3)[:2], np.array([0.5, -0.5])
+    a, b = (train_gd(model, X, Y, eta=0.1, n_steps=3, n_seeds=2, seed=ss, n_records=2) for _ in range(2))
+    assert np.array_equal(a.loss, b.loss) and ss.n_children_spawned == 0
+    mix = xor_mixture(20, 0.1)
+    runs = [simulate_mixture_sgd(mix, 2, 0.1, 0.5, n_seeds=2, seed=s, n_records=2, n_test=50)
+            for s in (7, np.random.SeedSequence(7), ss)]
+    for r in runs[1:]:
+        assert np.array_equal(runs[0].Q, r.Q) and np.array_equal(runs[0].test_mse, r.test_mse)

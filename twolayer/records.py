@@ -59,4 +59,7 @@ def record_steps(end=None, n_records: int | None = None, *, spacing: str = "log"
     total = int(round(end))
     if total == 0:
         return np.zeros(1, dtype=np.int64)
-    return np.unique(np.concatenate([[0], np.round(np.geomspace(1, total, n - 1)).astype(np.int64)]))
+    # n_records = 2 is (0, the end): numpy's geomspace(1, total, 1) is [1], which made a 2-record
+    # run of simulate_sgd stop after one step and train_gd record its "last" state at step 1
+    pts = np.geomspace(1, total, n - 1) if n > 2 else np.array([float(total)])
+    return np.unique(np.concatenate([[0], np.round(pts).astype(np.int64)]))

@@ -32,9 +32,18 @@ __all__ = ["as_seed_sequence", "derive_seed", "name_key", "extend_seed"]
 
 
 def as_seed_sequence(seed) -> np.random.SeedSequence:
-    """``seed`` (int >= 0, SeedSequence) as a SeedSequence; anything else raises ValueError naming ``seed``."""
+    """``seed`` (int >= 0, SeedSequence) as a SeedSequence of this call; anything else raises ValueError naming ``seed``.
+
+    A SeedSequence comes back as a *copy* (same entropy, spawn key, pool size and count of children
+    already spawned). ``SeedSequence.spawn`` is stateful: without the copy, a function that spawns
+    from the caller's object would advance it, so passing the same SeedSequence to two calls gave
+    two different streams (and ``seed=SeedSequence(7)`` differed from ``seed=7`` in any function
+    that spawns twice). With the copy, the same seed gives the same numbers, whichever way it is
+    written, and the caller's object is never changed.
+    """
     if isinstance(seed, np.random.SeedSequence):
-        return seed
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size,
+                                      n_children_spawned=seed.n_children_spawned)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.SeedSequence(int(seed))
     raise ValueError(f"seed must be a non-negative int or a numpy.random.SeedSequence, got {seed!r}")
