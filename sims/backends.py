@@ -24,11 +24,21 @@ import numpy as np
 from twolayer.seeds import as_seed_sequence  # re-exported: the one home is twolayer.seeds
 
 __all__ = ["Backend", "BackendUnavailableError", "get_backend", "available_backends", "runnable_backend",
-           "as_seed_sequence", "usable_cores"]
+           "as_seed_sequence", "usable_cores", "compiled_kernels"]
 
 
 class BackendUnavailableError(RuntimeError):
     """The requested backend cannot run here (package or device missing)."""
+
+
+def compiled_kernels(bk: "Backend", use_numba: bool = True) -> bool:
+    """The one rule for the compiled (numba) kernels: they run on the NumPy backend in float64,
+    unless the caller opts out with ``use_numba=False`` (the parity tests compare both paths).
+
+    Every other backend or dtype runs the array-API kernels. A simulator may add conditions of its
+    own (an activation without a compiled table, an optimiser the kernel does not implement).
+    """
+    return bk.kind == "numpy" and bool(use_numba) and np.dtype(bk.dtype) == np.float64
 
 
 def usable_cores() -> int:

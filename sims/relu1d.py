@@ -30,7 +30,7 @@ from twolayer import checks as _checks
 
 from theory.relu1d import check_data, frozen_limit_loss
 
-from .backends import as_seed_sequence, get_backend
+from .backends import as_seed_sequence, compiled_kernels, get_backend
 
 __all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "train_snapshots", "paper_networks",
            "crossing_task"]
@@ -164,7 +164,7 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     p = np.broadcast_to(p, (B, P_)).copy()
     p_val = _check_options(optimizer, batch_size, betas, eps, certify, p_val, patience, min_delta, check_every, B, P_)
     bk = get_backend(backend)
-    fused = bk.kind == "numpy" and use_numba and optimizer == "gd"
+    fused = compiled_kernels(bk, use_numba) and optimizer == "gd"
     floats = 16 * B * n + 2 * B * P_ + (B * (n_epochs + 1) if record_loss else 0) \
         + (0 if fused else 5 * B * n * P_ + (8 * B * n if optimizer == "adam" else 0)
            + (B * min(check_every, n_epochs) if record_loss else 0))

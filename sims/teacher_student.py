@@ -52,7 +52,7 @@ from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
 from twolayer.records import record_steps as _record_steps
-from .backends import Backend, as_seed_sequence, get_backend
+from .backends import Backend, as_seed_sequence, compiled_kernels, get_backend
 
 _INITS = ("random", "informed", "denoise")
 
@@ -747,7 +747,7 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     gt, _ = backend_activation(p.t_act, bk)
     acts = (g, dg, gt)
     codes = (get_activation(p.activation).code, get_activation(p.t_act).code)
-    numba_path = bk.kind == "numpy" and use_numba and bk.dtype == np.float64 and None not in codes
+    numba_path = compiled_kernels(bk, use_numba) and None not in codes
 
     if method == "full":
         st = {"w": bk.asarray(w0).copy() if numba_path else bk.asarray(w0), "ws": bk.asarray(ws),

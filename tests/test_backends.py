@@ -76,3 +76,12 @@ def test_runnable_backend_is_the_one_test_behind_skips_and_the_gpu_smoke(monkeyp
         backend_or_skip("cupy")
     bk, why = runnable_backend("torch:cuda", smoke=False)
     assert bk is None or "cuda" in bk.name
+
+
+def test_one_rule_chooses_the_compiled_kernels():
+    from sims.backends import compiled_kernels
+    assert compiled_kernels(get_backend("numpy"))
+    assert not compiled_kernels(get_backend("numpy"), use_numba=False)
+    assert not compiled_kernels(get_backend("numpy", "float32"))
+    pytest.importorskip("torch")
+    assert not compiled_kernels(get_backend("torch"))
