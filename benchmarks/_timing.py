@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sims.backends import runnable_backend
 
 
 def wall_time(fn) -> float:
@@ -102,7 +101,9 @@ def interleaved_ratio(ours, reference, *, pairs: int = 7, scale: float = 1.0, wa
 
 def backend_or_skip(spec):
     """The backend ``spec``; NotImplementedError (asv's "skipped") when it cannot run here
-    (:func:`sims.backends.runnable_backend`, the test the claims' skips use too)."""
+    (:func:`sims.backends.runnable_backend`, the test the claims' skips use too). Imported here,
+    not at module level: the gate's ``--tree`` measures old trees whose ``sims`` predates it."""
+    from sims.backends import runnable_backend
     bk, why = runnable_backend(spec, smoke=False)
     if bk is None:
         raise NotImplementedError(why)
