@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-
 def wall_time(fn) -> float:
     """Wall time of one call of ``fn()``, in seconds."""
     t0 = time.perf_counter()

@@ -158,7 +158,6 @@ def _record_grid(t_max, n_records, t_record, scale):
         if t_max is None:
             raise ValueError("give t_max or t_record")
         t_max = _checks.positive("t_max", t_max)
-        _integer("n_records", n_records, minimum=2)
         return record_steps(t_max * scale, n_records, spacing="linear")
     return record_steps(times=t_record, scale=scale, times_name="t_record")
 

@@ -319,7 +319,6 @@ def record_steps(N: int, alpha_max: float, n_records: int = 50, alphas=None) -> 
     if alphas is not None:
         return _record_steps(times=alphas, scale=N, times_name="alphas")
     alpha_max = _checks.positive("alpha_max", alpha_max)
-    _integer("n_records", n_records, minimum=2)
     return _record_steps(max(int(round(alpha_max * N)), 1), n_records)
 
 

@@ -482,7 +482,7 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         raise ValueError(f"Y must be a finite array of shape ({n},), got {Y.shape}")
     Xall = X if X_test is None else np.concatenate([X, _check_X(model, X_test, "X_test")])
     memory_budget = _checks.positive("memory_budget", memory_budget)
-    rec = record_steps(int(n_steps), _checks.integer("n_records", n_records, minimum=2))
+    rec = record_steps(int(n_steps), n_records)
 
     def check_memory(S):
         _checks.memory("memory_budget", _train_memory(model, S, Xall.shape[0], n, len(rec), record_ntk, record_particles),
