@@ -77,3 +77,41 @@ def test_claim_seeds_and_the_error_budget_work_there_too(project):
     assert out.returncode == 0 and "3 passed" in out.stdout, out.stdout + out.stderr
     out = run("--claim-seed", "bogus")
     assert out.returncode != 0 and "claim-seed" in (out.stdout + out.stderr)
+
+
+def test_heavy_rotation_runs_a_balanced_share_and_consecutive_seeds_cover_every_heavy_claim():
+    from twolayer.claims.plugin import heavy_rotation
+    ids = [f"validations/test_x.py::test_{i}[p{i % 3}]" for i in range(17)]
+    for share in (1, 2, 3, 5):
+        runs = [heavy_rotation(ids, seed, share) for seed in range(100, 100 + share)]
+        assert all(len(r) in (len(ids) // share, -(-len(ids) // share)) for r in runs)
+        assert set().union(*runs) == set(ids) and sum(map(len, runs)) == len(ids)   # each exactly once
+        # the share depends on the seed only through seed mod share, not on the order of collection
+        assert heavy_rotation(ids[::-1], 100 + share, share) == runs[0]
+    assert heavy_rotation(ids, 7, 1) == set(ids)
+
+
+def test_heavy_share_deselects_there_and_refuses_bad_values(project):
+    proj, run = project
+    with open(proj / "test_doe2026.py", "a") as fh:
+        fh.write('''
+
+@pytest.mark.heavy
+@pytest.mark.claim(paper="Doe 2026", arxiv="2601.00001", ref="eq. 5")
+@pytest.mark.parametrize("k", range(4))
+def test_a_heavy_claim(claim, seed, k):
+    """The mean of 400 draws of N(0, 1) is 0."""
+    claim.check(mean_vs_prediction(np.random.default_rng([seed, k]).normal(0.0, 1.0, 400), 0.0, name="mean"))
+''')
+    ran = []
+    for seed in (10, 11):
+        out = run("--claim-seed", str(seed), "--heavy-share", "2", "-k", "heavy", "--claim-json", "c.json")
+        assert out.returncode == 0 and "2 passed, 4 deselected" in out.stdout, out.stdout + out.stderr
+        assert "heavy claims: 2 of 4 ran at this seed (--heavy-share 2)" in out.stdout
+        ran.append({r["test"] for r in json.load(open(proj / "c.json"))["records"]})
+    assert ran[0].isdisjoint(ran[1]) and len(ran[0] | ran[1]) == 4
+    for bad in ("0", "x"):
+        out = run("--heavy-share", bad)
+        assert out.returncode != 0 and "--heavy-share must be an integer >= 1" in out.stdout + out.stderr
+    out = run("--heavy-share", "2", "--claim-seeds", "1,2")
+    assert out.returncode != 0 and "cannot be combined with --claim-seeds" in out.stdout + out.stderr

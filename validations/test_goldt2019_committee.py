@@ -56,6 +56,7 @@ CONC = [pytest.param((250, 500, 1000, 2000), 20, "numpy", id="fast"),
                    theory=("theory.committee_ode:CommitteeODE",),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("Ns,n_seeds,backend", CONC)
+@pytest.mark.heavy
 def test_sgd_follows_ode_with_inverse_sqrt_n_deviation(claim, seed, Ns, n_seeds, backend):
     """Explicit-weight SGD follows the ODE from its own initial condition; the maximal deviation shrinks like N^-1/2.
 
@@ -116,6 +117,7 @@ LS = (0, 1, 2, 4)
                    theory=("theory.committee_ode:CommitteeODE",),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("activation,window", [("erf", (200.0, 400.0)), ("linear", (60.0, 120.0))])
+@pytest.mark.heavy
 def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activation, window):
     """Long-time eps_g of first-layer SGD matches the theory for M = 2, L = 0, 1, 2, 4 and grows linearly in L.
 
@@ -165,6 +167,7 @@ def test_first_layer_asymptotic_error_grows_linearly_with_L(claim, seed, activat
 @pytest.mark.claim(ref="section 3.2 and Fig. 4: training both layers",
                    theory=("theory.committee_ode:CommitteeODE",),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
+@pytest.mark.heavy
 def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
     """With both layers trained (erf), long-time eps_g does not grow with L; it matches the ODE for each L.
 
@@ -203,6 +206,7 @@ def test_both_layers_asymptotic_error_does_not_grow_with_L(claim, seed):
                    theory=("theory.committee_ode:CommitteeODE",),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("scan", ["sigma", "eta"])
+@pytest.mark.heavy
 def test_asymptotic_error_scales_with_sigma_squared_and_eta(claim, seed, scan):
     """Asymptotic eps_g of K = M = 2 first-layer SGD scales like sigma^2 (at fixed eta) and like eta (at small eta).
 
@@ -254,6 +258,7 @@ MINIBATCH = [pytest.param(500, 96, id="fast"), pytest.param(2000, 192, marks=pyt
                    theory=("theory.committee_ode:CommitteeODE",),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("N,n_seeds", MINIBATCH)
+@pytest.mark.heavy
 def test_mini_batch_sgd_follows_the_ode_with_its_eta_squared_terms_over_B(claim, seed, N, n_seeds):
     """SGD averaging B samples per step follows the ODE whose eta^2 terms are divided by B, not the B = 1 ODE.
 
@@ -318,6 +323,7 @@ RELU_PAIR = [pytest.param(500, 64, id="fast"), pytest.param(2000, 128, marks=pyt
                    theory=("theory.committee_ode:CommitteeODE", "theory.gaussian_integrals:relu_I4"),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("N,n_seeds", RELU_PAIR)
+@pytest.mark.heavy
 def test_relu_sgd_follows_the_relu_ode(claim, seed, N, n_seeds):
     """A ReLU student (K = 2) learning a ReLU teacher (M = 2) follows the ReLU ODE, whose I4 is exact.
 

@@ -75,6 +75,7 @@ ODE_VS_SGD_SIZES = [
 @pytest.mark.claim(ref="section 3, ODEs of the order parameters (Fig. 2); docs/THEORY.md B",
                    theory=("theory.mixture_ode:MixtureODE",),
                    sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
+@pytest.mark.heavy
 def test_mixture_ode_tracks_sgd_of_the_two_layer_net(claim, seed, N, S, backend):
     """The mixture ODE, started from each run's measured (R, Q, v), follows online SGD.
 
@@ -147,6 +148,7 @@ def _xor_fixed_point(eta, reg=0.05, N=100, mc_seed=0):
 @pytest.mark.claim(ref="section 3 (K = 4 2LNN reaches the Bayes error on the XOR mixture, Fig. 2)",
                    theory=("theory.mixture_state_evolution:state_evolution", "theory.bayes_error:xor_bayes_error"),
                    sims=(), **PAPER)
+@pytest.mark.heavy
 def test_k4_relu_state_evolution_reaches_bayes_error_as_eta_vanishes(claim, seed):
     """The K = 4 ReLU net's stationary error tends to the Bayes error as eta -> 0 (an O(eta) gap).
 
@@ -372,6 +374,7 @@ def test_random_features_formula_matches_simulated_features(claim, seed):
                    theory=("theory.random_features:rf_population_readout",
                            "theory.random_features:GaussianEquivalentFeatures.exact_cov", "theory.bayes_error:xor_bayes_error"),
                    sims=("sims.mixture_sgd:fit_random_features", "sims.mixture_sgd:random_feature_matrix"), **PAPER)
+@pytest.mark.heavy
 def test_random_features_error_falls_with_P_over_D_and_stays_above_bayes(claim, seed):
     """At fixed D the random-features error falls as gamma = P/D grows, matches the formula at every
     gamma, and stays above the Bayes error.
@@ -580,6 +583,7 @@ def test_random_features_formula_on_a_mixture_fitted_to_digits(claim, seed):
 @pytest.mark.claim(ref="section 3 (over-parameterisation, Fig. 2 K = 4, 8, 16); docs/THEORY.md B",
                    theory=("theory.mixture_ode:MixtureODE",),
                    sims=("sims.mixture_sgd:simulate_mixture_sgd",), **PAPER)
+@pytest.mark.heavy
 def test_overparameterisation_speeds_up_but_does_not_lower_the_final_error(claim, seed):
     """Wider nets (K = 4, 8, 16) escape faster, but their final error is not lower.
 

@@ -344,6 +344,7 @@ def test_ntk_mean_finite_width_correction_fit(claim, seed, activation, C_b, C_W,
                    theory=("theory.effective_theory:nngp_ntk",),
                    sims=("sims.mlp_init:sample_init_ensemble",), **PAPER)
 @pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.heavy
 def test_infinite_width_nngp_and_ntk_closed_forms(claim, seed, activation):
     """Wide ensembles converge to the closed-form NNGP kernel and NTK (two inputs, depth 3).
 

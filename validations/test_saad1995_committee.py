@@ -35,6 +35,7 @@ PLATEAU_CASES = [
                    theory=("theory.committee_fixed_points:symmetric_plateau", "theory.committee_ode:CommitteeODE"),
                    sims=("sims.teacher_student:simulate_sgd",), **PAPER)
 @pytest.mark.parametrize("K,eta,N,alpha_max", PLATEAU_CASES)
+@pytest.mark.heavy
 def test_plateau_height_matches_symmetric_fixed_point(claim, seed, K, eta, N, alpha_max):
     """SGD's plateau height, extrapolated to N -> infinity, equals eps_g at the ODE's symmetric fixed point.
 

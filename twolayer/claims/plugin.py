@@ -11,6 +11,12 @@ also names it, for runs from a checkout that is not installed. Options:
 ``--claim-seeds LIST``
     run every claim at each of several seeds in one session (``1,2,3`` or ``10:30``); the items
     are ordered seed by seed so that per-seed caches are reused. The audit runner uses this.
+``--heavy-share N``
+    run only a share of about 1/N of the claims marked ``heavy`` (the few that take over ~15 s on
+    the 2-core reference machine): they are ordered by a hash of their node ids, and the ones whose
+    rank is congruent to the claim seed modulo N run. N consecutive seeds cover each of them once.
+    CI's second pass at the commit seed uses it to stay inside its time; the default-seed pass of
+    the README's test command runs them all. Refused with ``--claim-seeds``.
 ``--claim-json FILE``
     write every claim's record (outcome, duration, every verdict with its rule and p-value) as
     one JSON list.
@@ -44,6 +50,8 @@ def pytest_addoption(parser):
                                                              "'commit' derives one from the git commit")),
                     ("--claim-seeds", dict(default=None, help="run every claim at each of these seeds "
                                                               "('1,2,3' or 'a:b')")),
+                    ("--heavy-share", dict(default=None, help="run a seed-dependent share of about 1/N of the "
+                                                              "claims marked heavy (N consecutive seeds cover each)")),
                     ("--claim-json", dict(default=None, help="write all claim records to this JSON file")),
                     ("--check-figures", dict(action="store_true", default=False,
                                              help="draw every claim's figure as part of its test, so that a figure "
@@ -114,6 +122,33 @@ def claim_seeds(config):
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(paper, arxiv, ref, theory=(), sims=()): a validation claim with its "
                             "source and the 'module:qualname' of the theory and simulator it checks")
+    config.addinivalue_line("markers", "heavy: a claim that takes over ~15 s on the reference machine; "
+                            "--heavy-share N runs a seed-dependent 1/N of them (gpu parametrisations excepted)")
+
+
+def heavy_share(config) -> int:
+    """The N of ``--heavy-share`` (1: every heavy claim runs)."""
+    val = config.getoption("--heavy-share", default=None)
+    if val is None:
+        return 1
+    try:
+        n = int(val)
+    except (TypeError, ValueError):
+        raise pytest.UsageError(f"--heavy-share must be an integer >= 1, got {val!r}") from None
+    if n < 1:
+        raise pytest.UsageError(f"--heavy-share must be an integer >= 1, got {val!r}")
+    return n
+
+
+def heavy_rotation(ids, seed: int, share: int) -> set:
+    """The node ids of the heavy claims that run at ``seed`` under ``--heavy-share share``.
+
+    The ids are ranked by SHA-256 of the id (a fixed order that does not depend on the seed or on
+    the collection order); rank r runs when r = seed (mod share). So each seed runs floor or ceil
+    of len(ids)/share of them, and any ``share`` consecutive seeds run each exactly once.
+    """
+    ranked = sorted(set(ids), key=lambda i: hashlib.sha256(f"twolayer-heavy:{i}".encode()).hexdigest())
+    return {i for r, i in enumerate(ranked) if (r - seed) % share == 0}
 
 
 def pytest_generate_tests(metafunc):
@@ -122,6 +157,7 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("seed", seeds, indirect=True, ids=[f"seed{s}" for s in seeds])
 
 
+@pytest.hookimpl(trylast=True)     # after -m / -k deselection, so the heavy share counts what the run holds
 def pytest_collection_modifyitems(session, config, items):
     # each claim's theory= / sims= targets resolve now: a typo stops the run before any claim runs
     resolved = {}
@@ -138,6 +174,22 @@ def pytest_collection_modifyitems(session, config, items):
                 raise pytest.UsageError(f"{it.nodeid}: claim marker: {exc}") from None
         it._claim_links = resolved[key]
     seeds = claim_seeds(config)
+    share = heavy_share(config)
+    if share > 1:
+        if seeds is not None:
+            raise pytest.UsageError("--heavy-share runs a share of the heavy claims at one seed; "
+                                    "it cannot be combined with --claim-seeds")
+        # (the gpu parametrisations stay: they skip without a GPU and run in full with one)
+        rotating = [it for it in items if it.get_closest_marker("claim") and it.get_closest_marker("heavy")
+                    and not it.get_closest_marker("gpu")]
+        heavy = [_base_id(it) for it in rotating]
+        keep = heavy_rotation(heavy, claim_seed(config), share)
+        dropped = [it for it in rotating if _base_id(it) not in keep]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            gone = set(map(id, dropped))
+            items[:] = [it for it in items if id(it) not in gone]
+        config._twolayer_heavy = (len(keep), len(set(heavy)), share)
     if seeds is not None:        # seed-major order: caches keyed by seed are reused, memory stays bounded
         order = {s: i for i, s in enumerate(seeds)}
         keyed = [(order.get(getattr(it, "callspec", None) and it.callspec.params.get("seed"), -1), i, it)
@@ -235,6 +287,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("claims")
     terminalreporter.write_line(claim_table(_RECORDS))
     terminalreporter.write_line(suite_rate_line(n_claims))
+    heavy = getattr(config, "_twolayer_heavy", None)
+    if heavy is not None:
+        terminalreporter.write_line(f"heavy claims: {heavy[0]} of {heavy[1]} ran at this seed (--heavy-share {heavy[2]}); "
+                                    f"the others run at other seeds")
     js = config.getoption("--claim-json", default=None)
     if js:
         tmp = f"{js}.partial"
