@@ -18,7 +18,8 @@ mixture_sgd
 mlp_init
     Ensembles of MLPs at initialisation: empirical kernels and NTKs (weights or exact marginals).
 wide_training
-    Full-batch GD of wide MLP ensembles (standard, NTK or scaled parameterisation), empirical NTK.
+    Full-batch GD of wide MLP ensembles (standard, NTK or scaled parameterisation), empirical NTK;
+    re-exports theory.parameterizations.WideMLP.
 particle_law
     Exact 1-D and sliced Wasserstein distances between particle clouds.
 relu1d, relu_nd

@@ -22,6 +22,9 @@ criticality
     Critical (C_b, C_W) of any activation: fixed point K* with both susceptibilities equal to one.
 linearized_dynamics
     Infinite-width mean and covariance of the outputs under GD or gradient flow; eta_crit.
+parameterizations
+    WideMLP, the one description of a wide MLP (standard, NTK or alpha-scaled), and its map to the
+    per-layer multipliers and the infinite-width kernels (NNGP and NTK).
 scaling_regimes
     Width exponents of lazy and mean-field training.
 mixture_ode, mixture_state_evolution

@@ -20,7 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from sims.wide_training import WideMLP, train_gd
+from sims.wide_training import train_gd
+from theory.parameterizations import WideMLP
 from validations._backends import cpu_backend
 from twolayer.seeds import derive_seed
 

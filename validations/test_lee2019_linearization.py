@@ -33,7 +33,8 @@ def _prediction(seed, steps):
 
 
 @pytest.mark.claim(ref="section 2.3, eqs. (14)-(16) (mean and covariance of the trained outputs)",
-                   theory=("theory.linearized_dynamics:linearized_gd_moments",),
+                   theory=("theory.linearized_dynamics:linearized_gd_moments",
+                           "theory.parameterizations:WideMLP.infinite_width_kernels"),
                    sims=("sims.wide_training:train_gd",), **PAPER)
 def test_trained_ensemble_matches_the_infinite_width_linearised_law(claim, seed):
     """Mean and covariance of the trained outputs on test points match the infinite-width linearised law.
