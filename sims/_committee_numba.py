@@ -18,12 +18,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from twolayer.linalg import SEMIDEFINITE_RTOL
+
 _SQ2PI = math.sqrt(2.0 / math.pi)
 _ISQ2 = 1.0 / math.sqrt(2.0)
 #: A pivot of the field covariance below PSD_RTOL * C[j, j] is round-off: that field is a linear
-#: combination of the earlier ones (the student has reached the teacher's span). Shared with the
-#: array-API path (sims.teacher_student._psd_cholesky).
-PSD_RTOL = 1e-13
+#: combination of the earlier ones (the student has reached the teacher's span). The one value,
+#: shared with the array-API path (twolayer.linalg.semidefinite_cholesky).
+PSD_RTOL = SEMIDEFINITE_RTOL
 
 
 _INV_SQ2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.linalg import eigh_factor, pinv_from_eigh
 
 from theory.activations import get_activation
 
@@ -301,22 +302,6 @@ def _weights_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False
     return None
 
 
-def _psd_factor(bk, G):
-    """A batch of factors F with F F^T = G (symmetric square root; PSD-safe for dead layers)."""
-    xp = bk.xp
-    ev, U = xp.linalg.eigh(G)
-    return U * xp.sqrt(xp.clip(ev, 0.0, None))[..., None, :]
-
-
-def _pinv_from_eig(bk, ev, U):
-    """Moore-Penrose inverse U diag(1/ev) U^T with NumPy's cut-off (ev <= n eps max(ev): zero)."""
-    xp = bk.xp
-    tol = ev.shape[-1] * np.finfo(np.float64 if ev.dtype == xp.float64 else np.float32).eps
-    cut = tol * xp.max(ev, axis=-1, keepdims=True)
-    inv = xp.where(ev > cut, 1.0 / xp.where(ev > cut, ev, xp.ones_like(ev)), xp.zeros_like(ev))
-    return xp.matmul(U * inv[..., None, :], xp.permute_dims(U, (0, 2, 1)))
-
-
 def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=False, n_out=1,
                     lambda_b=1.0, lambda_W=1.0):
     """Exact layer-by-layer sampler without weight matrices; fills G_out, z_out in place.
@@ -350,7 +335,7 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
             ev, U = eig
             F = U * xp.sqrt(c * ev)[..., None, :]
         else:                           # one draw from N(0, C_b + c H H^T) per neuron (the backward
-            F = _psd_factor(bk, c * gram + C_b)   # pass never needs the first layer's A apart)
+            F = eigh_factor(xp, c * gram + C_b)   # pass never needs the first layer's A apart)
         if l == 0:                      # shared factor: one GEMM for the block, seen as (B, n_in, width)
             A = xp.permute_dims(xp.reshape(xp.matmul(F[0], xp.reshape(N, (n_in, B * width))),
                                            (n_in, B, width)), (1, 0, 2))
@@ -371,7 +356,7 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
                 eig = (xp.clip(ev, 0.0, None), U)
                 # pseudo-inverse: with a (nearly) dead ReLU layer H is rank-deficient and W is
                 # constrained on span(H) only, which is exactly what the projector built from it expresses
-                Ginvs.append(_pinv_from_eig(bk, *eig))
+                Ginvs.append(pinv_from_eigh(xp, *eig))
     if not ntk:
         return None
     C = n_out * n_in
@@ -401,7 +386,7 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
         if n_next <= C:                                                 # Y^T = D^T W~
             Y = xp.matmul(E, rng.normal((B, n_next, n_l)) * math.sqrt(c))
         else:
-            F = _psd_factor(bk, c * xp.matmul(E, T(E)))                # (B, C, C)
+            F = eigh_factor(xp, c * xp.matmul(E, T(E)))                # (B, C, C)
             Y = xp.matmul(F, rng.normal((B, C, n_l)))
         Y = Y - xp.matmul(xp.matmul(xp.matmul(Y, T(Hl)), Ginv), Hl)    # Y^T (I - P_H)
         sprime = dg(Zs[l - 1])                                         # (B, n_in, n_l)

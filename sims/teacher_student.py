@@ -51,6 +51,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
+from twolayer.linalg import batched_cholesky
 from twolayer.records import record_steps as _record_steps
 from .backends import Backend, as_seed_sequence, compiled_kernels, get_backend
 
@@ -408,7 +409,7 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, perp, p: TeacherStudent, acts, c
     bad = None
     for t in range(z.shape[1]):
         C = xp.concat([xp.concat([Q, R], axis=2), xp.concat([RT, T], axis=2)], axis=1)
-        L = _batched_cholesky(bk, C, eye)
+        L = batched_cholesky(xp, C, eye)
         zt = z[:, t]                                                         # (S, B, P)
         f = xp.matmul(L, xp.permute_dims(zt, (0, 2, 1)))                     # (S, P, B)
         lam, rho = f[:, :K], f[:, K:]
@@ -429,53 +430,6 @@ def _gram_steps(bk: Backend, st: dict, z, zeta, perp, p: TeacherStudent, acts, c
             bad = _first_bad(bad, fin, step0 + t)
     st["Q"], st["R"], st["v"] = Q, R, v
     return bad
-
-
-def _batched_cholesky(bk: Backend, C, eye):
-    """Lower factors L L^T = C of a batch of field covariances; NaN for a seed whose C is not PSD.
-
-    The fast path is the backend's Cholesky. Where it refuses the batch (a covariance that is only
-    semi-definite, as when the student reaches the teacher's span), the batch is factored by
-    :func:`_psd_cholesky`, the same rank-revealing rule as the compiled kernel. One seed's failure
-    must not stop the others (it is reported as a divergence of that seed).
-    """
-    xp = bk.xp
-    S = C.shape[0]
-    finite = xp.all(xp.isfinite(xp.reshape(C, (S, -1))), axis=1)
-    Cs = xp.where(finite[:, None, None], C, eye)
-    try:
-        L = xp.linalg.cholesky(Cs)
-        ok = bool(xp.all(xp.isfinite(L)))     # CuPy returns NaN where numpy and torch raise
-    except Exception:
-        ok = False
-    if not ok:
-        L = _psd_cholesky(bk, Cs)
-    return xp.where(finite[:, None, None], L, eye * float("nan"))
-
-
-def _psd_cholesky(bk: Backend, C):
-    """Semi-definite Cholesky of a batch C (S, P, P), column by column, vectorised over seeds.
-
-    A pivot within +-PSD_RTOL * C[j, j] is a rank drop (column j of L is zero); a pivot below
-    -PSD_RTOL * C[j, j] means C is not PSD, and that seed's factor is NaN. Same rule as
-    :func:`sims._committee_numba.gram_chunk`.
-    """
-    from ._committee_numba import PSD_RTOL
-    xp = bk.xp
-    S, P, _ = C.shape
-    L = xp.zeros_like(C)
-    bad = xp.zeros((S,), dtype=xp.bool)
-    for j in range(P):
-        Lj = L[:, j, :j]
-        acc = C[:, j, j] - xp.sum(Lj * Lj, axis=1)
-        tol = PSD_RTOL * C[:, j, j]
-        pos = acc > tol
-        bad = bad | (acc < -tol)
-        d = xp.sqrt(xp.where(pos, acc, xp.ones_like(acc)))
-        below = (C[:, j + 1:, j] - xp.matmul(L[:, j + 1:, :j], Lj[:, :, None])[:, :, 0]) / d[:, None]
-        L[:, j, j] = xp.where(pos, d, xp.zeros_like(d))
-        L[:, j + 1:, j] = xp.where(pos[:, None], below, xp.zeros_like(below))
-    return xp.where(bad[:, None, None], xp.full_like(L, float("nan")), L)
 
 
 def _max_student_norm(bk: Backend, st: dict, method: str, N: int) -> np.ndarray:

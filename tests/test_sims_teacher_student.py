@@ -134,19 +134,6 @@ def test_an_exact_teacher_start_stays_at_the_teacher(method, use_numba):
     assert np.all(tr.diverged_step < 0) and np.all(np.abs(tr.eps_g) < 1e-14)
 
 
-def test_semi_definite_cholesky_of_a_rank_deficient_and_of_an_indefinite_batch():
-    from sims.teacher_student import _psd_cholesky
-    bk = get_backend("numpy")
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((3, 5, 2))
-    C = A @ np.swapaxes(A, 1, 2)                   # rank 2 in 5 dimensions
-    C[2] -= 0.1 * np.eye(5)                        # not PSD
-    L = np.asarray(_psd_cholesky(bk, bk.asarray(C)))
-    assert np.allclose(L[:2] @ np.swapaxes(L[:2], 1, 2), C[:2], atol=1e-12)
-    assert np.allclose(np.triu(L[0], 1), 0.0) and np.isnan(L[2]).all()
-    assert (np.abs(np.diagonal(L[:2], axis1=1, axis2=2)) > 0).sum(axis=1).tolist() == [2, 2]
-
-
 @pytest.mark.parametrize("method", ["full", "gram"])
 def test_same_seed_same_numbers_whatever_the_record_grid_or_chunk(method):
     """NumPy backend: one stream per variable and seed, read in step order, so the recorded

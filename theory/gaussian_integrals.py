@@ -346,13 +346,6 @@ def psd_sqrt(cov, *, parameter: str = "cov", rtol: float = _checks.PSD_RTOL):
     return _checks.psd_factor(parameter, cov, method="eigh", rtol=rtol)
 
 
-def _psd_sqrt(cov) -> np.ndarray:
-    """Unchecked :func:`psd_sqrt` for the hot paths: negative eigenvalues (an ODE solver's
-    intermediate stage may be slightly indefinite) are clipped to zero."""
-    w, V = np.linalg.eigh(cov)
-    return V * np.sqrt(np.maximum(w, 0.0))[..., None, :]
-
-
 @lru_cache(maxsize=32)
 def tensor_grid(dim: int, order: int):
     """Tensor Gauss--Hermite nodes (order**dim, dim) and weights for N(0, I_dim) (cached)."""

@@ -50,12 +50,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.linalg import eigh_factor
 from twolayer.seeds import derive_seed
 from scipy.integrate import solve_ivp
 
 from .activations import get_activation
 from .committee_ode import ODEDivergedError, _rk4
-from .gaussian_integrals import _psd_sqrt
 from .mixture_integrals import expect_1, expect_2, expect_diag
 
 __all__ = ["MixtureODE", "MixtureTrajectory", "mixture_errors"]
@@ -233,7 +233,7 @@ class MixtureODE:
     def _fields(self, R, Q, z):
         """Sampled fields lambda | alpha for fixed standard normals z (S, K): shape (..., C, S, K)."""
         # intermediate solver stages may be slightly indefinite: clip negative eigenvalues
-        L = _psd_sqrt(self.Delta * Q)                # (..., K, K)
+        L = eigh_factor(np, self.Delta * Q)                # (..., K, K)
         # z L^T as one BLAS product (S, K) @ (K, K) per batch entry, then the cluster means
         return R[..., :, None, :] + np.matmul(z, np.swapaxes(L, -1, -2))[..., None, :, :]
 

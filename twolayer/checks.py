@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .errors import InputError
+from .linalg import eigh_factor
 
 __all__ = ["integer", "real", "nonneg", "positive", "choice", "array", "symmetric", "psd", "psd_factor",
            "time_grid", "labels_pm1", "memory", "kernel_arrays", "PSD_RTOL"]
@@ -189,7 +190,7 @@ def psd_factor(name: str, C, *, shape: tuple | None = None, method: str = "chole
     if method == "eigh":
         w, V = np.linalg.eigh(C)
         _eigen_bound(name, w, rtol, strict=False)
-        return V * np.sqrt(np.maximum(w, 0.0))[..., None, :]
+        return eigh_factor(np, C, eig=(w, V))
     try:
         return np.linalg.cholesky(C)
     except np.linalg.LinAlgError:
