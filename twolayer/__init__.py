@@ -3,6 +3,8 @@
 - :mod:`twolayer.checks` -- argument checks whose errors name the parameter (one home for them);
 - :mod:`twolayer.errors` -- the exception types every layer raises;
 - :mod:`twolayer.seeds` -- reading a seed, and independent child seeds derived by name;
+- :mod:`twolayer.linalg` -- the batched covariance kernels (eigh factor, pseudo-inverse, semi-definite
+  and batched Cholesky) for every array namespace;
 - :mod:`twolayer.records` -- the record grid (the steps at which every simulator stores its state);
 - :mod:`twolayer.io` -- save and load of result objects (one versioned npz + JSON format);
 - :mod:`twolayer.provenance` -- the manifest (commit, versions, threads, device, seed) of a run.
