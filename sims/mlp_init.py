@@ -134,12 +134,6 @@ def _default_workers(bk) -> int:
     return 1 if bk.is_gpu else usable_cores()
 
 
-def _check_workers(n):
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n_workers must be an integer >= 1, got {n!r}")
-    return int(n)
-
-
 def _validate(X, hidden_widths, n_out, C_b, C_W, n_members):
     X = _checks.array("X", X, ndim=2)
     if min(X.shape) < 1:
@@ -224,7 +218,7 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
     block = units_per_block * unit
     n_blocks = math.ceil(n_units / units_per_block)
     # threads share the budget: as many concurrent blocks as fit (never changes a number)
-    workers = _default_workers(bk) if n_workers is None else _check_workers(n_workers)
+    workers = _default_workers(bk) if n_workers is None else _checks.integer("n_workers", n_workers, minimum=1)
     workers = max(1, min(workers, n_blocks, fit // block))
     streams = bk.streams(as_seed_sequence(seed), n_units)
     Xb = bk.asarray(X)

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from sims.backends import get_backend
 from sims.teacher_student import SimulationDivergedError, TeacherStudent, simulate_sgd
 
 P = TeacherStudent(N=64, K=2, M=3, eta=0.8, eta_v=0.3, sigma=0.2, kappa=0.1, init_overlap=0.3, init_std=0.7)

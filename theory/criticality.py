@@ -35,6 +35,8 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
+from twolayer import checks as _checks
+
 from .activations import Activation, get_activation
 
 __all__ = ["CriticalPoint", "susceptibilities", "critical_points"]
@@ -76,12 +78,6 @@ def _moments(act: Activation, K: float):
     return s2, d2, par
 
 
-def _check_K(K, name="K"):
-    if isinstance(K, bool) or not isinstance(K, (int, float, np.integer, np.floating)) or not (np.isfinite(K) and K > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {K!r}")
-    return float(K)
-
-
 def susceptibilities(K: float, C_W: float, activation) -> tuple[float, float]:
     """(chi_par, chi_perp) of one layer at kernel K and weight variance C_W (module docstring).
 
@@ -93,8 +89,8 @@ def susceptibilities(K: float, C_W: float, activation) -> tuple[float, float]:
     activation : str or Activation
         A registered name or an :class:`theory.activations.Activation` (needs g and g').
     """
-    K = _check_K(K)
-    C_W = _check_K(C_W, "C_W")
+    K = _checks.positive("K", K)
+    C_W = _checks.positive("C_W", C_W)
     _, d2, par = _moments(get_activation(activation), K)
     return C_W * par, C_W * d2
 
@@ -119,7 +115,7 @@ def critical_points(activation, *, K_min: float = 1e-2, K_max: float = 1e3, n_gr
         ``scale_invariant=True`` when f vanishes on the whole grid.
     """
     act = get_activation(activation)
-    K_min, K_max = _check_K(K_min, "K_min"), _check_K(K_max, "K_max")
+    K_min, K_max = _checks.positive("K_min", K_min), _checks.positive("K_max", K_max)
     if K_max <= K_min:
         raise ValueError(f"K_max must exceed K_min, got K_min={K_min}, K_max={K_max}")
     if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 3:

@@ -87,12 +87,6 @@ class MixtureTrajectory:
     n_rhs: int = 0
 
 
-def _finite_nonneg(name, x):
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not np.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {x!r}")
-    return float(x)
-
-
 _N_SCRAMBLES = 8
 
 
@@ -178,10 +172,10 @@ class MixtureODE:
             raise ValueError(f"Delta must be a finite number > 0, got {self.Delta!r}")
         if isinstance(self.K, bool) or not isinstance(self.K, (int, np.integer)) or self.K < 1:
             raise ValueError(f"K must be an integer >= 1, got {self.K!r}")
-        if _finite_nonneg("eta", self.eta) == 0:
+        if _checks.nonneg("eta", self.eta) == 0:
             raise ValueError("eta must be > 0")
-        eta_v = self.eta if self.eta_v is None else _finite_nonneg("eta_v", self.eta_v)
-        _finite_nonneg("reg", self.reg)
+        eta_v = self.eta if self.eta_v is None else _checks.nonneg("eta_v", self.eta_v)
+        _checks.nonneg("reg", self.reg)
         get_activation(self.activation)
         for name, val in (("T", T), ("labels", lab), ("probs", p), ("eta_v", eta_v)):
             object.__setattr__(self, name, val)
