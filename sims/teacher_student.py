@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from theory.activations import get_activation
-from theory.committee_ode import CommitteeODE
+from theory.committee_ode import CommitteeODE, CommitteeSpec
 from theory.generalisation_error import generalisation_error
 
 from .activations import backend_activation
@@ -66,8 +66,11 @@ class SimulationDivergedError(DivergedError):
 
 
 @dataclass(frozen=True)
-class TeacherStudent:
+class TeacherStudent(CommitteeSpec):
     """A teacher--student problem and its online-SGD hyper-parameters.
+
+    The fields it shares with its ODE (:data:`theory.committee_ode.COMMITTEE_FIELDS`) are checked
+    and mean the same there (:class:`theory.committee_ode.CommitteeSpec`); :meth:`ode` passes them on.
 
     Parameters
     ----------
@@ -140,16 +143,11 @@ class TeacherStudent:
 
     def __post_init__(self):
         _integer("N", self.N, minimum=1)
-        _integer("batch_size", self.batch_size, minimum=1)
-        _integer("K", self.K, minimum=1)
-        _integer("M", self.M, minimum=1)
-        for name in ("eta", "eta_v", "sigma", "kappa", "init_std"):
-            _nonneg(name, getattr(self, name))
+        self._check_committee_fields()
+        _nonneg("init_std", self.init_std)
         _real("init_overlap", self.init_overlap)
         if not isinstance(self.orthonormal_teacher, (bool, np.bool_)):
             raise TypeError(f"orthonormal_teacher must be True or False, got {self.orthonormal_teacher!r}")
-        get_activation(self.activation, "activation")
-        get_activation(self.teacher_activation or self.activation, "teacher_activation")
         if self.orthonormal_teacher and self.M > self.N:
             raise ValueError(f"orthonormal_teacher needs M <= N, got M={self.M}, N={self.N}")
         for name, size in (("v_star", self.M), ("v0", self.K)):
@@ -185,10 +183,6 @@ class TeacherStudent:
                 raise ValueError("teacher_file fixes the teacher: it excludes teacher_T and orthonormal_teacher")
             # read (and checked) when weights are drawn, so that a saved run loads where the file is absent
             object.__setattr__(self, "teacher_file", str(self.teacher_file))
-
-    @property
-    def t_act(self) -> str:
-        return self.teacher_activation or self.activation
 
     @property
     def v_star_array(self) -> np.ndarray:
@@ -258,10 +252,7 @@ class TeacherStudent:
     def ode(self, T=None) -> CommitteeODE:
         """The N -> infinity ODE of this problem, with teacher overlaps ``T`` (default ``nominal_T``)."""
         T = self.nominal_T() if T is None else T
-        return CommitteeODE(K=self.K, M=self.M, eta=self.eta, eta_v=self.eta_v, sigma=self.sigma,
-                            kappa=self.kappa, activation=self.activation,
-                            teacher_activation=self.teacher_activation, T=T, v_star=self.v_star_array,
-                            batch_size=self.batch_size)
+        return CommitteeODE(**self.committee_fields(), T=T, v_star=self.v_star_array)
 
     def with_(self, **changes) -> "TeacherStudent":
         """A copy with some fields changed."""

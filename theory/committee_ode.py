@@ -39,7 +39,43 @@ from .activations import get_activation
 from .gaussian_integrals import I2, I3, I4, J2
 from .generalisation_error import field_covariance, generalisation_error, u_vector
 
-__all__ = ["CommitteeODE", "ODETrajectory", "ODEDivergedError"]
+__all__ = ["CommitteeODE", "CommitteeSpec", "COMMITTEE_FIELDS", "ODETrajectory", "ODEDivergedError"]
+
+#: The fields that a teacher-student committee problem and its ODE share, with one meaning: units
+#: K (student) and M (teacher), rates eta (first layer) and eta_v (second layer; 0: not trained),
+#: output-noise SD sigma, weight decay kappa (per unit alpha), the activations, and the mini-batch
+#: size (Saad & Solla 1995; Goldt et al. arXiv:1906.08632 eqs. (6)-(8)).
+COMMITTEE_FIELDS = ("K", "M", "eta", "eta_v", "sigma", "kappa", "activation", "teacher_activation", "batch_size")
+
+
+class CommitteeSpec:
+    """The part of a committee-machine problem shared by the ODE (:class:`CommitteeODE`) and the
+    simulator's problem (:class:`sims.teacher_student.TeacherStudent`): the fields of
+    :data:`COMMITTEE_FIELDS`, checked one way, and what follows from them.
+
+    A mixin for frozen dataclasses that declare those fields; it adds no fields of its own.
+    """
+
+    def _check_committee_fields(self) -> None:
+        for name in ("K", "M", "batch_size"):
+            _checks.integer(name, getattr(self, name), minimum=1)
+        for name in ("eta", "eta_v", "sigma", "kappa"):
+            _checks.nonneg(name, getattr(self, name))
+        get_activation(self.activation, "activation")
+        get_activation(self.t_act, "teacher_activation")
+
+    def committee_fields(self) -> dict:
+        """The shared fields as keyword arguments (for building the ODE of a problem)."""
+        return {name: getattr(self, name) for name in COMMITTEE_FIELDS}
+
+    @property
+    def t_act(self) -> str:
+        """The teacher's activation (the student's unless ``teacher_activation`` is given)."""
+        return self.teacher_activation or self.activation
+
+    @property
+    def trains_second_layer(self) -> bool:
+        return self.eta_v != 0.0
 
 
 class ODEDivergedError(DivergedError):
@@ -70,7 +106,7 @@ class ODETrajectory:
 
 
 @dataclass(frozen=True)
-class CommitteeODE:
+class CommitteeODE(CommitteeSpec):
     """Order-parameter ODE of a K-unit student learning an M-unit teacher.
 
     Parameters
@@ -113,12 +149,7 @@ class CommitteeODE:
     _vs: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        for name in ("K", "M", "batch_size"):
-            _checks.integer(name, getattr(self, name), minimum=1)
-        for name in ("eta", "eta_v", "sigma", "kappa"):
-            _checks.nonneg(name, getattr(self, name))
-        get_activation(self.activation, "activation")
-        get_activation(self.teacher_activation or self.activation, "teacher_activation")
+        self._check_committee_fields()
         T = np.eye(self.M) if self.T is None else _checks.psd("T", _checks.array("T", self.T, shape=(..., self.M, self.M)))
         vs = np.ones(self.M) if self.v_star is None else _checks.array("v_star", self.v_star, shape=(..., self.M))
         if not (isinstance(self.quad_order, tuple) and len(self.quad_order) == 3):
@@ -129,14 +160,6 @@ class CommitteeODE:
         object.__setattr__(self, "_vs", vs)
 
     # ------------------------------------------------------------------ packing
-    @property
-    def trains_second_layer(self) -> bool:
-        return self.eta_v != 0.0
-
-    @property
-    def t_act(self) -> str:
-        return self.teacher_activation or self.activation
-
     def n_state(self) -> int:
         """Length of the packed state: K(K+1)/2 (Q) + K M (R) [+ K (v)]."""
         K, M = self.K, self.M
