@@ -22,10 +22,6 @@ from twolayer.linalg import SEMIDEFINITE_RTOL
 
 _SQ2PI = math.sqrt(2.0 / math.pi)
 _ISQ2 = 1.0 / math.sqrt(2.0)
-#: A pivot of the field covariance below PSD_RTOL * C[j, j] is round-off: that field is a linear
-#: combination of the earlier ones (the student has reached the teacher's span). The one value,
-#: shared with the array-API path (twolayer.linalg.semidefinite_cholesky).
-PSD_RTOL = SEMIDEFINITE_RTOL
 
 
 _INV_SQ2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -77,8 +73,8 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, perp, act_s, act_t, eta, eta_v, sigma, k
     Q (S,K,K), R (S,K,M), T (S,M,M), v (S,K), vs (M,), z (S,n,B,P), zeta (S,n,B), perp (S,n,B,B)
     (the inputs' Gram matrix orthogonal to the weights; for B = 1 the chi^2 of plain SGD).
     status[s]: 0 running, 1 non-finite, 2 field covariance not positive semi-definite (a pivot
-    below -PSD_RTOL * C[j, j]); bad_step[s] is the global step at which that happened. A pivot in
-    [-PSD_RTOL, PSD_RTOL] * C[j, j] is a rank drop (semi-definite Cholesky): L's column j is zero,
+    below -SEMIDEFINITE_RTOL * C[j, j]); bad_step[s] is the global step at which that happened. A pivot in
+    [-SEMIDEFINITE_RTOL, SEMIDEFINITE_RTOL] * C[j, j] is a rank drop (semi-definite Cholesky): L's column j is zero,
     and z_j still enters x^mu.x^nu, which keeps x^mu.x^nu = z^mu.z^nu + perp exact at any rank r
     (the dropped z_j are components orthogonal to the span, like the Wishart part). Every sum over
     the batch starts from its first term, so B = 1 repeats plain SGD's arithmetic exactly.
@@ -114,7 +110,7 @@ def gram_chunk(Q, R, T, v, vs, z, zeta, perp, act_s, act_t, eta, eta_v, sigma, k
                 acc = C[j, j]
                 for q in range(j):
                     acc -= L[j, q] * L[j, q]
-                tol = PSD_RTOL * C[j, j]
+                tol = SEMIDEFINITE_RTOL * C[j, j]
                 if acc > tol:
                     L[j, j] = math.sqrt(acc)
                     for i in range(j + 1, P):

@@ -326,8 +326,8 @@ def _marginal_block(bk, rng, Xb, widths, C_b, C_W, g, dg, G_out, z_out, ntk=Fals
         c = C_W / widths[l]
         N = rng.normal((B, n_in, width)) if l > 0 else rng.normal((n_in, B, width), axis=1)
         if ntk and l > 0:               # the weight part A alone; the bias is added below
-            ev, U = eig
-            F = U * xp.sqrt(c * ev)[..., None, :]
+            ev, U = eig                 # ev is already clipped at 0 (below), so the clip is a no-op
+            F = eigh_factor(xp, None, eig=(c * ev, U))
         else:                           # one draw from N(0, C_b + c H H^T) per neuron (the backward
             F = eigh_factor(xp, c * gram + C_b)   # pass never needs the first layer's A apart)
         if l == 0:                      # shared factor: one GEMM for the block, seen as (B, n_in, width)

@@ -184,7 +184,7 @@ def pytest_collection_modifyitems(session, config, items):
                     and not it.get_closest_marker("gpu")]
         heavy = [_base_id(it) for it in rotating]
         keep = heavy_rotation(heavy, claim_seed(config), share)
-        dropped = [it for it in rotating if _base_id(it) not in keep]
+        dropped = [it for it, base in zip(rotating, heavy) if base not in keep]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             gone = set(map(id, dropped))
