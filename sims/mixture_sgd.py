@@ -31,6 +31,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg
+from twolayer.driver import run_schedule
 from twolayer.records import record_steps
 from twolayer.seeds import derive_seed
 from .backends import as_seed_sequence, get_backend
@@ -199,28 +200,22 @@ def _test_errors(bk, yhat, yt, S):
 
 
 def _drive(bk, data, steps, chunk, st, advance, record, names, desc, progress):
-    """Run the chunked step loop shared by both simulators: draw ``chunk`` samples per seed on the
-    host, ``advance(st, X, y)`` through them, check ``st[name]`` for finiteness and ``record(st)``
-    at every recorded step."""
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=int(steps[-1]), desc=desc, unit="step")
-    done = 0
-    start = _check_finite(bk, [st[k] for k in names], 0, names)
-    record(st)
-    for target in steps[1:]:
-        while done < target:
-            n = int(min(chunk, target - done))
-            X, y = data.draw(n)
-            advance(st, bk.asarray(X), bk.asarray(y))
-            done += n
-            if bar is not None:
-                bar.update(n)
-        _check_finite(bk, [st[k] for k in names], done, names, start)
+    """Run both simulators' loop (:func:`twolayer.driver.run_schedule`): draw ``chunk`` samples per
+    seed on the host, ``advance(st, X, y)`` through them, and at every recorded step check
+    ``st[name]`` for finiteness and a runaway (:func:`_check_finite`) and ``record(st)``."""
+    start = None
+
+    def step(done, n):
+        X, y = data.draw(n)
+        advance(st, bk.asarray(X), bk.asarray(y))
+
+    def stop(j):
+        nonlocal start
+        ms = _check_finite(bk, [st[k] for k in names], int(steps[j]), names, start)
+        start = ms if j == 0 else start
         record(st)
-    if bar is not None:
-        bar.close()
+
+    run_schedule(steps, step, stop, chunk=chunk, progress=progress, desc=desc)
 
 
 #: A seed has run away when the mean square of a state array exceeds RUNAWAY times

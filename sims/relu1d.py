@@ -31,6 +31,7 @@ from twolayer import checks as _checks
 from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, compiled_kernels, get_backend
+from twolayer.driver import run_schedule
 
 __all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "train_snapshots", "paper_networks",
            "crossing_task"]
@@ -208,13 +209,9 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         pre = a[:, :, None] * X + b[:, :, None]
         return c[:, None] + xp.sum(w[:, :, None] * xp.maximum(pre, 0.0 * pre), axis=1)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=n_epochs, unit="update", desc=f"relu1d {optimizer} n={n}")
-    t = 0
-    while True:
-        steps = min(check_every, n_epochs - t)
+    def advance(t, steps):
+        """``steps`` updates from update ``t`` of the running networks, then their checks and retiring."""
+        nonlocal idx, a, b, w, c, Pb, Hs, pattern0, mom
         live_at = np.full(idx.size, -1, dtype=np.int64)          # crossing update within this chunk
         if fused:
             from ._relu1d_numba import gd_kernel
@@ -300,13 +297,8 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         out_a[ids], out_b[ids], out_w[ids], out_c[ids] = ah[out], bh[out], wh[out], ch[out]
         keep = ~out
         idx = idx[keep]
-        if bar is not None:
-            bar.update(steps)
-            gone = np.ones(B, bool)
-            gone[idx] = False
-            bar.set_postfix({s: int((status[gone] == s).sum()) for s in ("crossed", "certified", "early_stopped")})
         if not idx.size or t >= n_epochs:
-            break
+            return False
         if fused:
             a, b, w, c = a[keep], b[keep], w[keep], c[keep]
         else:
@@ -314,8 +306,15 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             a, b, w, c, Pb, Hs, pattern0 = (xp.take(v, k, axis=0) for v in (a, b, w, c, Pb, Hs, pattern0))
             if optimizer == "adam":
                 mom = [xp.take(v, k, axis=0) for v in mom]
-    if bar is not None:
-        bar.close()
+        return True
+
+    def counts():
+        gone = np.ones(B, bool)
+        gone[idx] = False
+        return {s: int((status[gone] == s).sum()) for s in ("crossed", "certified", "early_stopped")}
+
+    run_schedule([0, n_epochs], advance, chunk=check_every, progress=progress, desc=f"relu1d {optimizer} n={n}",
+                 unit="update", postfix=counts, run_empty=True)
     return TrainResult(status, stop, crossing, final, frozen_limit_loss(x, y, p),
                        best_val, curve, (out_a, out_b, out_w, out_c))
 

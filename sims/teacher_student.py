@@ -51,6 +51,7 @@ from .activations import backend_activation
 from twolayer.errors import DivergedError
 from twolayer import checks as _checks
 from twolayer.checks import integer as _integer, nonneg as _nonneg, real as _real
+from twolayer.driver import finite_members, run_schedule
 from twolayer.linalg import batched_cholesky
 from twolayer.records import record_steps as _record_steps
 from .backends import Backend, as_seed_sequence, compiled_kernels, get_backend
@@ -712,7 +713,10 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
     chunk_steps = default_chunk if chunk_steps is None else _integer("chunk_steps", chunk_steps, minimum=1)
     noise_src = _Noise(bk, method, p, noise_ss, noise, rec[-1], default_chunk)
 
-    def snapshot(j):
+    scale = None      # the runaway test's per-seed scale max(1, Q_kk(0), T_mm), set by the first record
+
+    def record(j):
+        nonlocal scale
         if method == "full":
             w, wst, v = st["w"], st["ws"], st["v"]
             xp = bk.xp
@@ -724,82 +728,68 @@ def simulate_sgd(problem: TeacherStudent, alpha_max: float | None = None, *, n_s
             Qr[:, j] = bk.to_numpy(st["Q"])
             Rr[:, j] = bk.to_numpy(st["R"])
             vr[:, j] = bk.to_numpy(st["v"])
+        if j == 0:
+            scale = np.maximum(1.0, np.maximum(np.max(np.diagonal(Qr[:, 0], axis1=-2, axis2=-1), axis=-1),
+                                               np.max(np.diagonal(T, axis1=-2, axis2=-1), axis=-1)))
 
-    snapshot(0)
-    scale = np.maximum(1.0, np.maximum(np.max(np.diagonal(Qr[:, 0], axis1=-2, axis2=-1), axis=-1),
-                                       np.max(np.diagonal(T, axis1=-2, axis2=-1), axis=-1)))
-    total = int(rec[-1])
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, unit="step", desc=f"SGD {method} N={p.N} S={n_seeds}")
-    step = 0
-    for j in range(1, nt):
-        while step < rec[j]:
-            n = int(min(chunk_steps, rec[j] - step))
-            chunk = noise_src.draw(n)
-            if numba_path and method == "gram":
-                from ._committee_numba import gram_chunk
-                z, zeta, perp = (np.ascontiguousarray(c) for c in chunk)
-                S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
-                _checks.kernel_arrays("gram_chunk", Q=(st["Q"], (S_, K_, K_), f8), R=(st["R"], (S_, K_, M_), f8),
-                                      T=(st["T"], (S_, M_, M_), f8), v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8),
-                                      z=(z, (S_, n, B, K_ + M_), f8), zeta=(zeta, (S_, n, B), f8),
-                                      perp=(perp, (S_, n, B, B), f8),
-                                      status=(status, (S_,), np.int64), bad_step=(bad_step, (S_,), np.int64))
-                gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], z, zeta, perp,
-                           codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
-                new_bad = (status != 0) & (bad_step >= step)
-            elif numba_path:
-                from ._committee_numba import full_chunk
-                x, zeta = (np.ascontiguousarray(c) for c in chunk)
-                S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
-                _checks.kernel_arrays("full_chunk", w=(st["w"], (S_, K_, p.N), f8), ws=(st["ws"], (S_, M_, p.N), f8),
-                                      v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8), x=(x, (S_, n, B, p.N), f8),
-                                      zeta=(zeta, (S_, n, B), f8), status=(status, (S_,), np.int64),
-                                      bad_step=(bad_step, (S_,), np.int64))
-                full_chunk(st["w"], st["ws"], st["v"], st["vs"], x, zeta,
-                           codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, status, bad_step, step)
-                new_bad = (status != 0) & (bad_step >= step)
-            else:
-                saved = dict(st)
-                kernel = _full_steps if method == "full" else _gram_steps
-                kernel(bk, st, *chunk, p, acts)
-                key = "w" if method == "full" else "Q"
-                xp = bk.xp
-                fin = bk.to_numpy(xp.all(xp.isfinite(xp.reshape(st[key], (n_seeds, -1))), axis=1)
-                                  & xp.all(xp.isfinite(st["v"]), axis=1))
-                new_bad = (~fin) & (bad_step < 0)
-                if np.any(new_bad):   # replay the chunk step by step to name the exact step
-                    st.update(saved)
-                    b = kernel(bk, st, *chunk, p, acts, check_each=True, step0=step)
-                    hit = (b >= 0) & (bad_step < 0)
-                    bad_step[hit] = b[hit]
-                    status[hit] = 1
-            if runaway is not None:
-                qmax = _max_student_norm(bk, st, method, p.N)
-                away = (status == 0) & (bad_step < 0) & (qmax > runaway * scale)
-                if np.any(away):
-                    status[away] = 3
-                    bad_step[away] = step + n - 1
-                    new_bad = new_bad | away
-            if np.any(new_bad) and on_divergence == "raise":
-                s = int(np.nonzero(new_bad)[0][0])
-                what = {1: "non-finite order parameters",
-                        2: "a field covariance that is not positive semi-definite (a Cholesky pivot below -1e-13 C_jj)",
-                        3: f"a runaway: max_k Q_kk = {qmax[s]:.3g} > runaway * max(1, Q_kk(0), T_mm) = "
-                           f"{runaway * scale[s]:.3g}, reached within the chunk of steps {step}..{step + n - 1}"
-                        }[int(status[s])]
-                raise SimulationDivergedError(
-                    f"SGD diverged at step {int(bad_step[s])} (alpha={bad_step[s] / p.N:.6g}) for seed index {s} "
-                    f"of {n_seeds} (root seed {root.entropy}): {what}; eta={p.eta}, eta_v={p.eta_v}, "
-                    f"activation={p.activation!r}")
-            step += n
-            if bar is not None:
-                bar.update(n)
-        snapshot(j)
-    if bar is not None:
-        bar.close()
+    def advance(step, n):
+        """n steps from the global step ``step``: draw their noise, run the kernel, test the members."""
+        chunk = noise_src.draw(n)
+        if numba_path and method == "gram":
+            from ._committee_numba import gram_chunk
+            z, zeta, perp = (np.ascontiguousarray(c) for c in chunk)
+            S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
+            _checks.kernel_arrays("gram_chunk", Q=(st["Q"], (S_, K_, K_), f8), R=(st["R"], (S_, K_, M_), f8),
+                                  T=(st["T"], (S_, M_, M_), f8), v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8),
+                                  z=(z, (S_, n, B, K_ + M_), f8), zeta=(zeta, (S_, n, B), f8),
+                                  perp=(perp, (S_, n, B, B), f8),
+                                  status=(status, (S_,), np.int64), bad_step=(bad_step, (S_,), np.int64))
+            gram_chunk(st["Q"], st["R"], st["T"], st["v"], st["vs"], z, zeta, perp,
+                       codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, float(p.N), status, bad_step, step)
+            new_bad = (status != 0) & (bad_step >= step)
+        elif numba_path:
+            from ._committee_numba import full_chunk
+            x, zeta = (np.ascontiguousarray(c) for c in chunk)
+            S_, K_, M_, f8 = n_seeds, p.K, p.M, np.float64
+            _checks.kernel_arrays("full_chunk", w=(st["w"], (S_, K_, p.N), f8), ws=(st["ws"], (S_, M_, p.N), f8),
+                                  v=(st["v"], (S_, K_), f8), vs=(st["vs"], (M_,), f8), x=(x, (S_, n, B, p.N), f8),
+                                  zeta=(zeta, (S_, n, B), f8), status=(status, (S_,), np.int64),
+                                  bad_step=(bad_step, (S_,), np.int64))
+            full_chunk(st["w"], st["ws"], st["v"], st["vs"], x, zeta,
+                       codes[0], codes[1], p.eta, p.eta_v, p.sigma, p.kappa, status, bad_step, step)
+            new_bad = (status != 0) & (bad_step >= step)
+        else:
+            saved = dict(st)
+            kernel = _full_steps if method == "full" else _gram_steps
+            kernel(bk, st, *chunk, p, acts)
+            new_bad = ~finite_members(bk, [st["w" if method == "full" else "Q"], st["v"]]) & (bad_step < 0)
+            if np.any(new_bad):   # replay the chunk step by step to name the exact step
+                st.update(saved)
+                b = kernel(bk, st, *chunk, p, acts, check_each=True, step0=step)
+                hit = (b >= 0) & (bad_step < 0)
+                bad_step[hit] = b[hit]
+                status[hit] = 1
+        if runaway is not None:
+            qmax = _max_student_norm(bk, st, method, p.N)
+            away = (status == 0) & (bad_step < 0) & (qmax > runaway * scale)
+            if np.any(away):
+                status[away] = 3
+                bad_step[away] = step + n - 1
+                new_bad = new_bad | away
+        if np.any(new_bad) and on_divergence == "raise":
+            s = int(np.nonzero(new_bad)[0][0])
+            what = {1: "non-finite order parameters",
+                    2: "a field covariance that is not positive semi-definite (a Cholesky pivot below -1e-13 C_jj)",
+                    3: f"a runaway: max_k Q_kk = {qmax[s]:.3g} > runaway * max(1, Q_kk(0), T_mm) = "
+                       f"{runaway * scale[s]:.3g}, reached within the chunk of steps {step}..{step + n - 1}"
+                    }[int(status[s])]
+            raise SimulationDivergedError(
+                f"SGD diverged at step {int(bad_step[s])} (alpha={bad_step[s] / p.N:.6g}) for seed index {s} "
+                f"of {n_seeds} (root seed {root.entropy}): {what}; eta={p.eta}, eta_v={p.eta_v}, "
+                f"activation={p.activation!r}")
+
+    run_schedule(rec, advance, record, chunk=chunk_steps, progress=progress,
+                 desc=f"SGD {method} N={p.N} S={n_seeds}")
     for s in np.nonzero(bad_step >= 0)[0]:
         after = rec > bad_step[s]
         Qr[s, after] = np.nan

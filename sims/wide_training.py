@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.driver import finite_members, run_schedule
 from twolayer.records import record_steps
 
 from theory.linearized_dynamics import LOSS_SCALES, eta_critical
@@ -397,22 +398,21 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
     params = [(xp.asarray(W, copy=True), None if b is None else xp.asarray(b, copy=True)) for W, b in params0]
     ntk0_train = ntk0_all[:, :n, :]
     part0 = _particles(params0, xp) if model.depth == 2 else None
-    f_lin = f
     sup_ntk = xp.zeros(S, dtype=f.dtype)
     sup_gap = xp.zeros(S, dtype=f.dtype)
-    j = 0
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=int(n_steps), unit="step", desc=f"GD {model.parameterization} m={model.width} S={S}")
-    for step in range(int(n_steps) + 1):
-        if step > 0:
-            f, cache = _forward(model, params, Xb, g)
-            deltas = _deltas(model, params, cache, dg, xp)
-        res = f[:, :n] - Yb
-        res_lin = f_lin[:, :n] - Yb
+    now = {}              # the current step's outputs, residuals, loss, NTK and NTK change
+
+    def measure(step):
+        """Forward pass at the current parameters (step > 0), its divergence test and the running sups."""
+        nonlocal sup_ntk, sup_gap
+        if step == 0:
+            f_, cache_, deltas_, f_lin_ = f, cache, deltas, f
+        else:
+            f_, cache_ = _forward(model, params, Xb, g)
+            deltas_, f_lin_ = _deltas(model, params, cache_, dg, xp), now["f_lin"]
+        res = f_[:, :n] - Yb
         L_t = 0.5 * xp.sum(res * res, axis=1) / c
-        bad = be.to_numpy(~xp.isfinite(L_t))
+        bad = ~finite_members(be, [L_t])
         if bad.any():  # checked every step, so this is the first bad step
             s = int(np.argmax(bad))
             raise SimulationDivergedError(f"GD diverged at step {step} (t = eta*step = {eta * step:.6g}) "
@@ -421,51 +421,54 @@ def train_gd(model: WideMLP, X, Y, *, eta: float, n_steps: int, n_seeds: int = 1
         if step == 0:
             theta_t = ntk0_train
         else:
-            c_n, d_n = [(h[..., :n, :], z[:, :n]) for h, z in cache], [d[:, :n] for d in deltas]
+            c_n, d_n = [(h[..., :n, :], z[:, :n]) for h, z in cache_], [d[:, :n] for d in deltas_]
             theta_t = _ntk_from(model, c_n, d_n, c_n, d_n, xp)
         dth = xp.sqrt(xp.sum((theta_t - ntk0_train) ** 2, axis=(1, 2)))
-        gap = xp.sqrt(xp.mean((f - f_lin) ** 2, axis=1))
+        gap = xp.sqrt(xp.mean((f_ - f_lin_) ** 2, axis=1))
         sup_ntk = xp.maximum(sup_ntk, dth)
         sup_gap = xp.maximum(sup_gap, gap)
-        if j < R and step == rec[j]:
-            out["f"][j] = be.to_numpy(f)
-            out["f_lin"][j] = be.to_numpy(f_lin)
-            out["loss"][j] = be.to_numpy(L_t)
-            out["ntk_change"][j] = be.to_numpy(dth)
-            if ntk_hist is not None:
-                ntk_hist[j] = be.to_numpy(theta_t)
-            d2 = 0.0
-            for (W, b), (W0, b0) in zip(params, params0):
-                d2 = d2 + xp.sum((W - W0) ** 2, axis=(1, 2)) + (0.0 if b is None else xp.sum((b - b0) ** 2, axis=1))
-            out["param_distance"][j] = be.to_numpy(xp.sqrt(d2))
-            if model.depth == 2:
-                part = _particles(params, xp)
-                if part_hist is not None:
-                    part_hist[j] = be.to_numpy(part)
-                dn = xp.sum((part - part0) ** 2, axis=2)
-                out["neuron_displacement"][j] = be.to_numpy(xp.mean(xp.sqrt(dn), axis=1))
-            else:
-                out["neuron_displacement"][j] = np.nan
-            j += 1
-        if step == n_steps:
-            break
-        # GD step on the network (layer-wise backprop of dL/df)
-        gf = res / c
+        now.update(f=f_, cache=cache_, deltas=deltas_, f_lin=f_lin_, res=res, L=L_t, theta=theta_t, dth=dth)
+
+    def record(j):
+        out["f"][j] = be.to_numpy(now["f"])
+        out["f_lin"][j] = be.to_numpy(now["f_lin"])
+        out["loss"][j] = be.to_numpy(now["L"])
+        out["ntk_change"][j] = be.to_numpy(now["dth"])
+        if ntk_hist is not None:
+            ntk_hist[j] = be.to_numpy(now["theta"])
+        d2 = 0.0
+        for (W, b), (W0, b0) in zip(params, params0):
+            d2 = d2 + xp.sum((W - W0) ** 2, axis=(1, 2)) + (0.0 if b is None else xp.sum((b - b0) ** 2, axis=1))
+        out["param_distance"][j] = be.to_numpy(xp.sqrt(d2))
+        if model.depth == 2:
+            part = _particles(params, xp)
+            if part_hist is not None:
+                part_hist[j] = be.to_numpy(part)
+            dn = xp.sum((part - part0) ** 2, axis=2)
+            out["neuron_displacement"][j] = be.to_numpy(xp.mean(xp.sqrt(dn), axis=1))
+        else:
+            out["neuron_displacement"][j] = np.nan
+
+    def advance(step, _one):
+        """One GD step of the network (layer-wise backprop of dL/df) and of its linearisation."""
+        nonlocal params
+        gf = now["res"] / c
         new = []
         for l, ((W, b), (li, lo, cW, cb, sW, sB, rW, rb)) in enumerate(zip(params, layers)):
-            e = deltas[l][:, :n, :] * gf[:, :, None]  # (S, n, n_l)
-            gW = cW * (e.mT @ cache[l][0][..., :n, :])
+            e = now["deltas"][l][:, :n, :] * gf[:, :, None]  # (S, n, n_l)
+            gW = cW * (e.mT @ now["cache"][l][0][..., :n, :])
             W = W - (eta * rW) * gW
             if b is not None:
                 b = b - (eta * rb * cb) * xp.sum(e, axis=1)
             new.append((W, b))
         params = new
-        # GD step on the linearised model, in function space with Theta_0 (exact)
-        f_lin = f_lin - eta * (ntk0_all @ (res_lin / c)[:, :, None])[..., 0]
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        # the linearised model, in function space with Theta_0 (exact)
+        now["f_lin"] = now["f_lin"] - eta * (ntk0_all @ ((now["f_lin"][:, :n] - Yb) / c)[:, :, None])[..., 0]
+        measure(step + 1)
+
+    measure(0)
+    run_schedule(rec, advance, record, chunk=1, progress=progress,
+                 desc=f"GD {model.parameterization} m={model.width} S={S}")
     to_np = lambda ps: [(be.to_numpy(W), None if b is None else be.to_numpy(b)) for W, b in ps]  # noqa: E731
     return WideTrainingResult(model, eta, loss, n, rec, out["f"], out["f_lin"], out["loss"], out["ntk_change"],
                               out["param_distance"], out["neuron_displacement"], be.to_numpy(sup_ntk),

@@ -6,6 +6,8 @@
 - :mod:`twolayer.linalg` -- the batched covariance kernels (eigh factor, pseudo-inverse, semi-definite
   and batched Cholesky) for every array namespace;
 - :mod:`twolayer.records` -- the record grid (the steps at which every simulator stores its state);
+- :mod:`twolayer.driver` -- the one simulation loop (chunks between the stops of a schedule, records,
+  early end when no member is left, the progress bar) and the per-member finiteness test;
 - :mod:`twolayer.io` -- save and load of result objects (one versioned npz + JSON format);
 - :mod:`twolayer.provenance` -- the manifest (commit, versions, threads, device, seed) of a run.
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.driver import run_schedule
 
 from .certificate import frozen_pattern_certificate
 from .frozen import check_data, frozen_outputs, side_moments
@@ -154,9 +155,14 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
 
     if use_numba:
         from ._reduced_numba import reduced_chunk
-        t = 0
-        while idx.size:
-            t1 = n_epochs if certify_every is None else min(n_epochs, _next_check(t, certify_every))
+        stops = [0]                            # the certificate checks' epochs, then the cap
+        while stops[-1] < n_epochs:
+            stops.append(n_epochs if certify_every is None else min(n_epochs, _next_check(stops[-1], certify_every)))
+
+        def advance(t, steps):
+            """Epochs t .. t1 = t + steps of the running networks in the kernel; retire the stopped ones."""
+            nonlocal Sigma, c, M
+            t1 = t + steps
             hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
             cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
             Sigma, c, M, Pc, Hc = (np.ascontiguousarray(v) for v in (Sigma, c, M, P, H))
@@ -177,9 +183,11 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
                 out |= certify(~out, t1, L)
             if t1 == n_epochs:
                 retire(~out, "cap", t1, L)
-                break
+                return False
             compact(~out)
-            t = t1
+            return bool(idx.size)
+
+        run_schedule(stops, advance, run_empty=True)
     else:
         check = None if certify_every is None else _next_check(0, certify_every)
         for t in range(n_epochs + 1):
