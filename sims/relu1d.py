@@ -31,7 +31,7 @@ from twolayer import checks as _checks
 from theory.relu1d import check_data, frozen_limit_loss
 
 from .backends import as_seed_sequence, compiled_kernels, get_backend
-from twolayer.driver import run_schedule
+from twolayer.driver import Members, run_schedule
 
 __all__ = ["OPTIMIZERS", "TrainResult", "draw_relu1d_init", "train_relu1d", "train_snapshots", "paper_networks",
            "crossing_task"]
@@ -177,10 +177,8 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     rngs = ([np.random.Generator(np.random.PCG64(s)) for s in as_seed_sequence(seed).spawn(B)]
             if optimizer == "sgd" else None)
 
-    status = np.full(B, "cap", dtype="<U13")
-    stop = np.full(B, n_epochs, dtype=np.int64)
+    members = Members(B, n_epochs, width=13)
     crossing = np.full(B, -1, dtype=np.int64)
-    final = np.full(B, np.nan)
     best_val = np.full(B, np.inf) if patience else None
     wait = np.zeros(B, dtype=np.int64)
     b0 = np.zeros_like(a0) if b0 is None else np.array(np.broadcast_to(np.asarray(b0, float), a0.shape))
@@ -190,7 +188,6 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
     out_a, out_b, out_w, out_c = a0.copy(), b0.copy(), w0.copy(), c0.copy()
     curve = np.full((B, n_epochs + 1), np.nan) if record_loss else None
 
-    idx = np.arange(B)
     if fused:
         a, b, w, c = a0.copy(), b0.copy(), w0.copy(), c0.copy()
     else:
@@ -211,7 +208,8 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
 
     def advance(t, steps):
         """``steps`` updates from update ``t`` of the running networks, then their checks and retiring."""
-        nonlocal idx, a, b, w, c, Pb, Hs, pattern0, mom
+        nonlocal a, b, w, c, Pb, Hs, pattern0, mom
+        idx = members.idx
         live_at = np.full(idx.size, -1, dtype=np.int64)          # crossing update within this chunk
         if fused:
             from ._relu1d_numba import gd_kernel
@@ -276,7 +274,6 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
         done = live_at >= 0
         why = np.where(done, "crossed", "").astype("<U13")
         crossing[idx[done]] = live_at[done]
-        stop[idx[done]] = live_at[done]
         if certify and t < n_epochs:
             from theory.relu1d import frozen_pattern_certificate
             cert = frozen_pattern_certificate(x, y, p[idx], h[idx], np.stack([ah, bh, wh], axis=-1), ch)
@@ -289,15 +286,12 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
             why[(why == "") & (wait[idx] >= patience)] = "early_stopped"
         if t >= n_epochs:
             why[why == ""] = "cap"
-        out = why != ""
-        ids = idx[out]
-        status[ids] = why[out]
-        stop[ids[why[out] != "crossed"]] = t
-        final[ids] = Lh[out]
-        out_a[ids], out_b[ids], out_w[ids], out_c[ids] = ah[out], bh[out], wh[out], ch[out]
+        out = why != ""                               # crossed at live_at, every other status at t
+        members.retire(out, why, np.where(done, live_at, t), Lh, into=(out_a, out_b, out_w, out_c),
+                       values=(ah, bh, wh, ch))
         keep = ~out
-        idx = idx[keep]
-        if not idx.size or t >= n_epochs:
+        members.keep(keep)
+        if not members.running or t >= n_epochs:
             return False
         if fused:
             a, b, w, c = a[keep], b[keep], w[keep], c[keep]
@@ -308,14 +302,10 @@ def train_relu1d(a0, w0, x, y, p, h, n_epochs: int, *, optimizer: str = "gd", ba
                 mom = [xp.take(v, k, axis=0) for v in mom]
         return True
 
-    def counts():
-        gone = np.ones(B, bool)
-        gone[idx] = False
-        return {s: int((status[gone] == s).sum()) for s in ("crossed", "certified", "early_stopped")}
-
     run_schedule([0, n_epochs], advance, chunk=check_every, progress=progress, desc=f"relu1d {optimizer} n={n}",
-                 unit="update", postfix=counts, run_empty=True)
-    return TrainResult(status, stop, crossing, final, frozen_limit_loss(x, y, p),
+                 unit="update", postfix=lambda: members.counts(("crossed", "certified", "early_stopped")),
+                 run_empty=True)
+    return TrainResult(members.status, members.stop, crossing, members.final, frozen_limit_loss(x, y, p),
                        best_val, curve, (out_a, out_b, out_w, out_c))
 
 

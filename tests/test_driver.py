@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from twolayer.driver import Progress, finite_members, run_schedule
+from twolayer.driver import Members, Progress, finite_members, run_schedule
 from twolayer.records import record_steps
 
 
@@ -117,3 +117,32 @@ def test_every_simulator_shows_a_bar_and_keeps_its_numbers(capsys):
         assert label in err
     for a, b in zip(quiet, loud):
         np.testing.assert_array_equal(a, b)
+
+
+def test_members_retire_in_turn_and_keep_their_end_state():
+    m = Members(5, cap=100)
+    end = np.zeros((5, 2))
+    state = np.arange(10.0).reshape(5, 2)                 # the running members' rows, in idx order
+    out = np.array([False, True, False, False, True])
+    ids = m.retire(out, np.array(["crossed", "crossed", "", "", "certified"]), np.array([0, 7, 0, 0, 40]),
+                   np.array([0.0, 1.5, 0.0, 0.0, 2.5]), into=(end,), values=(state,))
+    assert ids.tolist() == [1, 4]
+    m.keep(~out)
+    assert m.idx.tolist() == [0, 2, 3] and m.running == 3
+    assert m.counts(("crossed", "certified", "early_stopped")) == {"crossed": 1, "certified": 1, "early_stopped": 0}
+    # now the running rows are members 0, 2, 3: retiring the second is member 2
+    m.retire(np.array([False, True, False]), "early_stopped", 60, np.array([9.0, 8.0, 7.0]),
+             into=(end,), values=(np.full((3, 2), -1.0),))
+    assert m.status.tolist() == ["cap", "crossed", "early_stopped", "cap", "certified"]
+    assert m.stop.tolist() == [100, 7, 60, 100, 40]
+    np.testing.assert_array_equal(m.final, [np.nan, 1.5, 8.0, np.nan, 2.5])
+    np.testing.assert_array_equal(end, [[0, 0], [2, 3], [-1, -1], [0, 0], [8, 9]])
+
+
+def test_members_refuse_a_bad_size_and_unpaired_state():
+    with pytest.raises(ValueError, match="n"):
+        Members(0, cap=1)
+    m = Members(2, cap=1)
+    with pytest.raises(ValueError, match="into and values"):
+        m.retire(np.array([True, False]), "cap", 1, np.zeros(2), into=(np.zeros(2),), values=())
+    assert m.status.tolist() == ["cap", "cap"] and m.running == 2       # nothing half-recorded

@@ -13,6 +13,9 @@ what they record. What they share lives here, written once:
   that never cross a stop, calling the simulator's ``advance(step, n)`` for each chunk and its
   ``record(j)`` at each stop; a run whose members have all stopped ends early.
 * :class:`Progress`: the one tqdm bar (steps or updates), or nothing.
+* :class:`Members`: which members are still running, and, for each retired one, why it stopped,
+  at which step and with which final value (the 1-D ReLU networks and their reduction stop
+  member by member: crossed, certified, early-stopped, capped).
 * :func:`finite_members`: which members' state arrays are all finite, on any backend (the test
   behind every simulator's :class:`twolayer.errors.DivergedError`).
 
@@ -26,7 +29,7 @@ import numpy as np
 
 from . import checks as _checks
 
-__all__ = ["run_schedule", "Progress", "finite_members"]
+__all__ = ["run_schedule", "Progress", "Members", "finite_members"]
 
 
 class Progress:
@@ -123,6 +126,79 @@ def run_schedule(stops, advance, record=None, *, chunk: int | None = None, progr
             if record is not None:
                 record(j)
     return step
+
+
+class Members:
+    """The running members of an ensemble of ``n``, and the record of each one that has stopped.
+
+    Parameters
+    ----------
+    n : int >= 1
+        Ensemble size.
+    cap : int
+        The stop step of a member that never stops early (its status stays ``status``).
+    status : str
+        The status until a member retires (``"cap"``: it ran to the cap).
+    width : int
+        Longest status name (the status array is ``<U{width}``).
+
+    Attributes
+    ----------
+    idx : ndarray of int64 (m,)
+        Ensemble indices of the m running members, in order; the simulator's running arrays have
+        the member on axis 0 in this order.
+    status : ndarray of str (n,); stop : ndarray of int64 (n,); final : ndarray of float (n,)
+        Why each member stopped, at which step, and its final value (NaN while it runs).
+    """
+
+    def __init__(self, n: int, cap: int, *, status: str = "cap", width: int = 13):
+        n = _checks.integer("n", n, minimum=1)
+        self.idx = np.arange(n)
+        self.status = np.full(n, status, dtype=f"<U{int(width)}")
+        self.stop = np.full(n, int(cap), dtype=np.int64)
+        self.final = np.full(n, np.nan)
+
+    def retire(self, out, why, stop, final, into=(), values=()) -> np.ndarray:
+        """Record the running members ``out`` as stopped; returns their ensemble indices.
+
+        Parameters
+        ----------
+        out : bool ndarray (m,)
+            Which running members stop (they stay in :attr:`idx` until :meth:`keep`).
+        why : str or ndarray of str (m,)
+            Their status.
+        stop : int or int ndarray (m,)
+            The step at which each stopped.
+        final : ndarray (m,)
+            Their final value (a loss).
+        into, values : sequences of arrays, of equal length
+            For each pair, ``into[k]`` (n, ...) over the whole ensemble receives the retiring
+            members' rows of ``values[k]`` (m, ...) over the running ones (their end state).
+        """
+        if len(into) != len(values):
+            raise ValueError(f"into and values must pair up, got {len(into)} and {len(values)} arrays")
+        ids = self.idx[out]
+        self.status[ids] = why if isinstance(why, str) else why[out]
+        self.stop[ids] = stop if np.isscalar(stop) else stop[out]
+        self.final[ids] = final[out]
+        for full, run in zip(into, values):
+            full[ids] = run[out]
+        return ids
+
+    def keep(self, keep) -> None:
+        """Keep the running members ``keep`` (bool (m,)); the simulator compacts its arrays alike."""
+        self.idx = self.idx[keep]
+
+    @property
+    def running(self) -> int:
+        """How many members are still running."""
+        return int(self.idx.size)
+
+    def counts(self, names) -> dict:
+        """How many retired members have each status of ``names`` (a progress bar's postfix)."""
+        gone = np.ones(self.status.size, bool)
+        gone[self.idx] = False
+        return {s: int((self.status[gone] == s).sum()) for s in names}
 
 
 def finite_members(bk, arrays) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
-from twolayer.driver import run_schedule
+from twolayer.driver import Members, run_schedule
 
 from .certificate import frozen_pattern_certificate
 from .frozen import check_data, frozen_outputs, side_moments
@@ -117,9 +117,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
         Sigma_all, c_all, M_all = (np.array(v, float) for v in start)
         if Sigma_all.shape != (B, 2, 3, 3) or c_all.shape != (B,) or M_all.shape != (B, 2, 3, 3):
             raise ValueError("start must be (Sigma (B, 2, 3, 3), c (B,), M (B, 2, 3, 3)) for the B networks of a0")
-    status = np.full(B, "cap", dtype="<U10")
-    stop = np.full(B, n_epochs, dtype=np.int64)
-    final = np.empty(B)
+    members = Members(B, n_epochs, width=10)         # every network retires (at the cap, at the latest)
     loss = np.full((B, n_epochs + 1), np.nan) if record_loss else None
     pos = x > 0
     sides = (pos, ~pos)
@@ -130,28 +128,27 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
     rmin = np.stack([np.where(sgn, r, np.inf).min(-1), np.where(~sgn, r, np.inf).min(-1)], axis=-1)
     rmax = np.stack([np.where(sgn, r, -np.inf).max(-1), np.where(~sgn, r, -np.inf).max(-1)], axis=-1)
     rmin, rmax = np.where(has, rmin, 0.0), np.where(has, rmax, 0.0)
-    idx = np.arange(B)
     Sigma, c, M, P, H = Sigma_all, c_all, M_all, np.asarray(p), np.asarray(h)
 
     def retire(out, why, t, L):
-        ids = idx[out]
-        status[ids], stop[ids], final[ids] = why, (t if np.isscalar(t) else t[out]), L[out]
-        Sigma_all[ids], c_all[ids], M_all[ids] = Sigma[out], c[out], M[out]
+        members.retire(out, why, t, L, into=(Sigma_all, c_all, M_all), values=(Sigma, c, M))
 
     def certify(m, t, L):
         """Certificate for the running networks m at epoch t; retires certified/degenerate, returns them."""
-        cert = frozen_pattern_certificate(x, y, P[m], H[m], neurons_at(a0[idx[m]], w0[idx[m]], M[m]), c[m])
-        out = np.zeros(idx.size, bool)
+        ids = members.idx[m]
+        cert = frozen_pattern_certificate(x, y, P[m], H[m], neurons_at(a0[ids], w0[ids], M[m]), c[m])
+        out = np.zeros(members.running, bool)
         for flag, why in ((cert.certified, "certified"), (cert.degenerate, "degenerate")):
-            sel = np.zeros(idx.size, bool)
+            sel = np.zeros(members.running, bool)
             sel[m] = flag
             retire(sel, why, t, L)
             out |= sel
         return out
 
     def compact(keep):
-        nonlocal idx, Sigma, c, M, P, H, rmin, rmax, has
-        idx, Sigma, c, M, P, H, rmin, rmax, has = (v[keep] for v in (idx, Sigma, c, M, P, H, rmin, rmax, has))
+        nonlocal Sigma, c, M, P, H, rmin, rmax, has
+        members.keep(keep)
+        Sigma, c, M, P, H, rmin, rmax, has = (v[keep] for v in (Sigma, c, M, P, H, rmin, rmax, has))
 
     if use_numba:
         from ._reduced_numba import reduced_chunk
@@ -163,10 +160,10 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             """Epochs t .. t1 = t + steps of the running networks in the kernel; retire the stopped ones."""
             nonlocal Sigma, c, M
             t1 = t + steps
-            hit, L = np.empty(idx.size, dtype=np.int64), np.empty(idx.size)
-            cv = np.full((idx.size, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
+            hit, L = np.empty(members.running, dtype=np.int64), np.empty(members.running)
+            cv = np.full((members.running, t1 - t + 1), np.nan) if record_loss else np.empty((1, 1))
             Sigma, c, M, Pc, Hc = (np.ascontiguousarray(v) for v in (Sigma, c, M, P, H))
-            b_, n_ = idx.size, x.size
+            b_, n_ = members.running, x.size
             _checks.kernel_arrays("reduced_chunk", Sigma=(Sigma, (b_, 2, 3, 3), float), c=(c, (b_,), float),
                                   M=(M, (b_, 2, 3, 3), float), p=(Pc, (b_, n_), float), h=(Hc, (b_,), float),
                                   x=(x, (n_,), float), y=(y, (n_,), float), pos=(pos, (n_,), bool),
@@ -176,7 +173,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             reduced_chunk(Sigma, c, M, Pc, Hc, x, y, pos, rmin, rmax,
                           has, lo, hi, t, t1 - t, hit, L, cv, bool(record_loss))
             if record_loss:
-                loss[idx, t:t1 + 1] = cv
+                loss[members.idx, t:t1 + 1] = cv
             out = hit >= 0
             retire(out, "crossed", hit, L)
             if certify_every is not None and t1 < n_epochs:
@@ -185,7 +182,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
                 retire(~out, "cap", t1, L)
                 return False
             compact(~out)
-            return bool(idx.size)
+            return bool(members.running)
 
         run_schedule(stops, advance, run_empty=True)
     else:
@@ -195,20 +192,20 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             e = P * (y - f)
             L = 0.5 * (e * (y - f)).sum(-1)
             if record_loss:
-                loss[idx, t] = L
-            out = np.zeros(idx.size, bool)
+                loss[members.idx, t] = L
+            out = np.zeros(members.running, bool)
             if check is not None and t == check and t < n_epochs:
                 check = _next_check(t, certify_every)
-                out = certify(np.ones(idx.size, bool), t, L)
+                out = certify(np.ones(members.running, bool), t, L)
             if t == n_epochs:
                 retire(~out, "cap", t, L)
                 break
             if out.any():
                 e, L = e[~out], L[~out]
                 compact(~out)
-                if not idx.size:
+                if not members.running:
                     break
-            Qs = np.zeros((idx.size, 2, 3, 3))
+            Qs = np.zeros((members.running, 2, 3, 3))
             for k, side in enumerate(sides):
                 u0 = (e[:, side] * x[side]).sum(-1)
                 u1 = e[:, side].sum(-1)
@@ -221,7 +218,7 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             # neuron i of side k: (a, b)(t) = a_i(0) (M00 + r_i M02, M10 + r_i M12), r_i = w_i(0)/a_i(0).
             # Its slope flips iff M00 + r M02 <= 0 (linear in r) and its kink -(M10 + r M12)/(M00 + r M02)
             # is monotone in r between poles: checking each side's extreme r decides every neuron, O(1).
-            hit = np.zeros(idx.size, bool)
+            hit = np.zeros(members.running, bool)
             for k in range(2):
                 for rr in (rmin[:, k], rmax[:, k]):
                     den = M[:, k, 0, 0] + rr * M[:, k, 0, 2]
@@ -232,8 +229,9 @@ def reduced_gd(a0, w0, x, y, p, h, n_epochs: int, *, start=None, certify_every: 
             if hit.any():
                 retire(hit, "crossed", t + 1, L)       # final loss: the last frozen epoch t
                 compact(~hit)
-                if not idx.size:
+                if not members.running:
                     break
+    status, stop, final = members.status, members.stop, members.final
     if record_loss:           # frozen after the stop epoch
         ep = np.arange(n_epochs + 1)[None, :]
         crossing = status == "crossed"
