@@ -4,6 +4,12 @@ Same arithmetic as the array-API trainer up to the order of the sums (reassociat
 that the loops over neurons vectorise; NaN/inf semantics are kept), fused per epoch and parallel
 over networks. Data-major layout: every inner loop runs over the neurons. The activation pattern
 at every data point is compared with the initial one in the forward pass after each update.
+
+Because the sums may be reordered, a freshly compiled kernel and the same kernel loaded from numba's
+disk cache can round differently (numba issue #10617: parallel code is optimised differently in the
+two cases): the losses of a cold-cache run differ from a warm-cache run's at round-off (1.8e-12 at
+most in the cases measured), while the parameters and crossings agreed. Without ``reassoc`` the two
+agree bit for bit but the kernel takes about twice as long (docs/DESIGN.md, "Same numbers").
 """
 from __future__ import annotations
 
