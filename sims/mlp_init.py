@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.driver import Progress
 from twolayer.linalg import eigh_factor, pinv_from_eigh
 
 from theory.activations import get_activation
@@ -239,23 +240,16 @@ def sample_init_ensemble(X, hidden_widths, *, C_b: float, C_W: float, activation
             ntk_out[lo:hi] = bk.to_numpy(xp.mean(th, axis=-1))
             ntk0_out[lo:hi] = bk.to_numpy(th[..., 0])
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=n_blocks, desc=f"init ensemble ({n_members} members)", unit="block")
-    if workers == 1:
-        for k in range(n_blocks):
-            run_block(k)
-            if bar is not None:
+    with Progress(progress, n_blocks, f"init ensemble ({n_members} members)", unit="block") as bar:
+        if workers == 1:
+            for k in range(n_blocks):
+                run_block(k)
                 bar.update()
-    else:   # block k always uses units k*units_per_block.. and writes their rows, so threads change no number
-        from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(workers) as ex:
-            for _ in ex.map(run_block, range(n_blocks)):
-                if bar is not None:
+        else:   # block k always uses units k*units_per_block.. and writes their rows, so threads change no number
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(workers) as ex:
+                for _ in ex.map(run_block, range(n_blocks)):
                     bar.update()
-    if bar is not None:
-        bar.close()
     return InitEnsemble(G_out, z_out, ntk_out, ntk0_out, widths)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from twolayer import checks as _checks
+from twolayer.driver import Progress
 from twolayer.seeds import as_seed_sequence, extend_seed
 
 __all__ = ["SweepResult", "SweepError", "task_key", "task_seed", "run_sweep", "load_sweep"]
@@ -197,18 +198,14 @@ def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, 
                 warnings.warn(f"sweep store {store}: the result of task {k} is recomputed: {why}", stacklevel=2)
             todo.append((k, p))
     failures = {}
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="task", desc="sweep")
+    bar = Progress(progress, len(tasks), "sweep", unit="task", initial=len(tasks) - len(todo))
     if executor == "serial":
         for k, p in todo:
             try:
                 _write(store, k, p, _run_one(fn, p, task_seed(seed, k)))
             except Exception:  # noqa: BLE001 - recorded and reported after the sweep
                 failures[k] = traceback.format_exc()
-            if bar is not None:
-                bar.update(1)
+            bar.update()
     elif todo:
         try:
             from distributed import Client, as_completed
@@ -228,13 +225,11 @@ def run_sweep(fn, tasks, store, *, seed=0, executor: str = "dask", client=None, 
                 except Exception:  # noqa: BLE001
                     failures[k] = traceback.format_exc()
                 fut.release()
-                if bar is not None:
-                    bar.update(1)
+                bar.update()
         finally:
             if own:
                 client.close()
-    if bar is not None:
-        bar.close()
+    bar.close()
     for k, tb in failures.items():
         (store / f"{k}.error.txt").write_text(tb)
     if failures and raise_on_error:

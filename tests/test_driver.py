@@ -89,6 +89,7 @@ def _simulator_runs(progress):
     """Each simulator on the driver, at a tiny size (numbers must not depend on ``progress``)."""
     from sims.gaussian_mixture import xor_mixture
     from sims.mixture_sgd import random_feature_matrix, simulate_mixture_sgd, simulate_rf_sgd
+    from sims.mlp_init import sample_init_ensemble
     from sims.relu1d import draw_relu1d_init, train_relu1d
     from sims.teacher_student import TeacherStudent, simulate_sgd
     from sims.wide_training import train_gd
@@ -105,6 +106,7 @@ def _simulator_runs(progress):
         train_gd(WideMLP(widths=(2, 16, 1)), X, np.sin(X[:, 0]), eta=0.01, n_steps=5, seed=5,
                  progress=progress).f,
         train_relu1d(a0, w0, x, np.sin(x), np.ones(4) / 4, 0.1, 30, check_every=10, progress=progress).final_loss,
+        sample_init_ensemble(X, (8,), C_b=0.1, C_W=2.0, n_members=6, block=2, seed=6, progress=progress).G,
     ]
 
 
@@ -113,7 +115,7 @@ def test_every_simulator_shows_a_bar_and_keeps_its_numbers(capsys):
     assert capsys.readouterr().err == ""
     loud = _simulator_runs(True)
     err = capsys.readouterr().err
-    for label in ("SGD full", "mixture SGD", "RF SGD", "GD ntk", "relu1d gd"):
+    for label in ("SGD full", "mixture SGD", "RF SGD", "GD ntk", "relu1d gd", "init ensemble (6 members)"):
         assert label in err
     for a, b in zip(quiet, loud):
         np.testing.assert_array_equal(a, b)
@@ -146,3 +148,17 @@ def test_members_refuse_a_bad_size_and_unpaired_state():
     with pytest.raises(ValueError, match="into and values"):
         m.retire(np.array([True, False]), "cap", 1, np.zeros(2), into=(np.zeros(2),), values=())
     assert m.status.tolist() == ["cap", "cap"] and m.running == 2       # nothing half-recorded
+
+
+def _square(n, *, seed):
+    return {"y": n**2}
+
+
+def test_a_resumed_sweep_bar_starts_at_the_stored_tasks(tmp_path, capsys):
+    from sims.sweep import run_sweep
+    run_sweep(_square, [{"n": 1}, {"n": 2}], tmp_path, executor="serial")
+    capsys.readouterr()
+    res = run_sweep(_square, [{"n": 1}, {"n": 2}, {"n": 3}], tmp_path, executor="serial", progress=True)
+    err = capsys.readouterr().err
+    assert [r.values["y"] for r in res] == [1, 4, 9]
+    assert "sweep" in err and "3/3" in err and "2/3" in err      # started at the two stored tasks

@@ -12,7 +12,8 @@ what they record. What they share lives here, written once:
   :func:`twolayer.records.record_steps`, or a grid of checks), in chunks of at most ``chunk`` steps
   that never cross a stop, calling the simulator's ``advance(step, n)`` for each chunk and its
   ``record(j)`` at each stop; a run whose members have all stopped ends early.
-* :class:`Progress`: the one tqdm bar (steps or updates), or nothing.
+* :class:`Progress`: the one tqdm bar (steps, updates, blocks of an initialisation ensemble, sweep
+  tasks), or nothing.
 * :class:`Members`: which members are still running, and, for each retired one, why it stopped,
   at which step and with which final value (the 1-D ReLU networks and their reduction stop
   member by member: crossed, certified, early-stopped, capped).
@@ -43,16 +44,19 @@ class Progress:
     desc : str
         The bar's label, e.g. ``"SGD gram N=500 S=8"``.
     unit : str
-        ``"step"``, or ``"update"`` for the 1-D ReLU networks.
+        ``"step"``; ``"update"`` for the 1-D ReLU networks, ``"block"`` for an initialisation
+        ensemble, ``"task"`` for a sweep.
+    initial : int
+        Already done when the bar starts (a resumed sweep's stored tasks).
     """
 
-    def __init__(self, enabled: bool, total: int, desc: str, unit: str = "step"):
+    def __init__(self, enabled: bool, total: int, desc: str, unit: str = "step", initial: int = 0):
         self._bar = None
         if enabled:
             from tqdm.auto import tqdm
-            self._bar = tqdm(total=int(total), unit=unit, desc=desc)
+            self._bar = tqdm(total=int(total), initial=int(initial), unit=unit, desc=desc)
 
-    def update(self, n: int, postfix: dict | None = None) -> None:
+    def update(self, n: int = 1, postfix: dict | None = None) -> None:
         """Advance the bar by ``n``; ``postfix`` (e.g. counts per status) is shown beside it."""
         if self._bar is not None:
             self._bar.update(n)
